@@ -1,0 +1,122 @@
+"""The messaging layer's one interface: a partitioned, append-only log.
+
+Two implementations run the same operator code:
+
+* :class:`pycql.log.memory.MemoryLog`, the embedded in-process default;
+* :class:`pycql.log.kafka.KafkaLog`, Apache Kafka through confluent-kafka.
+
+Everything here moves in batches: ``produce`` takes a list of records and
+``LogReader.poll`` returns a list, so the per-record cost stays in C (Kafka) or
+in list operations (memory).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Sequence, Union
+
+#: Where a reader starts: the first record, the end (only new records), an
+#: epoch-millisecond timestamp (the first record at or after it), or explicit
+#: offsets per partition.
+StartAt = Union[Literal["earliest", "latest"], int, dict[int, int]]
+
+
+class Record(NamedTuple):
+    """One record read from a topic."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+
+
+class OutRecord(NamedTuple):
+    """One record to append. ``partition=None`` lets the log choose (by key hash)."""
+
+    value: bytes | None
+    key: bytes | None = None
+    timestamp_ms: int | None = None
+    partition: int | None = None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How a topic is created."""
+
+    name: str
+    partitions: int = 1
+    compacted: bool = False
+
+
+class LogReader(ABC):
+    """A cursor over one or more topics, all partitions, from a start point."""
+
+    @abstractmethod
+    def poll(self, max_records: int = 10_000, timeout: float = 0.1) -> list[Record]:
+        """Return up to ``max_records`` records, waiting at most ``timeout`` seconds.
+
+        Records of one partition come in offset order; an empty list means
+        nothing arrived in time.
+        """
+
+    @abstractmethod
+    def assignment(self) -> list[tuple[str, int]]:
+        """The (topic, partition) pairs this reader reads."""
+
+    @abstractmethod
+    def end_offsets(self) -> dict[tuple[str, int], int]:
+        """The current end (next offset to be written) of every assigned partition."""
+
+    @abstractmethod
+    def position(self) -> dict[tuple[str, int], int]:
+        """The next offset this reader will return, per assigned partition."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the reader; it cannot be used afterwards."""
+
+    def __enter__(self) -> LogReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Log(ABC):
+    """A set of named, partitioned topics."""
+
+    @abstractmethod
+    def create_topic(self, spec: TopicSpec, *, exist_ok: bool = True) -> None:
+        """Create a topic; an existing one is left alone when ``exist_ok``."""
+
+    @abstractmethod
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic and its records."""
+
+    @abstractmethod
+    def topics(self) -> list[str]:
+        """Names of the existing topics."""
+
+    @abstractmethod
+    def partitions(self, topic: str) -> int:
+        """How many partitions ``topic`` has."""
+
+    @abstractmethod
+    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
+        """Append ``records`` to ``topic`` and return once they are durable."""
+
+    @abstractmethod
+    def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> LogReader:
+        """A reader over every partition of ``topics``, starting at ``start``."""
+
+    def close(self) -> None:
+        """Release connections; the default has none."""
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
