@@ -26,7 +26,7 @@ SELECT * FROM X
 from __future__ import annotations
 
 
-class Warning(Exception):  # noqa: A001 - the name is fixed by PEP 249
+class Warning(Exception):  # the name is fixed by PEP 249
     """Important warnings, such as data truncation."""
 
 
@@ -103,14 +103,14 @@ class NotSupportedError(DatabaseError):
 
 
 __all__ = [
-    "Warning",
-    "Error",
-    "InterfaceError",
-    "DatabaseError",
     "DataError",
-    "OperationalError",
+    "DatabaseError",
+    "Error",
     "IntegrityError",
+    "InterfaceError",
     "InternalError",
-    "ProgrammingError",
     "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "Warning",
 ]
