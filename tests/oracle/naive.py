@@ -1,0 +1,834 @@
+"""A naive CQL evaluator: the correctness oracle for pycql's runtime.
+
+It evaluates a physical plan (the JSON document of ``docs/plan-json.md``)
+straight from the definitions of CQL (Arasu, Babu & Widom, "The CQL continuous
+query language", VLDB Journal 2006), with **no incremental state** and no code
+shared with :mod:`pycql.runtime`: the value of every operator at an instant
+``tau`` is recomputed from the whole input prefix ``{(t, row) : t <= tau}``.
+It is slow on purpose (quadratic in the input) and simple enough to be checked
+by reading it.
+
+Time is discrete (integer milliseconds, or STREAM's integer ticks).
+
+Inputs, per source name (matched case-insensitively against the plan's
+``source`` operators):
+
+* a stream: a list of ``(t, row)`` in arrival order (``row`` a tuple);
+* a table: a list of ``(t, sign, row)``, ``sign`` +1 (insert) or -1 (delete);
+  the table at ``tau`` is the bag of all changes with ``t <= tau``. A delete of
+  a row that is not present is an error of the input (ValueError).
+
+Definitions used (the ones the runtime must follow too):
+
+* ``S [NOW]`` at ``tau``: the elements with ``t == tau``.
+* ``S [UNBOUNDED]``: the elements with ``t <= tau``.
+* ``S [RANGE T]``: the elements with ``tau - T < t <= tau``.
+* ``S [RANGE T SLIDE L]``: the contents change only at multiples of ``L``
+  (aligned to the epoch, instant 0): at ``tau`` it is ``S [RANGE T]`` evaluated
+  at ``m = floor(tau / L) * L``, the last multiple of ``L`` at or before ``tau``,
+  i.e. the elements with ``m - T < t <= m``. (The CQL paper leaves the
+  alignment of a sliding window open; this is the choice made here.)
+* ``S [ROWS N]``: the last ``N`` elements with ``t <= tau``, ordered by
+  ``(t, arrival order)``.
+* ``S [PARTITION BY k ROWS N]``: the union over the keys of the last ``N``
+  elements of each key.
+* Relation-to-relation operators are bag operators (``collections.Counter`` of
+  tuples) with SQL's three-valued logic (``None`` is NULL); integer ``/``
+  truncates towards zero, ``MOD`` takes the sign of the dividend.
+* ``ISTREAM(R)`` at ``tau``: ``R(tau) - R(tau')`` (positive part) and
+  ``DSTREAM(R)``: ``R(tau') - R(tau)``, where ``tau'`` is the previous instant
+  of interest before ``tau`` (time is discrete and ``R`` is constant between
+  instants of interest, so this is ``R(tau - 1)``), and, before the first
+  instant of interest, every relation is empty (the query did not exist yet).
+* ``RSTREAM(R)`` at ``tau``: all of ``R(tau)``, emitted at each instant of
+  interest of ``R`` (CQL emits it at every instant; an engine can only emit it
+  at instants where something happens, see :meth:`NaiveEvaluator.instants`).
+
+Instants of interest of an operator (a superset of the instants at which its
+value can change, or, for a stream, at which it can have elements): the
+timestamps of its sources' inputs, and for windows the expiry instants:
+``t + 1`` after a ``NOW`` element, ``t + T`` for ``RANGE T``, and for
+``RANGE T SLIDE L`` the multiples of ``L`` at or after ``t`` and ``t + T``.
+
+Example::
+
+    >>> plan = {"root": 1, "operators": [
+    ...   {"id": 0, "op": "source", "name": "S", "source_kind": "stream",
+    ...    "inputs": [], "output": "stream", "columns": [{"name": "A", "type": "INTEGER"}]},
+    ...   {"id": 1, "op": "window", "window": {"kind": "range", "range_ms": 10, "slide_ms": None},
+    ...    "inputs": [0], "output": "relation", "columns": [{"name": "A", "type": "INTEGER"}]}]}
+    >>> ev = NaiveEvaluator(plan, {"S": [(1, (7,)), (5, (8,))]})
+    >>> ev.instants()
+    [1, 5, 11, 15]
+    >>> sorted(ev.relation_at(11).elements())
+    [(8,)]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cmp_to_key
+from typing import Any
+
+Row = tuple[Any, ...]
+Bag = Counter  # Counter[Row]
+
+INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT"})
+FLOAT_TYPES = frozenset({"FLOAT", "REAL", "DOUBLE"})
+STRING_TYPES = frozenset({"CHAR", "VARCHAR"})
+
+
+class OracleError(Exception):
+    """The oracle met a plan or an input it cannot evaluate."""
+
+
+# --------------------------------------------------------------------------
+# Expressions: a tree-walking interpreter (it is the oracle: clarity first)
+# --------------------------------------------------------------------------
+
+
+def _and(values: Iterable[Any]) -> Any:
+    result: Any = True
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            result = None
+    return result
+
+
+def _or(values: Iterable[Any]) -> Any:
+    result: Any = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            result = None
+    return result
+
+
+def int_div(a: int, b: int) -> int:
+    """Integer division truncating towards zero (SQL, Java).
+
+    >>> int_div(-7, 2), int_div(7, -2), int_div(7, 2)
+    (-3, -3, 3)
+    """
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def int_mod(a: int, b: int) -> int:
+    """Remainder with the sign of the dividend (SQL MOD, Java %).
+
+    >>> int_mod(-7, 2), int_mod(7, -2)
+    (-1, 1)
+    """
+    return a - b * int_div(a, b)
+
+
+def _like(value: str, pattern: str, escape: str | None = None) -> bool:
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if escape is not None and c == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if c == "%":
+            out.append(".*")
+        elif c == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.fullmatch("".join(out), value, flags=re.DOTALL) is not None
+
+
+def cast_value(value: Any, type_: dict[str, Any] | str) -> Any:
+    """Convert ``value`` to a SQL type (``{"type": ..., "precision": ...}``)."""
+    if value is None:
+        return None
+    if isinstance(type_, str):
+        name, precision = type_, None
+    else:
+        name, precision = type_["type"], type_.get("precision")
+    if name in INTEGER_TYPES:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str):
+            return int(value.strip())
+        return math.trunc(value)
+    if name in FLOAT_TYPES or name == "DECIMAL":
+        if isinstance(value, str):
+            return float(value.strip())
+        return float(value)
+    if name == "VARCHAR":
+        s = _to_string(value)
+        return s if precision is None else s[:precision]
+    if name == "CHAR":
+        s = _to_string(value)
+        if precision is None:
+            return s
+        return s[:precision].ljust(precision)
+    if name == "BOOLEAN":
+        if isinstance(value, str):
+            return {"TRUE": True, "FALSE": False}[value.strip().upper()]
+        return bool(value)
+    return value
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _num(type_name: str, value: Any) -> Any:
+    """Normalise an arithmetic result to the call's declared type."""
+    if value is None:
+        return None
+    if type_name in INTEGER_TYPES:
+        return int(value)
+    if type_name in FLOAT_TYPES:
+        return float(value)
+    return value
+
+
+def _compare(op: str, a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, str) and isinstance(b, str):
+        # SQL compares CHAR values as if padded with spaces to equal length.
+        a, b = a.rstrip(" "), b.rstrip(" ")
+    if op == "=":
+        return a == b
+    if op == "<>":
+        return a != b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    raise OracleError(f"unknown comparison {op}")
+
+
+_COMPARISONS = {"=", "<>", "<", "<=", ">", ">="}
+_KIND_TO_OP = {
+    "EQUALS": "=",
+    "NOT_EQUALS": "<>",
+    "LESS_THAN": "<",
+    "LESS_THAN_OR_EQUAL": "<=",
+    "GREATER_THAN": ">",
+    "GREATER_THAN_OR_EQUAL": ">=",
+    "PLUS": "+",
+    "MINUS": "-",
+    "TIMES": "*",
+    "DIVIDE": "/",
+    "MOD": "MOD",
+    "AND": "AND",
+    "OR": "OR",
+    "NOT": "NOT",
+    "IS_NULL": "IS NULL",
+    "IS_NOT_NULL": "IS NOT NULL",
+    "IS_TRUE": "IS TRUE",
+    "IS_FALSE": "IS FALSE",
+    "IS_NOT_TRUE": "IS NOT TRUE",
+    "IS_NOT_FALSE": "IS NOT FALSE",
+    "CASE": "CASE",
+    "CAST": "CAST",
+    "LIKE": "LIKE",
+    "COALESCE": "COALESCE",
+    "MINUS_PREFIX": "NEGATE",
+    "PLUS_PREFIX": "POSITIVE",
+    "IS_DISTINCT_FROM": "IS DISTINCT FROM",
+    "IS_NOT_DISTINCT_FROM": "IS NOT DISTINCT FROM",
+}
+
+
+def evaluate_expr(expr: dict[str, Any], row: Row, params: Sequence[Any] = ()) -> Any:
+    """Evaluate one plan expression over ``row``.
+
+    >>> e = {"kind": "call", "op": "/", "type": "INTEGER", "operands": [
+    ...     {"kind": "input", "index": 0, "type": "INTEGER"},
+    ...     {"kind": "literal", "value": 2, "type": "INTEGER"}]}
+    >>> evaluate_expr(e, (-7,)), evaluate_expr(e, (None,))
+    (-3, None)
+    """
+    kind = expr["kind"]
+    if kind == "input":
+        return row[expr["index"]]
+    if kind == "literal":
+        value = expr["value"]
+        if value is not None and expr.get("type") in ("CHAR",) and expr.get("precision"):
+            return cast_value(value, expr)
+        return value
+    if kind == "param":
+        return cast_value(params[expr["index"]], expr)
+    if kind != "call":
+        raise OracleError(f"unknown expression kind {kind!r}")
+    return _evaluate_call(expr, row, params)
+
+
+def _evaluate_call(expr: dict[str, Any], row: Row, params: Sequence[Any]) -> Any:
+    operands = expr["operands"]
+    sqlkind = expr.get("sqlkind")
+    op = _KIND_TO_OP.get(sqlkind or "", str(expr.get("op", "")).upper())
+    if op == "-" and len(operands) == 1:
+        op = "NEGATE"
+    elif op == "+" and len(operands) == 1:
+        op = "POSITIVE"
+    type_name = expr.get("type", "ANY")
+
+    def ev(i: int) -> Any:
+        return evaluate_expr(operands[i], row, params)
+
+    # Operators that do not evaluate every operand eagerly.
+    if op == "CASE":
+        n = len(operands)
+        for i in range(0, n - 1, 2):
+            if ev(i) is True:
+                return cast_value(ev(i + 1), expr)
+        return cast_value(ev(n - 1), expr) if n % 2 == 1 else None
+    if op == "AND":
+        return _and(ev(i) for i in range(len(operands)))
+    if op == "OR":
+        return _or(ev(i) for i in range(len(operands)))
+    if op == "COALESCE":
+        for i in range(len(operands)):
+            v = ev(i)
+            if v is not None:
+                return cast_value(v, expr)
+        return None
+
+    args = [ev(i) for i in range(len(operands))]
+    if op in _COMPARISONS:
+        return _compare(op, args[0], args[1])
+    if op == "NOT":
+        return None if args[0] is None else not args[0]
+    if op == "IS NULL":
+        return args[0] is None
+    if op == "IS NOT NULL":
+        return args[0] is not None
+    if op == "IS TRUE":
+        return args[0] is True
+    if op == "IS FALSE":
+        return args[0] is False
+    if op == "IS NOT TRUE":
+        return args[0] is not True
+    if op == "IS NOT FALSE":
+        return args[0] is not False
+    if op == "IS DISTINCT FROM":
+        return _distinct(args[0], args[1])
+    if op == "IS NOT DISTINCT FROM":
+        return not _distinct(args[0], args[1])
+    if op == "CAST":
+        return cast_value(args[0], expr)
+    if any(a is None for a in args):
+        return None  # every remaining operator is strict
+    if op == "NEGATE":
+        return _num(type_name, -args[0])
+    if op == "POSITIVE":
+        return args[0]
+    if op == "+":
+        return _num(type_name, args[0] + args[1])
+    if op == "-":
+        return _num(type_name, args[0] - args[1])
+    if op == "*":
+        return _num(type_name, args[0] * args[1])
+    if op == "/":
+        if type_name in INTEGER_TYPES:
+            return int_div(int(args[0]), int(args[1]))
+        if args[1] == 0:
+            raise ZeroDivisionError("division by zero")
+        return _num(type_name, args[0] / args[1])
+    if op in ("MOD", "%"):
+        if isinstance(args[0], int) and isinstance(args[1], int):
+            return int_mod(args[0], args[1])
+        return math.fmod(args[0], args[1])
+    if op == "LIKE":
+        return _like(args[0], args[1], args[2] if len(args) > 2 else None)
+    if op == "NOT LIKE":
+        return not _like(args[0], args[1], args[2] if len(args) > 2 else None)
+    if op == "||":
+        return "".join(str(a) for a in args)
+    if op == "UPPER":
+        return args[0].upper()
+    if op == "LOWER":
+        return args[0].lower()
+    if op in ("CHAR_LENGTH", "CHARACTER_LENGTH"):
+        return len(args[0])
+    if op == "SUBSTRING":
+        start = args[1]
+        s = args[0]
+        if len(args) == 2:
+            return s[max(start - 1, 0) :]
+        end = start + args[2]
+        return s[max(start - 1, 0) : max(end - 1, 0)]
+    if op == "TRIM":
+        # Calcite: TRIM(flag, chars, value) with flag BOTH/LEADING/TRAILING
+        flag, chars, s = str(args[0]).upper(), args[1], args[2]
+        if flag == "LEADING":
+            return s.lstrip(chars)
+        if flag == "TRAILING":
+            return s.rstrip(chars)
+        return s.strip(chars)
+    if op == "ABS":
+        return abs(args[0])
+    if op == "FLOOR":
+        return _num(type_name, math.floor(args[0]))
+    if op == "CEIL":
+        return _num(type_name, math.ceil(args[0]))
+    if op == "POWER":
+        return float(args[0]) ** float(args[1])
+    if op == "SQRT":
+        return math.sqrt(args[0])
+    raise OracleError(f"the oracle does not know the operator {op!r} ({sqlkind})")
+
+
+def _distinct(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    return bool(_compare("<>", a, b))
+
+
+# --------------------------------------------------------------------------
+# Aggregates
+# --------------------------------------------------------------------------
+
+
+def _aggregate(call: dict[str, Any], rows: list[Row]) -> Any:
+    fn = call["fn"].upper()
+    args: list[int] = call["args"]
+    if fn == "COUNT":
+        if not args:
+            return len(rows)
+        values = [tuple(r[i] for i in args) for r in rows]
+        values = [v for v in values if all(x is not None for x in v)]
+        if call.get("distinct"):
+            values = list(set(values))
+        return len(values)
+    vals = [r[args[0]] for r in rows if r[args[0]] is not None]
+    if call.get("distinct"):
+        vals = list(dict.fromkeys(vals))
+    type_name = call.get("type", "ANY")
+    if fn == "SUM":
+        return _num(type_name, sum(vals)) if vals else None
+    if fn == "SUM0":
+        return _num(type_name, sum(vals)) if vals else _num(type_name, 0)
+    if fn == "AVG":
+        if not vals:
+            return None
+        if type_name in INTEGER_TYPES:
+            return int_div(int(sum(vals)), len(vals))
+        return float(sum(vals)) / len(vals)
+    if fn == "MIN":
+        return min(vals) if vals else None
+    if fn == "MAX":
+        return max(vals) if vals else None
+    raise OracleError(f"the oracle does not know the aggregate {fn!r}")
+
+
+# --------------------------------------------------------------------------
+# Plan evaluation
+# --------------------------------------------------------------------------
+
+
+def _ceil_multiple(t: int, step: int) -> int:
+    return -((-t) // step) * step
+
+
+def _bag(rows: Iterable[Row]) -> Bag:
+    return Counter(rows)
+
+
+def _positive(c: Bag) -> Bag:
+    return Counter({k: v for k, v in c.items() if v > 0})
+
+
+def _sort_key_cmp(collation: list[dict[str, Any]]) -> Callable[[Row, Row], int]:
+    def cmp(a: Row, b: Row) -> int:
+        for c in collation:
+            i = c["field"]
+            x, y = a[i], b[i]
+            nulls_first = c.get("nulls", "LAST").upper() == "FIRST"
+            desc = c.get("direction", "ASC").upper().startswith("DESC")
+            if x is None or y is None:
+                if x is None and y is None:
+                    continue
+                r = -1 if (x is None) == nulls_first else 1
+                return r
+            if x == y:
+                continue
+            r = -1 if x < y else 1
+            return -r if desc else r
+        return 0
+
+    return cmp
+
+
+class NaiveEvaluator:
+    """Evaluates a plan over a complete input, from scratch at each instant.
+
+    ``inputs`` maps source names to ``[(t, row), ...]`` (streams) or
+    ``[(t, sign, row), ...]`` (tables). ``relation_at`` and ``stream_at`` are
+    pure functions of the instant (their results are cached, which changes
+    nothing but the time taken).
+    """
+
+    def __init__(
+        self,
+        plan: Mapping[str, Any],
+        inputs: Mapping[str, Sequence[tuple[Any, ...]]],
+        params: Sequence[Any] = (),
+    ) -> None:
+        self.plan = plan
+        self.params = tuple(params)
+        self.ops: dict[int, dict[str, Any]] = {op["id"]: op for op in plan["operators"]}
+        self.root: int = plan["root"]
+        by_name = {name.upper(): list(rows) for name, rows in inputs.items()}
+        self._source_input: dict[int, list[tuple[Any, ...]]] = {}
+        for op in self.ops.values():
+            if op["op"] == "source":
+                key = str(op["name"]).upper()
+                if key not in by_name:
+                    # a qualified name like SCHEMA.S: try its last part
+                    key = key.rsplit(".", 1)[-1]
+                self._source_input[op["id"]] = by_name.get(key, [])
+        self._rel_cache: dict[tuple[int, int], Bag] = {}
+        self._stream_cache: dict[tuple[int, int], list[Row]] = {}
+        self._instants_cache: dict[int, list[int]] = {}
+
+    # ---- kinds -----------------------------------------------------------
+
+    def is_stream(self, op_id: int | None = None) -> bool:
+        """Whether operator ``op_id`` (default: the root) outputs a stream."""
+        op = self.ops[self.root if op_id is None else op_id]
+        return bool(op.get("output") == "stream")
+
+    # ---- instants of interest -------------------------------------------
+
+    def instants(self, op_id: int | None = None) -> list[int]:
+        """The sorted instants at which ``op_id``'s value may change (relation)
+        or at which it may have elements (stream)."""
+        op_id = self.root if op_id is None else op_id
+        if op_id in self._instants_cache:
+            return self._instants_cache[op_id]
+        op = self.ops[op_id]
+        kind = op["op"]
+        result: set[int] = set()
+        if kind == "source":
+            result = {int(e[0]) for e in self._source_input[op_id]}
+        elif kind == "window":
+            base = self.instants(op["inputs"][0])
+            w = op["window"]
+            wk = w["kind"]
+            if wk == "now":
+                result = set(base) | {t + 1 for t in base}
+            elif wk == "range":
+                T = int(w["range_ms"])
+                slide = w.get("slide_ms")
+                if slide:
+                    L = int(slide)
+                    result = {_ceil_multiple(t, L) for t in base} | {
+                        _ceil_multiple(t + T, L) for t in base
+                    }
+                else:
+                    result = set(base) | {t + T for t in base}
+            else:
+                result = set(base)
+        else:
+            for i in op["inputs"]:
+                result |= set(self.instants(i))
+        out = sorted(result)
+        self._instants_cache[op_id] = out
+        return out
+
+    def _previous_instant(self, op_id: int, tau: int) -> int | None:
+        prev = None
+        for t in self.instants(op_id):
+            if t >= tau:
+                break
+            prev = t
+        return prev
+
+    # ---- streams ---------------------------------------------------------
+
+    def stream_at(self, tau: int, op_id: int | None = None) -> list[Row]:
+        """The elements of stream operator ``op_id`` with timestamp ``tau``,
+        in arrival order where that is defined."""
+        op_id = self.root if op_id is None else op_id
+        key = (op_id, tau)
+        if key not in self._stream_cache:
+            self._stream_cache[key] = self._compute_stream(self.ops[op_id], tau)
+        return self._stream_cache[key]
+
+    def stream_prefix(self, tau: int, op_id: int) -> list[tuple[int, Row]]:
+        """All elements ``(t, row)`` of stream ``op_id`` with ``t <= tau``, in
+        order of ``(t, arrival order)``."""
+        op = self.ops[op_id]
+        if op["op"] == "source":
+            elements = [(int(e[0]), tuple(e[1])) for e in self._source_input[op_id]]
+            elements = [e for e in elements if e[0] <= tau]
+            # stable sort: arrival order breaks ties between equal timestamps
+            return sorted(elements, key=lambda e: e[0])
+        out: list[tuple[int, Row]] = []
+        for t in self.instants(op_id):
+            if t > tau:
+                break
+            out.extend((t, r) for r in self.stream_at(t, op_id))
+        return out
+
+    def _compute_stream(self, op: dict[str, Any], tau: int) -> list[Row]:
+        kind = op["op"]
+        inputs = op["inputs"]
+        if kind == "source":
+            if op.get("source_kind", "stream") != "stream":
+                raise OracleError("a table source is a relation, not a stream")
+            return [tuple(e[1]) for e in self._source_input[op["id"]] if int(e[0]) == tau]
+        if kind in ("istream", "dstream", "rstream"):
+            child = inputs[0]
+            now = self.relation_at(tau, child)
+            if kind == "rstream":
+                if tau not in set(self.instants(child)):
+                    return []
+                return sorted(now.elements(), key=_row_sort_key)
+            prev_tau = self._previous_instant(child, tau)
+            before = Counter() if prev_tau is None else self.relation_at(prev_tau, child)
+            diff = _positive(now - before) if kind == "istream" else _positive(before - now)
+            return sorted(diff.elements(), key=_row_sort_key)
+        if kind == "stream_filter":
+            rows = self.stream_at(tau, inputs[0])
+            cond = op.get("condition")
+            if cond is not None:
+                rows = [r for r in rows if evaluate_expr(cond, r, self.params) is True]
+            exprs = op.get("exprs")
+            if exprs is None:
+                return rows
+            return [tuple(evaluate_expr(e, r, self.params) for e in exprs) for r in rows]
+        if kind == "filter":
+            return [
+                r
+                for r in self.stream_at(tau, inputs[0])
+                if evaluate_expr(op["condition"], r, self.params) is True
+            ]
+        if kind == "project":
+            return [
+                tuple(evaluate_expr(e, r, self.params) for e in op["exprs"])
+                for r in self.stream_at(tau, inputs[0])
+            ]
+        if kind == "union":
+            out: list[Row] = []
+            for i in inputs:
+                out.extend(self.stream_at(tau, i))
+            return out
+        if kind == "lookup_join":
+            stream_rows = self.stream_at(tau, inputs[0])
+            relation = self.relation_at(tau, inputs[1])
+            width = len(self.ops[inputs[1]]["columns"])
+            joined = _join(op, _bag(stream_rows), relation, width, self.params)
+            return sorted(joined.elements(), key=_row_sort_key)
+        raise OracleError(f"operator {kind!r} does not output a stream")
+
+    # ---- relations -------------------------------------------------------
+
+    def relation_at(self, tau: int, op_id: int | None = None) -> Bag:
+        """The bag value of relation operator ``op_id`` at instant ``tau``."""
+        op_id = self.root if op_id is None else op_id
+        key = (op_id, tau)
+        if key not in self._rel_cache:
+            self._rel_cache[key] = self._compute_relation(self.ops[op_id], tau)
+        return self._rel_cache[key]
+
+    def _compute_relation(self, op: dict[str, Any], tau: int) -> Bag:
+        kind = op["op"]
+        inputs = op["inputs"]
+        p = self.params
+        if kind == "source":
+            if op.get("source_kind") != "table":
+                raise OracleError("a stream source is not a relation (it needs a window)")
+            bag: Bag = Counter()
+            for t, sign, row in self._source_input[op["id"]]:
+                if int(t) > tau:
+                    continue
+                row = tuple(row)
+                if sign > 0:
+                    bag[row] += 1
+                else:
+                    if bag[row] <= 0:
+                        raise ValueError(f"delete of absent row {row} at {t}")
+                    bag[row] -= 1
+            return _positive(bag)
+        if kind == "window":
+            return _bag(r for _, r in self._window(op, tau))
+        if kind == "filter":
+            src = self.relation_at(tau, inputs[0])
+            return Counter(
+                {r: n for r, n in src.items() if evaluate_expr(op["condition"], r, p) is True}
+            )
+        if kind == "project":
+            out: Bag = Counter()
+            for r, n in self.relation_at(tau, inputs[0]).items():
+                out[tuple(evaluate_expr(e, r, p) for e in op["exprs"])] += n
+            return out
+        if kind == "aggregate":
+            return self._aggregate_op(op, self.relation_at(tau, inputs[0]))
+        if kind == "join":
+            left = self.relation_at(tau, inputs[0])
+            right = self.relation_at(tau, inputs[1])
+            width = len(self.ops[inputs[1]]["columns"])
+            return _join(op, left, right, width, p)
+        if kind == "union":
+            out = Counter()
+            for i in inputs:
+                out.update(self.relation_at(tau, i))
+            if not op.get("all"):
+                out = Counter(set(out))
+            return out
+        if kind == "minus":
+            out = Counter(self.relation_at(tau, inputs[0]))
+            for i in inputs[1:]:
+                other = self.relation_at(tau, i)
+                if op.get("all"):
+                    out = _positive(out - other)
+                else:
+                    out = Counter({r: 1 for r in out if other[r] <= 0})
+            if not op.get("all"):
+                out = Counter(set(out))
+            return out
+        if kind == "intersect":
+            out = Counter(self.relation_at(tau, inputs[0]))
+            for i in inputs[1:]:
+                out = out & self.relation_at(tau, i)
+            if not op.get("all"):
+                out = Counter(set(out))
+            return out
+        if kind == "values":
+            return _bag(tuple(evaluate_expr(e, (), p) for e in row) for row in op["rows"])
+        if kind == "sort":
+            rows = sorted(self.relation_at(tau, inputs[0]).elements(), key=_row_sort_key)
+            rows.sort(key=cmp_to_key(_sort_key_cmp(op.get("collation", []))))
+            offset = op.get("offset") or 0
+            fetch = op.get("fetch")
+            rows = rows[offset:] if fetch is None else rows[offset : offset + fetch]
+            return _bag(rows)
+        raise OracleError(f"operator {kind!r} does not output a relation")
+
+    def _window(self, op: dict[str, Any], tau: int) -> list[tuple[int, Row]]:
+        w = op["window"]
+        wk = w["kind"]
+        prefix = self.stream_prefix(tau, op["inputs"][0])
+        if wk == "unbounded":
+            return prefix
+        if wk == "now":
+            return [e for e in prefix if e[0] == tau]
+        if wk == "range":
+            T = int(w["range_ms"])
+            slide = w.get("slide_ms")
+            end = tau
+            if slide:
+                end = (tau // int(slide)) * int(slide)
+            return [e for e in prefix if end - T < e[0] <= end]
+        if wk == "rows":
+            n = int(w["rows"])
+            return prefix[-n:] if n > 0 else []
+        if wk == "partition":
+            n = int(w["rows"])
+            keys: list[int] = w["partition_by"]
+            groups: dict[Row, list[tuple[int, Row]]] = {}
+            for e in prefix:
+                groups.setdefault(tuple(e[1][k] for k in keys), []).append(e)
+            out: list[tuple[int, Row]] = []
+            for g in groups.values():
+                out.extend(g[-n:] if n > 0 else [])
+            return out
+        raise OracleError(f"unknown window kind {wk!r}")
+
+    def _aggregate_op(self, op: dict[str, Any], src: Bag) -> Bag:
+        group: list[int] = op.get("group", [])
+        aggs: list[dict[str, Any]] = op.get("aggs", [])
+        groups: dict[Row, list[Row]] = {}
+        for r in src.elements():
+            groups.setdefault(tuple(r[i] for i in group), []).append(r)
+        if not group and not groups:
+            groups[()] = []  # a global aggregate has one row even over nothing
+        out: Bag = Counter()
+        for key, rows in groups.items():
+            out[key + tuple(_aggregate(a, rows) for a in aggs)] += 1
+        return out
+
+    # ---- the query's result ------------------------------------------------
+
+    def result(self, until: int | None = None) -> dict[int, Bag]:
+        """The query's result at each instant of interest up to ``until``:
+
+        for a stream root, the elements emitted at each instant (instants with
+        no element are left out); for a relation root, ``R(tau)`` at every
+        instant of interest.
+        """
+        out: dict[int, Bag] = {}
+        for tau in self.instants():
+            if until is not None and tau > until:
+                break
+            if self.is_stream():
+                rows = self.stream_at(tau)
+                if rows:
+                    out[tau] = _bag(rows)
+            else:
+                out[tau] = self.relation_at(tau)
+        return out
+
+
+def _row_sort_key(row: Row) -> tuple[Any, ...]:
+    return tuple((v is None, type(v).__name__, v if v is not None else 0) for v in row)
+
+
+def _join(
+    op: dict[str, Any],
+    left: Bag,
+    right: Bag,
+    right_width: int,
+    params: Sequence[Any],
+) -> Bag:
+    """A nested-loop bag join; ``condition`` is over left columns then right."""
+    join_type = op.get("join_type", "inner")
+    cond = op.get("condition")
+    left_width = None
+    out: Bag = Counter()
+    right_items = list(right.items())
+    matched_right: set[Row] = set()
+    for lrow, ln in left.items():
+        left_width = len(lrow)
+        found = False
+        for rrow, rn in right_items:
+            both = lrow + rrow
+            if cond is None or evaluate_expr(cond, both, params) is True:
+                found = True
+                matched_right.add(rrow)
+                if join_type in ("inner", "left", "right", "full"):
+                    out[both] += ln * rn
+        if join_type == "semi" and found:
+            out[lrow] += ln
+        elif join_type == "anti" and not found:
+            out[lrow] += ln
+        elif join_type in ("left", "full") and not found:
+            out[lrow + (None,) * right_width] += ln
+    if join_type in ("right", "full"):
+        if left_width is None:
+            left_width = _width_from_columns(op, right_width)
+        for rrow, rn in right_items:
+            if rrow not in matched_right:
+                out[(None,) * left_width + rrow] += rn
+    return out
+
+
+def _width_from_columns(op: dict[str, Any], right_width: int) -> int:
+    return len(op["columns"]) - right_width
