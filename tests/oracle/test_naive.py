@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from oracle.naive import NaiveEvaluator, cast_value, evaluate_expr, int_div, int_mod
-from oracle.plans import PlanBuilder, agg, call, col, lit
+
+from tests.oracle.naive import NaiveEvaluator, cast_value, evaluate_expr, int_div, int_mod
+from tests.oracle.plans import PlanBuilder, agg, call, col, lit
 
 
 def bag(*rows: tuple[object, ...]) -> Counter[tuple[object, ...]]:
