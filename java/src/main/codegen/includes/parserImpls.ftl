@@ -1,0 +1,420 @@
+<#--
+  pycql: the CQL productions added to Calcite's Parser.jj (see java/pom.xml).
+-->
+
+/**
+ * The CQL window after a table reference in FROM/JOIN, or nothing:
+ *   [NOW] | [UNBOUNDED] | [RANGE UNBOUNDED] | [RANGE n [unit] [SLIDE n [unit]]]
+ *   | [ROWS n] | [PARTITION BY a, b ROWS n]
+ * Over(tableRef) (Parser.jj, patched at build time) wraps the table as OVER(tableRef, window).
+ */
+SqlNode CqlWindowOpt() :
+{
+    final Span s;
+    WindowSpec.Kind kind;
+    long range = 0;
+    Long slide = null;
+    long rows = 0;
+    SqlNodeList partitionBy = null;
+    SqlIdentifier id;
+}
+{
+    (
+        <LBRACKET> { s = span(); }
+        (
+            <NOW> { kind = WindowSpec.Kind.NOW; }
+        |
+            <UNBOUNDED> { kind = WindowSpec.Kind.UNBOUNDED; }
+        |
+            <RANGE>
+            (
+                <UNBOUNDED> { kind = WindowSpec.Kind.UNBOUNDED; }
+            |
+                range = CqlDurationMillis() { kind = WindowSpec.Kind.RANGE; }
+                [
+                    <SLIDE> { slide = CqlDurationMillis(); }
+                ]
+            )
+        |
+            <ROWS> rows = CqlRowCount() { kind = WindowSpec.Kind.ROWS; }
+        |
+            <PARTITION> <BY> { partitionBy = new SqlNodeList(getPos()); }
+            id = SimpleIdentifier() { partitionBy.add(id); }
+            (
+                <COMMA> id = SimpleIdentifier() { partitionBy.add(id); }
+            )*
+            <ROWS> rows = CqlRowCount() { kind = WindowSpec.Kind.PARTITION; }
+        )
+        <RBRACKET>
+        {
+            return new SqlCqlWindow(s.end(this), kind, range, slide, rows, partitionBy);
+        }
+    |
+        { return null; }
+    )
+}
+
+/** A non-negative whole number of rows. */
+long CqlRowCount() :
+{
+    final SqlNumericLiteral n;
+}
+{
+    n = UnsignedNumericLiteral() {
+        final BigDecimal v = n.getValueAs(BigDecimal.class);
+        if (v.signum() < 0 || v.stripTrailingZeros().scale() > 0) {
+            throw CqlParseErrors.at(n.getParserPosition(),
+                "Row count must be a whole number, not " + v.toPlainString());
+        }
+        return v.longValueExact();
+    }
+}
+
+/** A duration: a number and an optional time unit (seconds when omitted), in milliseconds. */
+long CqlDurationMillis() :
+{
+    final SqlNumericLiteral n;
+    long unitMillis = 1000L;
+    SqlParserPos unitPos;
+}
+{
+    n = UnsignedNumericLiteral()
+    [
+        LOOKAHEAD({ getToken(1).kind != SLIDE && getToken(1).kind != RBRACKET })
+        unitMillis = CqlTimeUnitMillis()
+    ]
+    {
+        final BigDecimal ms = n.getValueAs(BigDecimal.class)
+            .multiply(BigDecimal.valueOf(unitMillis));
+        if (ms.stripTrailingZeros().scale() > 0) {
+            throw CqlParseErrors.at(n.getParserPosition(),
+                "Duration must be a whole number of milliseconds, not "
+                + ms.toPlainString() + " ms");
+        }
+        return ms.longValueExact();
+    }
+}
+
+/** A time unit, singular or plural; anything else is "Unknown time unit". */
+long CqlTimeUnitMillis() :
+{
+    final SqlIdentifier id;
+}
+{
+    ( <MILLISECOND> | <MILLISECONDS> ) { return 1L; }
+|   ( <SECOND> | <SECONDS> ) { return 1000L; }
+|   ( <MINUTE> | <MINUTES> ) { return 60000L; }
+|   ( <HOUR> | <HOURS> ) { return 3600000L; }
+|   ( <DAY> | <DAYS> ) { return 86400000L; }
+|   id = SimpleIdentifier() {
+        throw CqlParseErrors.at(id.getParserPosition(),
+            "Unknown time unit '" + id.getSimple() + "'; expected MILLISECOND(S), SECOND(S), "
+            + "MINUTE(S), HOUR(S) or DAY(S)");
+    }
+}
+
+/** ISTREAM | DSTREAM | RSTREAM. */
+RelToStreamKind CqlRelToStreamKind() :
+{
+}
+{
+    <ISTREAM> { return RelToStreamKind.ISTREAM; }
+|   <DSTREAM> { return RelToStreamKind.DSTREAM; }
+|   <RSTREAM> { return RelToStreamKind.RSTREAM; }
+}
+
+/** ISTREAM(query), DSTREAM(query), RSTREAM(query) around a whole query. */
+SqlNode CqlRelToStreamStatement() :
+{
+    final Span s;
+    final RelToStreamKind kind;
+    final SqlNode query;
+}
+{
+    kind = CqlRelToStreamKind() { s = span(); }
+    <LPAREN> query = OrderedQueryOrExpr(ExprContext.ACCEPT_QUERY) <RPAREN>
+    {
+        return new SqlCqlRelToStream(s.end(this), kind, query);
+    }
+}
+
+/** A CQL query: a query, optionally inside ISTREAM/DSTREAM/RSTREAM. */
+SqlNode CqlQuery() :
+{
+    final SqlNode q;
+}
+{
+    (
+        LOOKAHEAD(2) q = CqlRelToStreamStatement()
+    |
+        q = OrderedQueryOrExpr(ExprContext.ACCEPT_QUERY)
+    )
+    { return q; }
+}
+
+/** A CQL query or INSERT/UPSERT/DELETE. */
+SqlNode CqlQueryOrDml() :
+{
+    final SqlNode q;
+}
+{
+    (
+        LOOKAHEAD(2) q = CqlRelToStreamStatement()
+    |
+        q = SqlQueryOrDml()
+    )
+    { return q; }
+}
+
+/**
+ * EXPLAIN q, or Calcite's EXPLAIN PLAN [detail] [depth] [AS JSON|XML|DOT] FOR q,
+ * where q may be a CQL stream query.
+ */
+SqlNode CqlExplain() :
+{
+    final Span s;
+    SqlNode stmt;
+    SqlExplainLevel detailLevel = SqlExplainLevel.EXPPLAN_ATTRIBUTES;
+    SqlExplain.Depth depth = SqlExplain.Depth.PHYSICAL;
+    SqlExplainFormat format = SqlExplainFormat.TEXT;
+}
+{
+    <EXPLAIN> { s = span(); }
+    (
+        LOOKAHEAD({ getToken(1).kind == PLAN
+            && (getToken(2).kind == FOR || getToken(2).kind == AS
+                || getToken(2).kind == WITH || getToken(2).kind == WITHOUT
+                || getToken(2).kind == EXCLUDING || getToken(2).kind == INCLUDING) })
+        <PLAN>
+        [ detailLevel = ExplainDetailLevel() ]
+        depth = ExplainDepth()
+        (
+            LOOKAHEAD(2)
+            <AS> <XML> { format = SqlExplainFormat.XML; }
+        |
+            LOOKAHEAD(2)
+            <AS> <JSON> { format = SqlExplainFormat.JSON; }
+        |
+            <AS> <DOT_FORMAT> { format = SqlExplainFormat.DOT; }
+        |
+            { format = SqlExplainFormat.TEXT; }
+        )
+        <FOR> stmt = CqlQueryOrDml()
+    |
+        stmt = CqlQueryOrDml()
+    )
+    {
+        return new SqlExplain(s.end(stmt), stmt,
+            detailLevel.symbol(SqlParserPos.ZERO),
+            depth.symbol(SqlParserPos.ZERO),
+            format.symbol(SqlParserPos.ZERO),
+            nDynamicParams);
+    }
+}
+
+/** SHOW STREAMS | TABLES | VIEWS | QUERIES. */
+SqlNode CqlShow() :
+{
+    final Span s;
+    final String what;
+}
+{
+    <SHOW> { s = span(); }
+    (
+        <STREAMS> { what = "streams"; }
+    |   <TABLES> { what = "tables"; }
+    |   <VIEWS> { what = "views"; }
+    |   <QUERIES> { what = "queries"; }
+    )
+    { return new SqlShowCql(s.end(this), what); }
+}
+
+/** IF NOT EXISTS, or nothing. */
+boolean CqlIfNotExists() :
+{
+}
+{
+    LOOKAHEAD(3) <IF> <NOT> <EXISTS> { return true; }
+|   { return false; }
+}
+
+/** IF EXISTS, or nothing. */
+boolean CqlIfExists() :
+{
+}
+{
+    LOOKAHEAD(2) <IF> <EXISTS> { return true; }
+|   { return false; }
+}
+
+/** name type [NOT NULL | NULL] */
+CqlColumnDef CqlColumn() :
+{
+    final SqlIdentifier name;
+    final SqlDataTypeSpec type;
+    boolean nullable = true;
+}
+{
+    name = SimpleIdentifier() type = DataType()
+    [
+        <NOT> <NULL> { nullable = false; }
+    |
+        <NULL> { nullable = true; }
+    ]
+    { return new CqlColumnDef(name, type, nullable); }
+}
+
+/** WITH (key = 'value', ...), or nothing: keys lower-case, values strings. */
+void CqlWithOptions(Map<String, String> withOptions) :
+{
+}
+{
+    [
+        <WITH> <LPAREN>
+        CqlOption(withOptions)
+        ( <COMMA> CqlOption(withOptions) )*
+        <RPAREN>
+    ]
+}
+
+void CqlOption(Map<String, String> withOptions) :
+{
+    final String key;
+    final SqlIdentifier id;
+    final SqlNode keyLiteral;
+    final SqlNode value;
+    final SqlNumericLiteral number;
+    final String v;
+}
+{
+    (
+        id = CompoundIdentifier() { key = id.toString(); }
+    |
+        keyLiteral = StringLiteral() {
+            key = SqlLiteral.unchain(keyLiteral).getValueAs(String.class);
+        }
+    )
+    <EQ>
+    (
+        value = StringLiteral() { v = SqlLiteral.unchain(value).getValueAs(String.class); }
+    |
+        number = UnsignedNumericLiteral() { v = number.toValue(); }
+    |
+        <TRUE> { v = "true"; }
+    |
+        <FALSE> { v = "false"; }
+    )
+    { withOptions.put(key.toLowerCase(Locale.ROOT), v); }
+}
+
+/** The column list of CREATE STREAM / TABLE, with an optional PRIMARY KEY (a, b). */
+void CqlColumnList(List<CqlColumnDef> columns, SqlNodeList[] primaryKey) :
+{
+    CqlColumnDef c;
+}
+{
+    <LPAREN>
+    CqlColumnOrKey(columns, primaryKey)
+    ( <COMMA> CqlColumnOrKey(columns, primaryKey) )*
+    <RPAREN>
+}
+
+void CqlColumnOrKey(List<CqlColumnDef> columns, SqlNodeList[] primaryKey) :
+{
+    final CqlColumnDef c;
+    final Span s;
+    final SqlNodeList key;
+}
+{
+    <PRIMARY> { s = span(); } <KEY> key = ParenthesizedSimpleIdentifierList() {
+        if (primaryKey[0] != null) {
+            throw CqlParseErrors.at(s.end(this), "Only one PRIMARY KEY is allowed");
+        }
+        primaryKey[0] = key;
+    }
+|
+    c = CqlColumn() { columns.add(c); }
+}
+
+/** CREATE STREAM [IF NOT EXISTS] name (col type, ...) [WITH (...)] */
+SqlCreate CqlCreateStream(Span s, boolean replace) :
+{
+    final boolean ifNotExists;
+    final SqlIdentifier name;
+    final List<CqlColumnDef> columns = new ArrayList<CqlColumnDef>();
+    final SqlNodeList[] primaryKey = new SqlNodeList[1];
+    final Map<String, String> withOptions = new java.util.LinkedHashMap<String, String>();
+}
+{
+    <STREAM> ifNotExists = CqlIfNotExists() name = CompoundIdentifier()
+    CqlColumnList(columns, primaryKey)
+    CqlWithOptions(withOptions)
+    {
+        if (replace) {
+            throw CqlParseErrors.at(s.end(this), "CREATE OR REPLACE is only supported for views");
+        }
+        if (primaryKey[0] != null) {
+            throw CqlParseErrors.at(primaryKey[0].getParserPosition(),
+                "A stream has no PRIMARY KEY; declare a TABLE instead");
+        }
+        return new SqlCreateCqlSource(s.end(this), false, true, ifNotExists, name, columns,
+            new SqlNodeList(SqlParserPos.ZERO), withOptions);
+    }
+}
+
+/** CREATE TABLE [IF NOT EXISTS] name (col type, ..., PRIMARY KEY (a, b)) [WITH (...)] */
+SqlCreate CqlCreateTable(Span s, boolean replace) :
+{
+    final boolean ifNotExists;
+    final SqlIdentifier name;
+    final List<CqlColumnDef> columns = new ArrayList<CqlColumnDef>();
+    final SqlNodeList[] primaryKey = new SqlNodeList[1];
+    final Map<String, String> withOptions = new java.util.LinkedHashMap<String, String>();
+}
+{
+    <TABLE> ifNotExists = CqlIfNotExists() name = CompoundIdentifier()
+    CqlColumnList(columns, primaryKey)
+    CqlWithOptions(withOptions)
+    {
+        if (replace) {
+            throw CqlParseErrors.at(s.end(this), "CREATE OR REPLACE is only supported for views");
+        }
+        return new SqlCreateCqlSource(s.end(this), false, false, ifNotExists, name, columns,
+            primaryKey[0] == null ? new SqlNodeList(SqlParserPos.ZERO) : primaryKey[0], withOptions);
+    }
+}
+
+/** CREATE [OR REPLACE] VIEW name [(col, ...)] AS query */
+SqlCreate CqlCreateView(Span s, boolean replace) :
+{
+    final SqlIdentifier name;
+    SqlNodeList columnNames = null;
+    final SqlNode query;
+}
+{
+    <VIEW> name = CompoundIdentifier()
+    [ columnNames = ParenthesizedSimpleIdentifierList() ]
+    <AS> query = CqlQuery()
+    {
+        return new SqlCreateCqlView(s.end(this), replace, name, columnNames, query);
+    }
+}
+
+/** DROP STREAM | TABLE | VIEW [IF EXISTS] name */
+SqlDrop CqlDropObject(Span s, boolean replace) :
+{
+    final String object;
+    final boolean ifExists;
+    final SqlIdentifier name;
+}
+{
+    (
+        <STREAM> { object = "stream"; }
+    |   <TABLE> { object = "table"; }
+    |   <VIEW> { object = "view"; }
+    )
+    ifExists = CqlIfExists() name = CompoundIdentifier()
+    {
+        return new SqlDropCqlObject(s.end(this), object, ifExists, name);
+    }
+}
