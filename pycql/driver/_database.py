@@ -1,0 +1,178 @@
+"""A database: one log, its catalog, its running queries, shared by connections.
+
+``pycql.connect()`` opens a private embedded database; ``connect("memory://NAME")``
+shares the database ``NAME`` among the connections of this process;
+``connect("kafka://HOST:PORT")`` opens a database over that cluster (its
+catalog lives in the cluster's ``_pycql_catalog`` topic).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from pycql.catalog import (
+    Catalog,
+    CatalogStore,
+    FileCatalogStore,
+    LogCatalogStore,
+    MemoryCatalogStore,
+)
+from pycql.errors import InterfaceError, OperationalError
+
+if TYPE_CHECKING:
+    from pycql.driver._tables import TableState
+    from pycql.log.base import Log
+
+_PLAN_CACHE_SIZE = 256
+
+
+@dataclass
+class RunningQuery:
+    """One query registered in ``SHOW QUERIES``."""
+
+    query_id: int
+    sql: str
+    kind: str
+    started: float
+    cursor_ref: Any = None
+    rows: int = 0
+
+
+@dataclass
+class Database:
+    """The log and catalog a set of connections share."""
+
+    name: str
+    log: Log
+    catalog: Catalog
+    url: str
+    shared: bool = False
+    connections: int = 0
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _plans: OrderedDict[tuple[str, int, str], dict[str, Any]] = field(default_factory=OrderedDict)
+    _queries: dict[int, RunningQuery] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    tables: dict[str, TableState] = field(default_factory=dict)
+
+    # -- planning -----------------------------------------------------------
+    def analyze(self, sql: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Plan ``sql`` against the current catalog (cached per catalog version)."""
+        from pycql import planner
+
+        self.catalog.refresh()
+        catalog_json = self.catalog.to_planner_json()
+        options_key = repr(sorted((options or {}).items()))
+        key = (sql, self.catalog.version, options_key)
+        with self._lock:
+            cached = self._plans.get(key)
+            if cached is not None:
+                self._plans.move_to_end(key)
+                return cached
+        envelope = planner.analyze(sql, catalog_json, options)
+        with self._lock:
+            self._plans[key] = envelope
+            while len(self._plans) > _PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
+        return envelope
+
+    # -- SHOW QUERIES -------------------------------------------------------
+    def register_query(self, sql: str, kind: str) -> RunningQuery:
+        with self._lock:
+            query = RunningQuery(next(self._ids), sql, kind, time.time())
+            self._queries[query.query_id] = query
+            return query
+
+    def unregister_query(self, query_id: int) -> None:
+        with self._lock:
+            self._queries.pop(query_id, None)
+
+    def running_queries(self) -> list[RunningQuery]:
+        with self._lock:
+            return list(self._queries.values())
+
+    def close(self) -> None:
+        for state in list(self.tables.values()):
+            state.close()
+        self.tables.clear()
+        self.catalog.close()
+        self.log.close()
+
+
+_shared: dict[str, Database] = {}
+_shared_lock = threading.Lock()
+
+
+def open_database(dsn: str | None, options: dict[str, Any]) -> Database:
+    """Open (or join, for a named embedded database) the database ``dsn`` names."""
+    catalog_path = options.pop("catalog_path", None)
+    if dsn is None or dsn in ("memory:", "memory://", ":memory:", "embedded"):
+        log = _open_log(None, options)
+        store: CatalogStore = (
+            FileCatalogStore(catalog_path) if catalog_path else MemoryCatalogStore()
+        )
+        return Database("memory:", log, Catalog(store), "memory:")
+    parts = urlsplit(dsn)
+    if parts.scheme == "memory":
+        name = parts.netloc + parts.path
+        with _shared_lock:
+            db = _shared.get(name)
+            if db is None:
+                log = _open_log(None, options)
+                store = FileCatalogStore(catalog_path) if catalog_path else MemoryCatalogStore()
+                db = Database(f"memory://{name}", log, Catalog(store), dsn, shared=True)
+                _shared[name] = db
+            return db
+    if parts.scheme == "kafka":
+        if catalog_path:
+            raise InterfaceError(
+                "catalog_path is for embedded databases; a Kafka database keeps its "
+                "catalog in the _pycql_catalog topic"
+            )
+        if not parts.netloc:
+            raise InterfaceError(f"no broker address in {dsn!r}: use kafka://HOST:PORT")
+        for key, value in parse_qsl(parts.query):
+            options.setdefault(key, value)
+        log = _open_log(f"kafka://{parts.netloc}", options)
+        try:
+            store = LogCatalogStore(log)
+            catalog = Catalog(store)
+        except OperationalError:
+            log.close()
+            raise
+        except Exception as exc:
+            log.close()
+            raise _unreachable(parts.netloc, exc) from None
+        return Database(f"kafka://{parts.netloc}", log, catalog, dsn)
+    raise InterfaceError(
+        f"unknown data source {dsn!r}: use None or 'memory:' (embedded), "
+        "'memory://NAME' (shared embedded) or 'kafka://HOST:PORT'"
+    )
+
+
+def _unreachable(address: str, exc: BaseException) -> OperationalError:
+    return OperationalError(
+        f"cannot reach the Kafka broker at {address} ({exc}). Is it running? "
+        "Start a local one with `python -m pycql.kafka start`, or pass the right "
+        "address: pycql.connect('kafka://HOST:PORT')"
+    )
+
+
+def _open_log(url: str | None, options: dict[str, Any]) -> Log:
+    from pycql.log import open_log
+
+    try:
+        return open_log(url, **options)
+    except OperationalError:
+        raise
+    except TypeError as exc:
+        raise InterfaceError(f"bad connection option: {exc}") from None
+    except Exception as exc:
+        if url is None:
+            raise
+        raise _unreachable(url.removeprefix("kafka://"), exc) from None

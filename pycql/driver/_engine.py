@@ -1,0 +1,109 @@
+"""The driver's one door into the runtime (``pycql.runtime``).
+
+* :func:`start_stream` starts a stream-valued query and returns its runner;
+* :func:`snapshot` runs a relation-valued query over its inputs as they are
+  now (or between ``start`` and ``stop``) and returns the relation's rows.
+
+Where a query starts when ``start`` is not given: a continuous query (no
+``stop``) sees what arrives from now on (``"latest"``); a bounded run, and
+every snapshot, starts at the beginning of its inputs (``"earliest"``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from typing import TYPE_CHECKING, Any
+
+from pycql.driver._types import epoch_ms
+from pycql.errors import OperationalError, ProgrammingError
+
+if TYPE_CHECKING:
+    from pycql.driver.connection import Connection
+
+Row = tuple[Any, ...]
+Position = str | int | dict[Any, int]
+
+
+def position(value: Any, what: str) -> Position | None:
+    """Normalize a ``start``/``stop`` argument for the runtime.
+
+    >>> position(_dt.datetime(1970, 1, 1, 0, 0, 2), "start")
+    2000
+    >>> position({0: 5}, "stop")
+    {0: 5}
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        word = value.lower()
+        if word in ("earliest", "latest"):
+            return word
+        try:
+            return epoch_ms(_dt.datetime.fromisoformat(value))
+        except ValueError:
+            pass
+        raise ProgrammingError(
+            f"{what}={value!r}: use 'earliest', 'latest', a datetime, epoch milliseconds "
+            "or {partition: offset}"
+        )
+    if isinstance(value, bool):
+        raise ProgrammingError(f"{what}={value!r} is not a position")
+    if isinstance(value, _dt.date | int | float):
+        return epoch_ms(value)
+    if isinstance(value, dict):
+        out: dict[Any, int] = {}
+        for key, offset in value.items():
+            if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+                raise ProgrammingError(f"{what}: offset {offset!r} of {key!r} is not an offset")
+            out[key] = offset
+        return out
+    raise ProgrammingError(f"{what}={value!r} is not a position")
+
+
+def _runner(conn: Connection, plan: dict[str, Any], params: list[Any],
+            start: Position, stop: Position | None) -> Any:
+    from pycql.runtime.runner import QueryRunner
+
+    options: dict[str, Any] = {}
+    if conn.lateness_ms is not None:
+        options["lateness_ms"] = conn.lateness_ms
+    if conn.dead_letter_topic is not None:
+        options["dead_letter_topic"] = conn.dead_letter_topic
+    return QueryRunner(plan, conn.database.log, params=tuple(params), start=start, stop=stop,
+                       **options)
+
+
+def start_stream(conn: Connection, plan: dict[str, Any], params: list[Any],
+                 start: Any, stop: Any) -> Any:
+    """Start a stream-valued query; the caller polls the returned runner."""
+    stop_at = position(stop, "stop")
+    start_at = position(start, "start") or ("latest" if stop_at is None else "earliest")
+    return _runner(conn, plan, params, start_at, stop_at)
+
+
+def snapshot(conn: Connection, plan: dict[str, Any], params: list[Any], start: Any, stop: Any,
+             deadline: float | None) -> tuple[list[Row], int | None]:
+    """The rows of a relation-valued query at its last instant, and that instant."""
+    start_at = position(start, "start") or "earliest"
+    stop_at = position(stop, "stop") or "latest"
+    runner = _runner(conn, plan, params, start_at, stop_at)
+    try:
+        while not _done(runner):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise OperationalError(
+                    "the query did not reach the end of its inputs within its timeout"
+                )
+            runner.poll(0.05)
+        rows = [tuple(r) for r in runner.snapshot()]
+        return rows, getattr(runner, "instant", None)
+    except BaseException:
+        runner.cancel()
+        raise
+    finally:
+        runner.close()
+
+
+def _done(runner: Any) -> bool:
+    done = runner.done
+    return bool(done() if callable(done) else done)

@@ -1,0 +1,251 @@
+"""What an executed statement hands its cursor: a finite list of rows or a running query.
+
+Both kinds answer ``fetch(n, timeout)``; only the running query can block.
+
+>>> rows = RowList([("a",), ("b",)])
+>>> rows.fetch(1, None), rows.fetch(None, None), rows.fetch(None, None)
+([('a',)], [('b',)], [])
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from pycql.errors import InternalError
+
+Row = tuple[Any, ...]
+Converters = list[tuple[int, Callable[[Any], Any]]] | None
+
+#: How long one poll of a running query may block: the longest a ``cancel()``
+#: from another thread waits to be noticed.
+POLL_SLICE_S = 0.05
+
+
+class Emission(Protocol):
+    """One output element of the runtime (``pycql.runtime``)."""
+
+    timestamp: int
+    sign: int
+    row: Sequence[Any]
+
+
+class Runner(Protocol):
+    """The part of ``pycql.runtime.runner.QueryRunner`` a cursor uses."""
+
+    def poll(self, timeout: float) -> Sequence[Emission]: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Result:
+    """Rows a cursor fetches from. ``bounded`` is False for a query that may never end."""
+
+    bounded: bool = True
+    #: The number of rows the statement produced, or -1 while unknown.
+    rowcount: int = -1
+
+    def fetch(self, n: int | None, timeout: float | None) -> list[Row]:
+        """Up to ``n`` rows (all when ``None``), waiting at most ``timeout`` seconds for them."""
+        raise NotImplementedError
+
+    @property
+    def last_rowtime(self) -> int | None:
+        """The epoch-millisecond timestamp of the last row fetched, if it has one."""
+        return None
+
+    @property
+    def finished(self) -> bool:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Stop producing rows (any thread)."""
+
+    def close(self) -> None:
+        """Release everything; fetching afterwards returns nothing."""
+
+
+class RowList(Result):
+    """A finite, already computed list of rows (snapshots, SHOW, EXPLAIN, DESCRIBE)."""
+
+    def __init__(self, rows: list[Row], rowtime: int | None = None) -> None:
+        self._rows = rows
+        self._next = 0
+        self.rowcount = len(rows)
+        self._rowtime = rowtime
+
+    def fetch(self, n: int | None, timeout: float | None) -> list[Row]:
+        start = self._next
+        end = len(self._rows) if n is None else min(len(self._rows), start + max(n, 0))
+        self._next = end
+        return self._rows[start:end]
+
+    @property
+    def last_rowtime(self) -> int | None:
+        return self._rowtime if self._next else None
+
+    @property
+    def finished(self) -> bool:
+        return self._next >= len(self._rows)
+
+    def close(self) -> None:
+        self._next = len(self._rows)
+
+
+class ContinuousResult(Result):
+    """The rows of a running stream-valued query, as they arrive.
+
+    ``deadline`` (a ``time.monotonic()`` value) ends the query when passed, as
+    ``execute(timeout=...)`` asks. ``on_end`` is called once when the query
+    ends for any reason (it unregisters the query from ``SHOW QUERIES``).
+    """
+
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        converters: Converters,
+        bounded: bool,
+        deadline: float | None,
+        include_rowtime: bool = False,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
+        self._runner = runner
+        self._converters = converters
+        self.bounded = bounded or deadline is not None
+        self._deadline = deadline
+        self._include_rowtime = include_rowtime
+        self._buffer: deque[tuple[int, Row]] = deque()
+        self._cancelled = threading.Event()
+        self._ended = False
+        self._closed = False
+        self._lock = threading.Lock()  # one fetching thread at a time
+        self._on_end = on_end
+        self._rowtime: int | None = None
+        self.fetched = 0
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def finished(self) -> bool:
+        return self._ended and not self._buffer
+
+    @property
+    def last_rowtime(self) -> int | None:
+        return self._rowtime
+
+    def _convert(self, timestamp: int, row: Sequence[Any]) -> Row:
+        if self._converters is None:
+            out = tuple(row)
+        else:
+            values = list(row)
+            for i, convert in self._converters:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            out = tuple(values)
+        if self._include_rowtime:
+            from pycql.driver._types import rowtime_datetime
+
+            out = (*out, rowtime_datetime(timestamp))
+        return out
+
+    def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self._runner.close()
+        finally:
+            if self._on_end is not None:
+                self._on_end()
+                self._on_end = None
+
+    def _pull(self, wait: float) -> None:
+        """Poll the runner once (at most ``wait`` seconds) into the buffer."""
+        emissions = self._runner.poll(wait)
+        for e in emissions:
+            if e.sign < 0:
+                raise InternalError(
+                    "a stream-valued query produced a deletion; the plan's result kind is wrong"
+                )
+            self._buffer.append((e.timestamp, self._convert(e.timestamp, e.row)))
+        if not emissions and _runner_done(self._runner):
+            self._end()
+
+    def fetch(self, n: int | None, timeout: float | None) -> list[Row]:
+        out: list[Row] = []
+        with self._lock:
+            try:
+                self._fetch_into(out, n, timeout)
+            except KeyboardInterrupt:
+                # Ctrl-C while waiting: stop the query, keep the connection usable.
+                self.cancel()
+                self._end()
+                raise
+            except BaseException:
+                self._end()
+                raise
+        if out:
+            self.fetched += len(out)
+        return out
+
+    def _fetch_into(self, out: list[Row], n: int | None, timeout: float | None) -> None:
+        limit = float("inf") if n is None else n
+        wait_until = None if timeout is None else time.monotonic() + timeout
+        while len(out) < limit:
+            if self._cancelled.is_set():
+                self._buffer.clear()
+                self._end()
+                return
+            if self._buffer:
+                timestamp, row = self._buffer.popleft()
+                self._rowtime = timestamp
+                out.append(row)
+                continue
+            if self._ended:
+                return
+            now = time.monotonic()
+            if self._deadline is not None and now >= self._deadline:
+                self._end()
+                return
+            if wait_until is not None and now >= wait_until:
+                return
+            slice_s = POLL_SLICE_S
+            for limit_at in (wait_until, self._deadline):
+                if limit_at is not None:
+                    slice_s = min(slice_s, max(0.0, limit_at - now))
+            self._pull(slice_s)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._runner.cancel()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.cancel()
+        # A fetch in another thread ends the runner itself; else do it here.
+        if self._lock.acquire(timeout=5.0):
+            try:
+                self._buffer.clear()
+                self._end()
+            finally:
+                self._lock.release()
+
+
+def _runner_done(runner: Runner) -> bool:
+    """Whether the runner has emitted everything it ever will (its ``stop`` was reached)."""
+    done = getattr(runner, "done", None)
+    if done is None:
+        done = getattr(runner, "finished", False)
+    if callable(done):
+        done = done()
+    return bool(done)

@@ -1,0 +1,571 @@
+"""Carrying out the planner's statement envelopes (``docs/plan-json.md``).
+
+One function per ``statement`` kind; each returns an :class:`Outcome` for the
+cursor: a result to fetch from (queries, EXPLAIN, SHOW, DESCRIBE) or a row
+count (INSERT, DELETE, DDL).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pycql.catalog import Catalog, Column, Stream, Table, View
+from pycql.driver._results import ContinuousResult, Result, RowList
+from pycql.driver._types import output_converters, to_engine
+from pycql.errors import (
+    IntegrityError,
+    InternalError,
+    NotSupportedError,
+    ProgrammingError,
+)
+
+if TYPE_CHECKING:
+    from pycql.driver._database import Database
+    from pycql.driver._tables import TableState
+    from pycql.driver.connection import Connection
+
+Row = tuple[Any, ...]
+Envelope = dict[str, Any]
+StartStop = str | int | _dt.datetime | dict[int, int] | None
+
+_STREAM_OPTIONS = {"topic", "format", "timestamp", "partitions"}
+_TABLE_OPTIONS = {"topic", "format", "partitions"}
+_FORMATS = ("json", "csv")
+
+
+@dataclass
+class Outcome:
+    """What a statement left for its cursor."""
+
+    result: Result | None = None
+    columns: list[dict[str, Any]] | None = None
+    kind: str | None = None
+    rowcount: int = -1
+
+
+def _varchar(name: str, nullable: bool = True) -> dict[str, Any]:
+    return {"name": name, "type": "VARCHAR", "nullable": nullable}
+
+
+def _rows_outcome(columns: list[dict[str, Any]], rows: list[Row]) -> Outcome:
+    return Outcome(RowList(rows), columns, None, len(rows))
+
+
+# -- dispatch ----------------------------------------------------------------------
+def execute(
+    conn: Connection,
+    envelope: Envelope,
+    sql: str,
+    params: tuple[Any, ...],
+    *,
+    start: StartStop,
+    stop: StartStop,
+    deadline: float | None,
+    include_rowtime: bool,
+) -> Outcome:
+    """Carry out one planned statement."""
+    kind = envelope.get("statement")
+    if kind != "query" and (start is not None or stop is not None):
+        raise ProgrammingError(f"start= and stop= apply to queries, not to {str(kind).upper()}")
+    if kind == "query":
+        return _query(conn, envelope["plan"], sql, params, start, stop, deadline, include_rowtime)
+    if kind == "explain":
+        _no_params(params, kind)
+        return _explain(envelope)
+    if kind in ("insert", "delete"):
+        return Outcome(rowcount=execute_many_writes(conn, envelope, sql, [params]))
+    handler = _DDL.get(str(kind))
+    if handler is None:
+        raise NotSupportedError(f"the driver cannot carry out {kind!r} statements")
+    _no_params(params, str(kind))
+    return handler(conn.database, envelope)
+
+
+def _no_params(params: tuple[Any, ...], kind: str) -> None:
+    if params:
+        raise ProgrammingError(
+            f"{kind.upper()} takes no parameters, but {len(params)} were given"
+        )
+
+
+# -- queries -------------------------------------------------------------------------
+def bind_params(declared: Sequence[dict[str, Any]], params: tuple[Any, ...]) -> list[Any]:
+    """Check the count of ``params`` against the ``?`` of the statement; convert each."""
+    if len(params) != len(declared):
+        raise ProgrammingError(
+            f"the statement has {len(declared)} parameter(s) (?) but "
+            f"{len(params)} value(s) were given"
+        )
+    by_index = sorted(declared, key=lambda p: int(p.get("index", 0)))
+    return [to_engine(v, str(p.get("type", "ANY"))) for v, p in zip(params, by_index, strict=True)]
+
+
+def _query(
+    conn: Connection,
+    plan: dict[str, Any],
+    sql: str,
+    params: tuple[Any, ...],
+    start: StartStop,
+    stop: StartStop,
+    deadline: float | None,
+    include_rowtime: bool,
+) -> Outcome:
+    from pycql.driver import _engine
+
+    db = conn.database
+    values = bind_params(plan.get("params") or [], params)
+    result_kind = plan["result"]["kind"]
+    columns = list(plan["result"]["columns"])
+    converters = output_converters([str(c["type"]) for c in columns])
+    if result_kind == "stream":
+        runner = _engine.start_stream(conn, plan, values, start, stop)
+        registered = db.register_query(sql, "stream")
+        result = ContinuousResult(
+            runner,
+            converters=converters,
+            bounded=stop is not None,
+            deadline=deadline,
+            include_rowtime=include_rowtime,
+            on_end=lambda: db.unregister_query(registered.query_id),
+        )
+        if include_rowtime:
+            columns.append({"name": "ROWTIME", "type": "TIMESTAMP", "nullable": False})
+        return Outcome(result, columns, "stream")
+    rows, instant = _engine.snapshot(conn, plan, values, start, stop, deadline)
+    if converters is not None:
+        rows = [_convert(row, converters) for row in rows]
+    return Outcome(RowList(rows, instant), columns, "relation", len(rows))
+
+
+def _convert(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> Row:
+    values = list(row)
+    for i, convert in converters:
+        if values[i] is not None:
+            values[i] = convert(values[i])
+    return tuple(values)
+
+
+def _explain(envelope: Envelope) -> Outcome:
+    columns = [_varchar("PLAN", nullable=False)]
+    if envelope.get("format") == "json":
+        text = orjson.dumps(envelope["plan"], option=orjson.OPT_INDENT_2).decode()
+        return _rows_outcome(columns, [(text,)])
+    return _rows_outcome(columns, [(line,) for line in str(envelope["text"]).splitlines()])
+
+
+# -- DDL ---------------------------------------------------------------------------
+def _options(envelope: Envelope, allowed: set[str], what: str) -> dict[str, str]:
+    options = {str(k).lower(): str(v) for k, v in (envelope.get("options") or {}).items()}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ProgrammingError(
+            f"unknown {what} option(s) {', '.join(unknown)}; the options are "
+            f"{', '.join(sorted(allowed))}"
+        )
+    fmt = options.get("format", "json").lower()
+    if fmt not in _FORMATS:
+        raise ProgrammingError(f"unknown format {fmt!r}: use 'json' or 'csv'")
+    options["format"] = fmt
+    if "partitions" in options:
+        try:
+            count = int(options["partitions"])
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ProgrammingError(
+                f"partitions must be a positive whole number, not {options['partitions']!r}"
+            )
+    return options
+
+
+def _columns(envelope: Envelope) -> tuple[Column, ...]:
+    return tuple(Column.from_json(c) for c in envelope.get("columns") or [])
+
+
+def _create_topic(db: Database, topic: str, partitions: int, compacted: bool) -> bool:
+    """Create ``topic`` if missing; return whether it was created here."""
+    from pycql.log.base import TopicSpec
+
+    existed = topic in db.log.topics()
+    if not existed:
+        db.log.create_topic(TopicSpec(topic, partitions, compacted), exist_ok=True)
+    return not existed
+
+
+def _create_stream(db: Database, envelope: Envelope) -> Outcome:
+    name = str(envelope["name"])
+    if envelope.get("if_not_exists") and db.catalog.find(name) is not None:
+        return Outcome(rowcount=0)
+    options = _options(envelope, _STREAM_OPTIONS, "stream")
+    columns = _columns(envelope)
+    timestamp = options.get("timestamp")
+    if timestamp is not None:
+        matches = [c for c in columns if c.name == timestamp] or [
+            c for c in columns if c.name.upper() == timestamp.upper()
+        ]
+        if len(matches) != 1:
+            raise ProgrammingError(
+                f"timestamp column {timestamp!r} is not a column of stream {name}"
+            )
+        if matches[0].type not in ("TIMESTAMP", "BIGINT"):
+            raise ProgrammingError(
+                f"timestamp column {matches[0].name} must be a TIMESTAMP "
+                f"(or BIGINT epoch milliseconds), not {matches[0].type}"
+            )
+        timestamp = matches[0].name
+    if db.catalog.find(name) is not None:
+        raise ProgrammingError(f"{name} already exists")
+    topic = options.get("topic", name)
+    partitions = int(options.get("partitions", "1"))
+    created = _create_topic(db, topic, partitions, compacted=False)
+    stream = Stream(name, columns, topic, timestamp, options["format"], partitions, created)
+    db.catalog.add(stream)
+    return Outcome(rowcount=0)
+
+
+def _create_table(db: Database, envelope: Envelope) -> Outcome:
+    name = str(envelope["name"])
+    if envelope.get("if_not_exists") and db.catalog.find(name) is not None:
+        return Outcome(rowcount=0)
+    options = _options(envelope, _TABLE_OPTIONS, "table")
+    columns = _columns(envelope)
+    if db.catalog.find(name) is not None:
+        raise ProgrammingError(f"{name} already exists")
+    topic = options.get("topic", name)
+    partitions = int(options.get("partitions", "1"))
+    created = _create_topic(db, topic, partitions, compacted=True)
+    key = tuple(str(k) for k in envelope.get("primary_key") or ())
+    table = Table(name, columns, topic, key, options["format"], partitions, created)
+    db.catalog.add(table)
+    return Outcome(rowcount=0)
+
+
+def _create_view(db: Database, envelope: Envelope) -> Outcome:
+    view = View(
+        str(envelope["name"]),
+        str(envelope["query"]),
+        _columns(envelope),
+        str(envelope.get("kind") or "relation"),
+    )
+    db.catalog.add(view, replace=bool(envelope.get("or_replace")))
+    return Outcome(rowcount=0)
+
+
+def _drop(db: Database, envelope: Envelope) -> Outcome:
+    from pycql import planner
+
+    kind = str(envelope["object"])
+    name = str(envelope["name"])
+    catalog: Catalog = db.catalog
+    catalog.refresh()
+    entry = catalog.find(name)
+    if entry is None:
+        if envelope.get("if_exists"):
+            return Outcome(rowcount=0)
+        raise ProgrammingError(f"{kind} {name} does not exist")
+    remaining = catalog.planner_json_without(entry.name)
+    for view in catalog.views():
+        if view.name == entry.name:
+            continue
+        try:
+            planner.analyze(view.query, remaining)
+        except ProgrammingError:
+            raise ProgrammingError(
+                f"cannot drop {kind} {entry.name}: view {view.name} uses it "
+                f"(drop view {view.name} first)"
+            ) from None
+    dropped = catalog.drop(kind, entry.name)
+    state = db.tables.pop(dropped.name, None)
+    if state is not None:
+        state.close()
+    if isinstance(dropped, Stream | Table) and dropped.owns_topic:
+        in_use = any(
+            isinstance(e, Stream | Table) and e.topic == dropped.topic for e in catalog.entries()
+        )
+        if not in_use and dropped.topic in db.log.topics():
+            db.log.delete_topic(dropped.topic)
+    return Outcome(rowcount=0)
+
+
+def _show(db: Database, envelope: Envelope) -> Outcome:
+    what = str(envelope["what"]).lower()
+    catalog = db.catalog
+    catalog.refresh()
+    if what == "streams":
+        columns = [_varchar("NAME", False), _varchar("TOPIC", False),
+                   {"name": "PARTITIONS", "type": "INTEGER", "nullable": False},
+                   _varchar("FORMAT", False), _varchar("TIMESTAMP")]
+        rows: list[Row] = [
+            (s.name, s.topic, s.partitions, s.format, s.timestamp)
+            for s in sorted(catalog.streams(), key=lambda e: e.name)
+        ]
+    elif what == "tables":
+        columns = [_varchar("NAME", False), _varchar("TOPIC", False),
+                   {"name": "PARTITIONS", "type": "INTEGER", "nullable": False},
+                   _varchar("FORMAT", False), _varchar("PRIMARY_KEY")]
+        rows = [
+            (t.name, t.topic, t.partitions, t.format, ", ".join(t.primary_key) or None)
+            for t in sorted(catalog.tables(), key=lambda e: e.name)
+        ]
+    elif what == "views":
+        columns = [_varchar("NAME", False), _varchar("KIND", False), _varchar("QUERY", False)]
+        rows = [
+            (v.name, v.view_kind, v.query) for v in sorted(catalog.views(), key=lambda e: e.name)
+        ]
+    elif what == "queries":
+        columns = [{"name": "QUERY_ID", "type": "INTEGER", "nullable": False},
+                   _varchar("KIND", False),
+                   {"name": "STARTED", "type": "TIMESTAMP", "nullable": False},
+                   _varchar("QUERY", False)]
+        rows = [
+            (q.query_id, q.kind,
+             _dt.datetime.fromtimestamp(q.started, _dt.UTC).replace(tzinfo=None), q.sql)
+            for q in db.running_queries()
+        ]
+    else:
+        raise NotSupportedError(f"SHOW {what.upper()} is not supported")
+    return _rows_outcome(columns, rows)
+
+
+def _describe(db: Database, envelope: Envelope) -> Outcome:
+    name = str(envelope["name"])
+    db.catalog.refresh()
+    entry = db.catalog.find(name)
+    if entry is None:
+        raise ProgrammingError(
+            f"{name} does not exist: SHOW STREAMS, TABLES or VIEWS lists what does"
+        )
+    columns = [_varchar("COLUMN_NAME", False), _varchar("TYPE", False),
+               {"name": "NULLABLE", "type": "BOOLEAN", "nullable": False}, _varchar("KEY")]
+    rows: list[Row] = []
+    for column in entry.columns:
+        role = None
+        if isinstance(entry, Table) and column.name in entry.primary_key:
+            role = "PRIMARY KEY"
+        elif isinstance(entry, Stream) and column.name == entry.timestamp:
+            role = "TIMESTAMP"
+        rows.append((column.name, column.type_text(), column.nullable, role))
+    return _rows_outcome(columns, rows)
+
+
+_DDL: dict[str, Callable[[Database, Envelope], Outcome]] = {
+    "create_stream": _create_stream,
+    "create_table": _create_table,
+    "create_view": _create_view,
+    "drop": _drop,
+    "show": _show,
+    "describe": _describe,
+}
+
+
+# -- INSERT, UPSERT, DELETE ----------------------------------------------------------
+def _param_types(node: Any, found: dict[int, str]) -> None:
+    """Collect ``index -> type`` of every ``{"kind": "param"}`` inside ``node``."""
+    if isinstance(node, dict):
+        if node.get("kind") == "param":
+            found.setdefault(int(node["index"]), str(node.get("type", "ANY")))
+        for value in node.values():
+            _param_types(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _param_types(value, found)
+
+
+def _params_as_inputs(node: Any) -> Any:
+    """The expression with each parameter ``?i`` read as field ``i`` of an input row.
+
+    Compiling once and calling with each parameter set as the row evaluates
+    ``executemany`` without compiling per set.
+    """
+    if isinstance(node, dict):
+        if node.get("kind") == "param":
+            return {**node, "kind": "input"}
+        return {k: _params_as_inputs(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_params_as_inputs(v) for v in node]
+    return node
+
+
+def _declared_params(envelope: Envelope) -> list[dict[str, Any]]:
+    found: dict[int, str] = {}
+    _param_types(envelope.get("rows"), found)
+    _param_types(envelope.get("condition"), found)
+    _param_types(envelope.get("timestamp"), found)
+    if found and sorted(found) != list(range(len(found))):
+        raise InternalError(f"parameter indexes {sorted(found)} are not 0..n-1")
+    return [{"index": i, "type": found[i]} for i in sorted(found)]
+
+
+def _target(db: Database, envelope: Envelope) -> Stream | Table:
+    name = str(envelope["target"])
+    entry = db.catalog.find(name)
+    if entry is None:
+        raise ProgrammingError(f"{name} does not exist")
+    if isinstance(entry, View):
+        raise ProgrammingError(f"{entry.name} is a view: views cannot be written to")
+    return entry
+
+
+def _table_state(db: Database, table: Table) -> TableState:
+    from pycql.driver._tables import TableState
+    from pycql.log.formats import make_decoder
+
+    with db._lock:
+        state = db.tables.get(table.name)
+        if state is None or state.table != table:
+            if state is not None:
+                state.close()
+            decode = make_decoder([c.to_json() for c in table.columns], table.format)
+            state = TableState(db.log, table, decode)
+            db.tables[table.name] = state
+        return state
+
+
+def execute_many_writes(
+    conn: Connection, envelope: Envelope, sql: str, param_sets: Sequence[tuple[Any, ...]]
+) -> int:
+    """Carry out an INSERT/UPSERT/DELETE once per parameter set; return the rows affected.
+
+    All the records go to the log in one batch.
+    """
+    db = conn.database
+    db.catalog.refresh()
+    target = _target(db, envelope)
+    declared = _declared_params(envelope)
+    bound = [bind_params(declared, p) for p in param_sets]
+    if envelope["statement"] == "delete":
+        return _delete(db, envelope, target, bound)
+    return _insert(db, envelope, target, declared, bound)
+
+
+def _insert(
+    db: Database,
+    envelope: Envelope,
+    target: Stream | Table,
+    declared: list[dict[str, Any]],
+    bound: list[list[Any]],
+) -> int:
+    from pycql.log.base import OutRecord
+    from pycql.log.formats import make_encoder
+    from pycql.runtime.expr import compile_row
+
+    names = [c.name for c in target.columns]
+    positions = []
+    for column in envelope["columns"]:
+        if column not in names:
+            raise ProgrammingError(f"{target.name} has no column {column}")
+        positions.append(names.index(column))
+    param_columns = [{"name": f"?{p['index']}", "type": p["type"]} for p in declared]
+    row_fns = [
+        compile_row(_params_as_inputs(exprs), param_columns) for exprs in envelope["rows"]
+    ]
+    ts_expr = envelope.get("timestamp")
+    ts_fn = None if ts_expr is None else compile_row([_params_as_inputs(ts_expr)], param_columns)
+    encode = make_encoder([c.to_json() for c in target.columns], target.format)
+    width = len(names)
+    rows: list[list[Any]] = []
+    explicit_ts: list[Any] = []
+    for values in bound:
+        args = tuple(values)
+        stamp = None if ts_fn is None else ts_fn(args)[0]
+        for fn in row_fns:
+            given = fn(args)
+            if len(given) != len(positions):
+                raise ProgrammingError(
+                    f"{len(given)} value(s) for {len(positions)} column(s) of {target.name}"
+                )
+            row: list[Any] = [None] * width
+            for pos, value in zip(positions, given, strict=True):
+                row[pos] = value
+            rows.append(row)
+            explicit_ts.append(stamp)
+    for row in rows:
+        for column, value in zip(target.columns, row, strict=True):
+            if value is None and not column.nullable:
+                raise IntegrityError(
+                    f"column {column.name} of {target.name} is NOT NULL: give it a value"
+                )
+    if isinstance(target, Stream):
+        now = int(time.time() * 1000)
+        ts_index = None if target.timestamp is None else names.index(target.timestamp)
+        records = []
+        for row, stamp in zip(rows, explicit_ts, strict=True):
+            if ts_index is not None:
+                if row[ts_index] is None:
+                    row[ts_index] = now if stamp is None else stamp
+                record_ts = int(row[ts_index])
+            else:
+                record_ts = now if stamp is None else int(stamp)
+            records.append(OutRecord(encode(tuple(row)), None, record_ts))
+        db.log.produce(target.topic, records)
+        return len(records)
+    return _write_table_rows(db, target, [tuple(r) for r in rows], bool(envelope.get("upsert")))
+
+
+def _write_table_rows(db: Database, table: Table, rows: list[Row], upsert: bool) -> int:
+    from pycql.driver._tables import key_indexes, row_key
+    from pycql.log.base import OutRecord
+    from pycql.log.formats import make_encoder
+
+    if upsert and not table.primary_key:
+        raise ProgrammingError(
+            f"UPSERT needs a primary key, and table {table.name} has none: use INSERT"
+        )
+    indexes = key_indexes(table)
+    keys = [row_key(table, row, indexes) for row in rows]
+    if table.primary_key:
+        for row in rows:
+            if any(row[i] is None for i in indexes):
+                raise IntegrityError(f"the primary key of {table.name} cannot be NULL")
+        if len(set(keys)) != len(keys) and not upsert:
+            raise IntegrityError(f"duplicate primary key in the rows inserted into {table.name}")
+        if not upsert:
+            state = _table_state(db, table)
+            with state.lock:
+                existing = state.refresh()
+                clash = [k for k in keys if k in existing]
+            if clash:
+                raise IntegrityError(
+                    f"a row with primary key {clash[0].decode()} already exists in "
+                    f"{table.name}: use UPSERT INTO to replace it"
+                )
+    encode = make_encoder([c.to_json() for c in table.columns], table.format)
+    now = int(time.time() * 1000)
+    db.log.produce(
+        table.topic, [OutRecord(encode(row), key, now) for row, key in zip(rows, keys, strict=True)]
+    )
+    return len(rows)
+
+
+def _delete(
+    db: Database, envelope: Envelope, target: Stream | Table, bound: list[list[Any]]
+) -> int:
+    from pycql.log.base import OutRecord
+    from pycql.runtime.expr import compile_batch
+
+    if isinstance(target, Stream):
+        raise NotSupportedError(
+            f"{target.name} is a stream, and streams are append-only: DELETE works on tables"
+        )
+    state = _table_state(db, target)
+    columns = [c.to_json() for c in target.columns]
+    condition = envelope.get("condition")
+    with state.lock:
+        current = list(state.refresh().items())
+    doomed: dict[bytes, None] = {}
+    for values in bound:
+        if condition is None:
+            doomed.update((key, None) for key, _ in current)
+            continue
+        keep = compile_batch(condition, None, columns, values, counted=True)
+        doomed.update((key, None) for _, key in keep([(row, key) for key, row in current]))
+    if doomed:
+        now = int(time.time() * 1000)
+        db.log.produce(target.topic, [OutRecord(None, key, now) for key in doomed])
+    return len(doomed)

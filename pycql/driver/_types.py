@@ -1,0 +1,241 @@
+"""PEP 249 type objects, constructors, and the conversions at the driver's edge.
+
+Inside the engine, temporal values are integers (as in ``docs/plan-json.md``):
+
+* ``TIMESTAMP``: epoch milliseconds (a wall-clock time read as UTC),
+* ``DATE``: epoch milliseconds of midnight UTC,
+* ``TIME``: milliseconds since midnight,
+* ``INTERVAL_DAY_SECOND``: milliseconds, ``INTERVAL_YEAR_MONTH``: months.
+
+The driver converts Python values to those integers on the way in (parameters,
+``start``/``stop``) and back to :mod:`datetime` values on the way out:
+
+>>> to_engine(Timestamp(2024, 1, 2, 3, 4, 5), "TIMESTAMP")
+1704164645000
+>>> from_engine(1704164645000, "TIMESTAMP")
+datetime.datetime(2024, 1, 2, 3, 4, 5)
+>>> STRING == "VARCHAR", NUMBER == "VARCHAR"
+(True, False)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import time as _time
+from collections.abc import Callable
+from typing import Any
+
+from pycql.errors import DataError, ProgrammingError
+
+__all__ = [
+    "BINARY",
+    "BOOLEAN",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "Binary",
+    "Date",
+    "DateFromTicks",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "epoch_ms",
+    "from_engine",
+    "output_converters",
+    "to_engine",
+]
+
+_EPOCH = _dt.datetime(1970, 1, 1)
+_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_MS_PER_DAY = 86_400_000
+
+
+class DBAPITypeObject:
+    """A PEP 249 type object: equal to every SQL type name of its group.
+
+    ``cursor.description[i][1]`` (the type code) is the SQL type name of the
+    column, e.g. ``"VARCHAR"``; compare it with these objects:
+
+    >>> DATETIME == "TIMESTAMP"
+    True
+    """
+
+    def __init__(self, name: str, *type_names: str) -> None:
+        self.name = name
+        self.type_names = frozenset(type_names)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DBAPITypeObject):
+            return other is self
+        if isinstance(other, str):
+            return other.upper() in self.type_names
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"pycql.{self.name}"
+
+
+STRING = DBAPITypeObject("STRING", "CHAR", "VARCHAR")
+BINARY = DBAPITypeObject("BINARY", "BINARY", "VARBINARY")
+NUMBER = DBAPITypeObject(
+    "NUMBER", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DECIMAL", "FLOAT", "REAL", "DOUBLE"
+)
+DATETIME = DBAPITypeObject(
+    "DATETIME", "DATE", "TIME", "TIMESTAMP", "INTERVAL_DAY_SECOND", "INTERVAL_YEAR_MONTH"
+)
+#: pycql rows have no row id; no column ever has this type.
+ROWID = DBAPITypeObject("ROWID", "ROWID")
+#: Not required by PEP 249, offered as psycopg does.
+BOOLEAN = DBAPITypeObject("BOOLEAN", "BOOLEAN")
+
+Date = _dt.date
+Time = _dt.time
+Timestamp = _dt.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks: float) -> _dt.date:
+    """The local date of ``ticks`` seconds since the epoch (as PEP 249 says)."""
+    return Date(*_time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> _dt.time:
+    """The local time of day of ``ticks`` seconds since the epoch."""
+    return Time(*_time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> _dt.datetime:
+    """The local date and time of ``ticks`` seconds since the epoch."""
+    return Timestamp(*_time.localtime(ticks)[:6])
+
+
+def epoch_ms(value: _dt.datetime | _dt.date | int | float) -> int:
+    """Epoch milliseconds of a datetime (naive = UTC), a date (midnight UTC), or a number.
+
+    >>> epoch_ms(_dt.datetime(1970, 1, 1, 0, 0, 1))
+    1000
+    >>> epoch_ms(_dt.datetime(1970, 1, 1, 1, tzinfo=_dt.timezone(_dt.timedelta(hours=1))))
+    0
+    """
+    if isinstance(value, bool):
+        raise ProgrammingError(f"not a point in time: {value!r}")
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            delta = value - _EPOCH
+        else:
+            delta = value - _EPOCH_UTC
+        return delta // _dt.timedelta(milliseconds=1)
+    if isinstance(value, _dt.date):
+        return (value - _EPOCH.date()).days * _MS_PER_DAY
+    if isinstance(value, int | float):
+        return int(value)
+    raise ProgrammingError(f"not a point in time: {value!r}")
+
+
+def to_engine(value: Any, sql_type: str) -> Any:
+    """Convert a Python value (a parameter) to the engine's value for ``sql_type``.
+
+    Python values that already are the engine's (numbers, strings, ``None``)
+    pass through; :mod:`datetime` values become integers.
+    """
+    if value is None:
+        return None
+    kind = sql_type.upper()
+    if kind in ("TIMESTAMP", "DATE"):
+        if isinstance(value, _dt.date | int | float) and not isinstance(value, bool):
+            return epoch_ms(value)
+        if isinstance(value, str):
+            return epoch_ms(_parse_datetime(value))
+        raise DataError(f"cannot use {value!r} as a {kind}")
+    if kind == "TIME":
+        if isinstance(value, _dt.time):
+            return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + (
+                value.microsecond // 1000
+            )
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise DataError(f"cannot use {value!r} as a TIME")
+    if kind == "INTERVAL_DAY_SECOND":
+        if isinstance(value, _dt.timedelta):
+            return value // _dt.timedelta(milliseconds=1)
+        return value
+    if isinstance(value, _dt.datetime):  # e.g. a datetime for an untyped (ANY) parameter
+        return epoch_ms(value)
+    if isinstance(value, decimal.Decimal) and kind not in ("DECIMAL",):
+        return float(value) if kind in ("FLOAT", "REAL", "DOUBLE") else value
+    if isinstance(value, bytes | bytearray | memoryview) and kind in ("CHAR", "VARCHAR"):
+        return bytes(value).decode()
+    return value
+
+
+def _parse_datetime(text: str) -> _dt.datetime:
+    try:
+        return _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"not a timestamp: {text!r} (use ISO 8601, e.g. 2024-01-02 03:04:05)")\
+            from None
+
+
+def _timestamp_out(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _EPOCH + _dt.timedelta(milliseconds=value)
+    return value
+
+
+def _date_out(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (_EPOCH + _dt.timedelta(milliseconds=value)).date()
+    return value
+
+
+def _time_out(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (_EPOCH + _dt.timedelta(milliseconds=value)).time()
+    return value
+
+
+def _interval_out(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _dt.timedelta(milliseconds=value)
+    return value
+
+
+_OUTPUT: dict[str, Callable[[Any], Any]] = {
+    "TIMESTAMP": _timestamp_out,
+    "DATE": _date_out,
+    "TIME": _time_out,
+    "INTERVAL_DAY_SECOND": _interval_out,
+}
+
+
+def from_engine(value: Any, sql_type: str) -> Any:
+    """Convert one engine value of ``sql_type`` to the Python value a user sees."""
+    if value is None:
+        return None
+    convert = _OUTPUT.get(sql_type.upper())
+    return value if convert is None else convert(value)
+
+
+def output_converters(types: list[str]) -> list[tuple[int, Callable[[Any], Any]]] | None:
+    """The (column index, converter) pairs a result needs, or ``None`` when no column needs one.
+
+    Computed once per result so that rows of plain numbers and strings are not
+    touched at all.
+    """
+    pairs = [(i, _OUTPUT[t.upper()]) for i, t in enumerate(types) if t.upper() in _OUTPUT]
+    return pairs or None
+
+
+def rowtime_datetime(ms: int) -> _dt.datetime:
+    """The UTC-aware datetime of an epoch-millisecond row time."""
+    return _EPOCH_UTC + _dt.timedelta(milliseconds=ms)
