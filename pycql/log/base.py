@@ -18,8 +18,26 @@ from typing import Literal, NamedTuple, Sequence, Union
 
 #: Where a reader starts: the first record, the end (only new records), an
 #: epoch-millisecond timestamp (the first record at or after it), or explicit
-#: offsets per partition.
-StartAt = Union[Literal["earliest", "latest"], int, dict[int, int]]
+#: offsets per partition (keyed by partition number for every topic, or by
+#: ``(topic, partition)``); partitions a dict leaves out start at the earliest.
+StartAt = Union[Literal["earliest", "latest"], int, dict[int, int], dict[tuple[str, int], int]]
+
+
+def explicit_start(start: StartAt, topic: str, partition: int) -> int | None:
+    """The offset an explicit-offsets ``start`` gives ``(topic, partition)``, else None.
+
+    >>> explicit_start({0: 5}, "S", 0), explicit_start({("S", 1): 7}, "S", 1)
+    (5, 7)
+    >>> explicit_start({0: 5}, "S", 1) is None
+    True
+    """
+    if not isinstance(start, dict):
+        return None
+    by_pair = start.get((topic, partition))  # type: ignore[call-overload]
+    if by_pair is not None:
+        return int(by_pair)
+    by_partition = start.get(partition)  # type: ignore[call-overload]
+    return None if by_partition is None else int(by_partition)
 
 
 class Record(NamedTuple):

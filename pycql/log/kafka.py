@@ -1,0 +1,452 @@
+"""Apache Kafka as pycql's log, through confluent-kafka (librdkafka).
+
+>>> log = KafkaLog("127.0.0.1:9092")                       # doctest: +SKIP
+>>> log.create_topic(TopicSpec("S", partitions=4))         # doctest: +SKIP
+>>> log.produce("S", [OutRecord(b'{"A": 1}')])             # doctest: +SKIP
+>>> with log.reader(["S"], start="earliest") as reader:    # doctest: +SKIP
+...     records = reader.poll(max_records=10_000, timeout=1.0)
+
+* Topics are created and deleted explicitly (the local broker disables
+  auto-creation); a compacted topic gets ``cleanup.policy=compact``.
+* The producer batches (``linger.ms``), is idempotent (no duplicates or
+  reordering on retries) and partitions keys like Kafka's Java clients
+  (``murmur2_random``), so :class:`~pycql.log.memory.MemoryLog` agrees on
+  the partition of every key.
+* Readers ``assign`` partitions (no consumer group, nothing committed) at
+  concrete offsets resolved when the reader is made.
+* A broker that does not answer raises :class:`~pycql.errors.OperationalError`
+  within ``timeout`` seconds (default 10), naming the address.
+
+Extra librdkafka settings go to every client: ``KafkaLog(bootstrap,
+**{"linger.ms": 20})`` or, with underscores for dots, ``KafkaLog(bootstrap,
+linger_ms=20)``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+from pycql.errors import OperationalError, ProgrammingError
+from pycql.log.base import (
+    Log,
+    LogReader,
+    OutRecord,
+    Record,
+    StartAt,
+    TopicSpec,
+    explicit_start,
+)
+
+__all__ = ["KafkaLog", "KafkaReader"]
+
+#: librdkafka's own log lines go to this logger (silent unless the
+#: application configures logging).
+client_logger = logging.getLogger("pycql.log.kafka.client")
+client_logger.addHandler(logging.NullHandler())
+client_logger.propagate = False
+
+_START_HINT = "is the broker running? start one with `python -m pycql.kafka start`"
+
+#: Error codes meaning "the broker is not reachable" rather than a bad request.
+_UNREACHABLE = {
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._TRANSPORT,
+    KafkaError._TIMED_OUT,
+    KafkaError._RESOLVE,
+    KafkaError._MSG_TIMED_OUT,
+    KafkaError.REQUEST_TIMED_OUT,
+}
+
+
+def _config_key(name: str) -> str:
+    return name if "." in name else name.replace("_", ".")
+
+
+class KafkaLog(Log):
+    """Topics of the Kafka cluster at ``bootstrap`` (``host:port[,host:port]``).
+
+    The constructor checks that a broker answers, so a wrong address or a
+    stopped broker fails here, within ``timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        timeout: float = 10.0,
+        replication_factor: int = -1,
+        **client_config: Any,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.timeout = timeout
+        self.replication_factor = replication_factor
+        self._client_config: dict[str, Any] = {
+            "bootstrap.servers": bootstrap,
+            "logger": client_logger,
+            "log.connection.close": False,
+            "socket.connection.setup.timeout.ms": max(1000, int(timeout * 1000)),
+        }
+        self._client_config.update({_config_key(k): v for k, v in client_config.items()})
+        self._admin = AdminClient(dict(self._client_config))
+        self._producer: Producer | None = None
+        self._producer_lock = threading.Lock()
+        self._delivery_errors: list[KafkaError] = []
+        self._partition_counts: dict[str, int] = {}
+        self._metadata()  # fail now when no broker answers
+
+    # -- errors --------------------------------------------------------------
+
+    def _unreachable(self, doing: str, cause: object) -> OperationalError:
+        return OperationalError(
+            f"Kafka at {self.bootstrap} did not answer while {doing} "
+            f"within {self.timeout:g} s ({cause}); {_START_HINT}"
+        )
+
+    def _error(self, doing: str, error: KafkaError) -> OperationalError:
+        if error.code() in _UNREACHABLE:
+            return self._unreachable(doing, error.str())
+        return OperationalError(f"Kafka at {self.bootstrap}: {doing} failed: {error.str()}")
+
+    def _metadata(self, topic: str | None = None) -> Any:
+        doing = "reading metadata" if topic is None else f"reading metadata of topic {topic!r}"
+        try:
+            if topic is None:
+                return self._admin.list_topics(timeout=self.timeout)
+            return self._admin.list_topics(topic=topic, timeout=self.timeout)
+        except KafkaException as exc:
+            raise self._error(doing, exc.args[0]) from None
+
+    def _wait(self, future: concurrent.futures.Future[Any], doing: str) -> None:
+        try:
+            future.result(timeout=self.timeout + 1)
+        except concurrent.futures.TimeoutError:
+            raise self._unreachable(doing, "no answer") from None
+
+    # -- topics --------------------------------------------------------------
+
+    def create_topic(self, spec: TopicSpec, *, exist_ok: bool = True) -> None:
+        if spec.partitions < 1:
+            raise ProgrammingError(f"topic {spec.name!r} needs at least one partition")
+        config = {"cleanup.policy": "compact"} if spec.compacted else {}
+        new = NewTopic(
+            spec.name,
+            num_partitions=spec.partitions,
+            replication_factor=self.replication_factor,
+            config=config,
+        )
+        doing = f"creating topic {spec.name!r}"
+        futures = self._admin.create_topics(
+            [new], operation_timeout=self.timeout, request_timeout=self.timeout
+        )
+        try:
+            self._wait(futures[spec.name], doing)
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                if exist_ok:
+                    self._wait_for_topic(spec.name, present=True)
+                    return
+                raise ProgrammingError(f"topic {spec.name!r} already exists") from None
+            if error.code() in (
+                KafkaError.INVALID_TOPIC_EXCEPTION,
+                KafkaError.INVALID_PARTITIONS,
+                KafkaError.INVALID_REPLICATION_FACTOR,
+                KafkaError.INVALID_CONFIG,
+                KafkaError.POLICY_VIOLATION,
+            ):
+                raise ProgrammingError(
+                    f"cannot create topic {spec.name!r}: {error.str()}"
+                ) from None
+            raise self._error(doing, error) from None
+        self._wait_for_topic(spec.name, present=True)
+        self._partition_counts[spec.name] = spec.partitions
+
+    def delete_topic(self, name: str) -> None:
+        doing = f"deleting topic {name!r}"
+        futures = self._admin.delete_topics([name], operation_timeout=self.timeout)
+        try:
+            self._wait(futures[name], doing)
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise ProgrammingError(f"topic {name!r} does not exist") from None
+            raise self._error(doing, error) from None
+        self._partition_counts.pop(name, None)
+        self._wait_for_topic(name, present=False)
+
+    def _wait_for_topic(self, name: str, *, present: bool) -> None:
+        """Wait until the broker's metadata shows ``name`` ready (or gone)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            topic = self._metadata().topics.get(name)
+            ready = (
+                topic is not None
+                and topic.error is None
+                and bool(topic.partitions)
+                and all(p.leader >= 0 for p in topic.partitions.values())
+            )
+            if ready == present:
+                return
+            if time.monotonic() > deadline:
+                state = "ready" if present else "gone"
+                raise OperationalError(
+                    f"Kafka at {self.bootstrap}: topic {name!r} was not {state} "
+                    f"after {self.timeout:g} s"
+                )
+            time.sleep(0.05)
+
+    def topics(self) -> list[str]:
+        metadata = self._metadata()
+        return sorted(name for name in metadata.topics if not name.startswith("__"))
+
+    def partitions(self, topic: str) -> int:
+        metadata = self._metadata(topic)
+        found = metadata.topics.get(topic)
+        if found is None or found.error is not None:
+            if found is not None and found.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise self._error(f"reading topic {topic!r}", found.error)
+            raise ProgrammingError(f"topic {topic!r} does not exist")
+        count = len(found.partitions)
+        self._partition_counts[topic] = count
+        return count
+
+    def spec(self, topic: str) -> TopicSpec:
+        """How ``topic`` is set up: its partitions and whether it is compacted."""
+        partitions = self.partitions(topic)
+        resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+        futures = self._admin.describe_configs([resource], request_timeout=self.timeout)
+        try:
+            configs = futures[resource].result(timeout=self.timeout + 1)
+        except concurrent.futures.TimeoutError:
+            raise self._unreachable(f"describing topic {topic!r}", "no answer") from None
+        except KafkaException as exc:
+            raise self._error(f"describing topic {topic!r}", exc.args[0]) from None
+        policy = configs["cleanup.policy"].value or ""
+        return TopicSpec(topic, partitions, compacted="compact" in policy.split(","))
+
+    # -- producing -----------------------------------------------------------
+
+    def _get_producer(self) -> Producer:
+        with self._producer_lock:
+            if self._producer is None:
+                config = {
+                    "linger.ms": 5,
+                    "batch.size": 1_000_000,
+                    "queue.buffering.max.messages": 1_000_000,
+                    "queue.buffering.max.kbytes": 1_048_576,
+                    "enable.idempotence": True,
+                    "partitioner": "murmur2_random",
+                    "message.timeout.ms": max(1000, int(self.timeout * 1000)),
+                    "compression.type": "lz4",
+                }
+                config.update(self._client_config)
+                config["on_delivery"] = self._on_delivery
+                self._producer = Producer(config)
+            return self._producer
+
+    def _on_delivery(self, error: KafkaError | None, _message: Any) -> None:
+        if error is not None:
+            self._delivery_errors.append(error)
+
+    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
+        if not records:
+            return
+        count = self._partition_counts.get(topic)
+        if count is None:
+            count = self.partitions(topic)  # raises ProgrammingError when unknown
+        for record in records:
+            if record.partition is not None and not 0 <= record.partition < count:
+                raise ProgrammingError(
+                    f"topic {topic!r} has no partition {record.partition} (it has {count})"
+                )
+        producer = self._get_producer()
+        send = producer.produce
+        try:
+            for value, key, timestamp_ms, partition in records:
+                while True:
+                    try:
+                        send(
+                            topic,
+                            value,
+                            key,
+                            -1 if partition is None else partition,
+                            timestamp=timestamp_ms or 0,
+                        )
+                        break
+                    except BufferError:  # the local queue is full: let it drain
+                        producer.poll(0.01)
+        except KafkaException as exc:
+            raise self._error(f"producing to topic {topic!r}", exc.args[0]) from None
+        remaining = producer.flush(self.timeout + 2)
+        if self._delivery_errors:
+            error = self._delivery_errors[0]
+            self._delivery_errors.clear()
+            raise self._error(f"producing to topic {topic!r}", error)
+        if remaining:
+            raise self._unreachable(
+                f"producing to topic {topic!r}", f"{remaining} records undelivered"
+            )
+
+    # -- reading -------------------------------------------------------------
+
+    def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> KafkaReader:
+        counts = {name: self.partitions(name) for name in topics}
+        return KafkaReader(self, counts, start)
+
+    def close(self) -> None:
+        with self._producer_lock:
+            if self._producer is not None:
+                self._producer.flush(self.timeout)
+                self._producer = None
+
+
+class KafkaReader(LogReader):
+    """Reads every partition of some topics from concrete start offsets."""
+
+    def __init__(self, log: KafkaLog, partition_counts: dict[str, int], start: StartAt) -> None:
+        self._log = log
+        self._trouble: KafkaError | None = None
+        config = dict(log._client_config)
+        config.update(
+            {
+                "group.id": f"pycql-reader-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": False,
+                "fetch.wait.max.ms": 100,
+                "queued.min.messages": 200_000,
+                "error_cb": self._on_error,
+            }
+        )
+        self._consumer = Consumer(config)
+        self._pairs = [
+            (topic, partition)
+            for topic, count in partition_counts.items()
+            for partition in range(count)
+        ]
+        try:
+            self._positions = self._resolve(start)
+            self._consumer.assign(
+                [TopicPartition(t, p, offset) for (t, p), offset in self._positions.items()]
+            )
+        except BaseException:
+            self._consumer.close()
+            raise
+        self._closed = False
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.fatal() or error.code() in _UNREACHABLE:
+            self._trouble = error
+
+    def _watermarks(self, topic: str, partition: int) -> tuple[int, int]:
+        try:
+            low, high = self._consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=self._log.timeout, cached=False
+            )
+        except KafkaException as exc:
+            raise self._log._error(
+                f"reading offsets of {topic}[{partition}]", exc.args[0]
+            ) from None
+        return int(low), int(high)
+
+    def _resolve(self, start: StartAt) -> dict[tuple[str, int], int]:
+        marks = {pair: self._watermarks(*pair) for pair in self._pairs}
+        if start == "earliest":
+            return {pair: low for pair, (low, _) in marks.items()}
+        if start == "latest":
+            return {pair: high for pair, (_, high) in marks.items()}
+        if isinstance(start, dict):
+            positions = {}
+            for pair, (low, high) in marks.items():
+                offset = explicit_start(start, *pair)
+                positions[pair] = low if offset is None else min(max(offset, low), high)
+            return positions
+        if isinstance(start, int) and not isinstance(start, bool):
+            wanted = [TopicPartition(t, p, start) for t, p in self._pairs]
+            try:
+                found = self._consumer.offsets_for_times(wanted, timeout=self._log.timeout)
+            except KafkaException as exc:
+                raise self._log._error("looking up offsets by time", exc.args[0]) from None
+            positions = {}
+            for tp in found:
+                pair = (tp.topic, tp.partition)
+                # -1: no record at or after the time, so start at the end.
+                positions[pair] = tp.offset if tp.offset >= 0 else marks[pair][1]
+            return positions
+        raise ProgrammingError(f"a reader cannot start at {start!r}")
+
+    def poll(self, max_records: int = 10_000, timeout: float = 0.1) -> list[Record]:
+        if self._closed:
+            raise OperationalError("the reader is closed")
+        consumer = self._consumer
+        try:
+            messages = consumer.consume(max_records, 0)
+            if not messages:
+                first = consumer.poll(timeout)
+                if first is None:
+                    self._check_broker()
+                    return []
+                messages = [first]
+                if max_records > 1:
+                    messages.extend(consumer.consume(max_records - 1, 0))
+        except KafkaException as exc:
+            raise self._log._error("reading", exc.args[0]) from None
+        records: list[Record] = []
+        append = records.append
+        positions = self._positions
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                raise self._log._error(f"reading {message.topic()}[{message.partition()}]", error)
+            topic = message.topic()
+            partition = message.partition()
+            offset = message.offset()
+            append(
+                Record(
+                    topic,
+                    partition,
+                    offset,
+                    message.timestamp()[1],
+                    message.key(),
+                    message.value(),
+                )
+            )
+            positions[(topic, partition)] = offset + 1
+        return records
+
+    def _check_broker(self) -> None:
+        """After a broker error event: raise when the broker really is unreachable."""
+        trouble = self._trouble
+        if trouble is None:
+            return
+        if trouble.fatal():
+            raise self._log._error("reading", trouble)
+        try:
+            self._consumer.list_topics(timeout=self._log.timeout)
+        except KafkaException as exc:
+            raise self._log._error("reading", exc.args[0]) from None
+        self._trouble = None
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return list(self._pairs)
+
+    def end_offsets(self) -> dict[tuple[str, int], int]:
+        return {pair: self._watermarks(*pair)[1] for pair in self._pairs}
+
+    def position(self) -> dict[tuple[str, int], int]:
+        return dict(self._positions)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._consumer.close()

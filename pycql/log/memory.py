@@ -1,0 +1,242 @@
+"""The embedded in-process log: pycql's default when no Kafka broker is named.
+
+Topics are lists of :class:`~pycql.log.base.Record` per partition, guarded by
+one condition variable, so a reader in one thread can block (with a timeout)
+until another thread produces:
+
+>>> log = MemoryLog()
+>>> log.create_topic(TopicSpec("S", partitions=2))
+>>> log.produce("S", [OutRecord(b'{"A": 1}', key=b"k", timestamp_ms=1000)])
+>>> with log.reader(["S"]) as reader:
+...     [(r.value, r.timestamp_ms) for r in reader.poll()]
+[(b'{"A": 1}', 1000)]
+
+Keyed records go to the partition Kafka's default partitioner would choose
+(:func:`~pycql.log.partitioner.partition_for_key`); unkeyed ones go round
+robin. Compacted topics keep every record (readers see all of them; tables
+apply upserts themselves).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+
+from pycql.errors import OperationalError, ProgrammingError
+from pycql.log.base import (
+    Log,
+    LogReader,
+    OutRecord,
+    Record,
+    StartAt,
+    TopicSpec,
+    explicit_start,
+)
+from pycql.log.partitioner import partition_for_key
+
+__all__ = ["MemoryLog", "MemoryReader"]
+
+
+class _Topic:
+    __slots__ = ("deleted", "partitions", "round_robin", "spec")
+
+    def __init__(self, spec: TopicSpec) -> None:
+        self.spec = spec
+        self.partitions: list[list[Record]] = [[] for _ in range(spec.partitions)]
+        self.round_robin = itertools.cycle(range(spec.partitions))
+        self.deleted = False
+
+
+class MemoryLog(Log):
+    """Partitioned topics in this process's memory; thread-safe."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._topics: dict[str, _Topic] = {}
+        self._closed = False
+
+    def create_topic(self, spec: TopicSpec, *, exist_ok: bool = True) -> None:
+        if spec.partitions < 1:
+            raise ProgrammingError(f"topic {spec.name!r} needs at least one partition")
+        with self._changed:
+            self._check_open()
+            if spec.name in self._topics:
+                if exist_ok:
+                    return
+                raise ProgrammingError(f"topic {spec.name!r} already exists")
+            self._topics[spec.name] = _Topic(spec)
+
+    def delete_topic(self, name: str) -> None:
+        with self._changed:
+            self._check_open()
+            topic = self._topic(name)
+            topic.deleted = True
+            del self._topics[name]
+            self._changed.notify_all()
+
+    def topics(self) -> list[str]:
+        with self._changed:
+            return sorted(self._topics)
+
+    def partitions(self, topic: str) -> int:
+        with self._changed:
+            return self._topic(topic).spec.partitions
+
+    def spec(self, topic: str) -> TopicSpec:
+        """How ``topic`` was created."""
+        with self._changed:
+            return self._topic(topic).spec
+
+    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
+        if not records:
+            return
+        now = time.time_ns() // 1_000_000
+        with self._changed:
+            self._check_open()
+            target = self._topic(topic)
+            partitions = target.partitions
+            count = len(partitions)
+            # Choose and check every partition first: a bad batch appends nothing.
+            chosen: list[int] = []
+            for _value, key, _timestamp, partition in records:
+                if partition is None:
+                    if count == 1:
+                        partition = 0
+                    elif key is None:
+                        partition = next(target.round_robin)
+                    else:
+                        partition = partition_for_key(key, count)
+                elif not 0 <= partition < count:
+                    raise ProgrammingError(
+                        f"topic {topic!r} has no partition {partition} (it has {count})"
+                    )
+                chosen.append(partition)
+            for (value, key, timestamp_ms, _), partition in zip(records, chosen, strict=True):
+                log = partitions[partition]
+                log.append(
+                    Record(
+                        topic,
+                        partition,
+                        len(log),
+                        now if timestamp_ms is None else timestamp_ms,
+                        key,
+                        value,
+                    )
+                )
+            self._changed.notify_all()
+
+    def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> MemoryReader:
+        with self._changed:
+            self._check_open()
+            assigned = [(name, self._topic(name)) for name in topics]
+            positions: dict[tuple[str, int], int] = {}
+            for name, topic in assigned:
+                for number, records in enumerate(topic.partitions):
+                    positions[(name, number)] = _start_offset(records, start, name, number)
+        return MemoryReader(self, [topic for _, topic in assigned], positions)
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _topic(self, name: str) -> _Topic:
+        topic = self._topics.get(name)
+        if topic is None:
+            raise ProgrammingError(f"topic {name!r} does not exist")
+        return topic
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise OperationalError("the log is closed")
+
+
+def _start_offset(records: list[Record], start: StartAt, topic: str, partition: int) -> int:
+    if start == "earliest":
+        return 0
+    if start == "latest":
+        return len(records)
+    if isinstance(start, dict):
+        offset = explicit_start(start, topic, partition)
+        return 0 if offset is None else min(max(offset, 0), len(records))
+    if isinstance(start, int) and not isinstance(start, bool):
+        for record in records:
+            if record.timestamp_ms >= start:
+                return record.offset
+        return len(records)
+    raise ProgrammingError(f"a reader cannot start at {start!r}")
+
+
+class MemoryReader(LogReader):
+    """A cursor over a :class:`MemoryLog`'s partitions."""
+
+    def __init__(
+        self, log: MemoryLog, topics: list[_Topic], positions: dict[tuple[str, int], int]
+    ) -> None:
+        self._log = log
+        self._topics = topics
+        self._positions = positions
+        self._cursors = [
+            ((topic.spec.name, number), records)
+            for topic in topics
+            for number, records in enumerate(topic.partitions)
+        ]
+        self._next_cursor = 0  # the partition served first, rotated for fairness
+        self._closed = False
+
+    def poll(self, max_records: int = 10_000, timeout: float = 0.1) -> list[Record]:
+        if self._closed:
+            raise OperationalError("the reader is closed")
+        changed = self._log._changed
+        deadline = time.monotonic() + timeout
+        with changed:
+            while True:
+                batch = self._take(max_records)
+                if batch:
+                    return batch
+                if self._log._closed:
+                    raise OperationalError("the log is closed")
+                for topic in self._topics:
+                    if topic.deleted:
+                        raise OperationalError(f"topic {topic.spec.name!r} was deleted")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                changed.wait(remaining)
+
+    def _take(self, max_records: int) -> list[Record]:
+        batch: list[Record] = []
+        cursors = self._cursors
+        count = len(cursors)
+        positions = self._positions
+        for step in range(count):
+            pair, records = cursors[(self._next_cursor + step) % count]
+            position = positions[pair]
+            end = len(records)
+            if position >= end:
+                continue
+            wanted = max_records - len(batch)
+            stop = min(end, position + wanted)
+            batch.extend(records[position:stop])
+            positions[pair] = stop
+            if len(batch) >= max_records:
+                break
+        if count:
+            self._next_cursor = (self._next_cursor + 1) % count
+        return batch
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return [pair for pair, _ in self._cursors]
+
+    def end_offsets(self) -> dict[tuple[str, int], int]:
+        with self._log._changed:
+            return {pair: len(records) for pair, records in self._cursors}
+
+    def position(self) -> dict[tuple[str, int], int]:
+        with self._log._changed:
+            return dict(self._positions)
+
+    def close(self) -> None:
+        self._closed = True
