@@ -1,0 +1,1 @@
+"""pycql benchmarks: planning cost and Nexmark."""

@@ -1,0 +1,1 @@
+"""The Nexmark benchmark for pycql: generator, CQL queries, runner."""
