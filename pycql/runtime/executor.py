@@ -1,0 +1,301 @@
+"""The executor: runs one JSON plan (``docs/plan-json.md``) instant by instant.
+
+>>> plan = {"pycql_plan": 1, "root": 2, "result": {"kind": "stream", "columns": []},
+...   "operators": [
+...     {"id": 0, "op": "source", "name": "S", "source_kind": "stream", "inputs": [],
+...      "output": "stream", "columns": [{"name": "A", "type": "INTEGER"}]},
+...     {"id": 1, "op": "window", "window": {"kind": "range", "range_ms": 10, "slide_ms": None},
+...      "inputs": [0], "output": "relation", "columns": [{"name": "A", "type": "INTEGER"}]},
+...     {"id": 2, "op": "dstream", "inputs": [1], "output": "stream",
+...      "columns": [{"name": "A", "type": "INTEGER"}]}]}
+>>> ex = Executor(plan)
+>>> ex.push("S", 5, [(1,), (2,)])
+>>> ex.advance(100)
+[Emission(timestamp=15, sign=1, row=(1,)), Emission(timestamp=15, sign=1, row=(2,))]
+
+Time is discrete: an *instant* is an integer (epoch milliseconds, or STREAM's
+ticks). ``push`` buffers the deltas of one source at one instant; ``advance``
+closes, in time order, every instant up to the watermark that has input or a
+window timer (a RANGE expiry, a NOW deletion, a SLIDE boundary). An instant is
+atomic: all input at ``tau``, on every source, is applied before the output
+of ``tau`` is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import orjson
+
+from pycql.errors import DataError, InterfaceError, ProgrammingError
+from pycql.runtime.operators import Operator, Sort, Source, build_operator
+from pycql.runtime.state import Multiset, Row, consolidate
+
+STATE_VERSION = 1
+
+
+class Emission(NamedTuple):
+    """One output element of the query's root.
+
+    ``sign`` is +1 for an insert and -1 for a delete; a stream-valued query
+    only ever emits +1, a relation-valued one emits its delta stream.
+    """
+
+    timestamp: int
+    sign: int
+    row: tuple[Any, ...]
+
+
+def plan_fingerprint(plan: dict[str, Any]) -> str:
+    """A short hash of the plan's operators, to refuse restoring foreign state."""
+    data = orjson.dumps(plan["operators"], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+class Executor:
+    """Executes one physical plan over pushed insert/delete batches.
+
+    * ``Executor(plan, params)`` compiles every expression once and runs the
+      initialization instant (``VALUES`` rows and global aggregates appear).
+    * ``push(source, timestamp, inserts, deletes=())`` buffers the deltas of one
+      source at one instant; several pushes for the same instant accumulate;
+      ``timestamp`` must be greater than the last watermark given to
+      :meth:`advance` (that instant is closed), else ``ValueError``. Streams
+      take inserts only; tables take inserts and deletes.
+    * ``advance(watermark)`` closes every instant ``<= watermark`` that has
+      pending input or a window timer, in time order, and returns the root's
+      emissions in time order (within an instant: deletes, then inserts).
+    * ``snapshot()`` is the root relation's current value (relation-valued
+      queries; ordered when the root is a sort).
+    * ``state()`` / ``Executor.restore(plan, state, params)`` round-trip all
+      operator state (and buffered input) through orjson-able data.
+
+    Errors while computing (division by zero, a bad cast) raise
+    :class:`pycql.errors.DataError`; the instant's input is not lost (it stays
+    pending) but operator state may be half-updated, so restore from the last
+    checkpoint to continue.
+    """
+
+    def __init__(self, plan: dict[str, Any], params: Sequence[object] = ()) -> None:
+        self._setup(plan, params)
+        self._run(None, {})
+
+    # --- construction ---------------------------------------------------------------
+
+    def _setup(self, plan: dict[str, Any], params: Sequence[object]) -> None:
+        if "plan" in plan and "operators" not in plan:
+            plan = plan["plan"]  # accept the statement envelope too
+        version = plan.get("pycql_plan")
+        if version != 1:
+            raise ProgrammingError(f"unsupported plan version {version!r} (expected 1)")
+        self.plan = plan
+        self.params = tuple(params)
+        expected = len(plan.get("params", []))
+        if len(self.params) < expected:
+            raise ProgrammingError(
+                f"the query has {expected} parameters but {len(self.params)} were given")
+        specs: dict[int, dict[str, Any]] = {}
+        self._ops: list[Operator] = []
+        self._by_id: dict[int, Operator] = {}
+        for spec in plan["operators"]:
+            try:
+                inputs = [specs[i] for i in spec.get("inputs", [])]
+            except KeyError as exc:
+                raise ProgrammingError(
+                    f"operator {spec.get('id')} reads operator {exc.args[0]}, "
+                    "which does not come before it") from None
+            op = build_operator(spec, inputs, self.params)
+            specs[spec["id"]] = spec
+            self._ops.append(op)
+            self._by_id[op.id] = op
+        root_id = plan["root"]
+        if root_id not in self._by_id:
+            raise ProgrammingError(f"the plan's root {root_id} is not an operator")
+        self._root = self._by_id[root_id]
+        self._sources: dict[str, list[Source]] = {}
+        for op in self._ops:
+            if isinstance(op, Source):
+                self._sources.setdefault(op.name, []).append(op)
+        self._timed = [op for op in self._ops if type(op).next_timer is not Operator.next_timer]
+        self._root_is_stream = self._root.output == "stream"
+        self._root_value = Multiset()
+        self._pending: dict[int, dict[str, list[list[Any]]]] = {}
+        self._pending_times: list[int] = []
+        self._watermark: int | None = None
+
+    # --- the API ----------------------------------------------------------------------
+
+    @property
+    def sources(self) -> list[str]:
+        """Names of the source operators (streams and tables), each once."""
+        return list(self._sources)
+
+    @property
+    def result_kind(self) -> str:
+        """``"stream"`` or ``"relation"``: what the query's root produces."""
+        kind = self.plan.get("result", {}).get("kind")
+        if kind in ("stream", "relation"):
+            return str(kind)
+        return "stream" if self._root_is_stream else "relation"
+
+    @property
+    def watermark(self) -> int | None:
+        """The last watermark given to :meth:`advance` (``None`` before the first)."""
+        return self._watermark
+
+    def source_kind(self, source: str) -> str:
+        """``"stream"`` or ``"table"`` for a source name."""
+        ops = self._sources.get(source)
+        if not ops:
+            raise ProgrammingError(f"the query reads no source named {source!r}")
+        return "table" if ops[0].is_table else "stream"
+
+    def push(
+        self,
+        source: str,
+        timestamp: int,
+        inserts: Sequence[Row],
+        deletes: Sequence[Row] = (),
+    ) -> None:
+        """Buffer the deltas of ``source`` at instant ``timestamp``."""
+        ops = self._sources.get(source)
+        if not ops:
+            raise ProgrammingError(
+                f"the query reads no source named {source!r} (it reads {self.sources})")
+        if self._watermark is not None and timestamp <= self._watermark:
+            raise ValueError(
+                f"instant {timestamp} of {source!r} is already closed "
+                f"(watermark {self._watermark})")
+        if deletes and not ops[0].is_table:
+            raise ValueError(f"{source!r} is a stream: it takes inserts only")
+        if not inserts and not deletes:
+            return
+        at = self._pending.get(timestamp)
+        if at is None:
+            at = self._pending[timestamp] = {}
+            heapq.heappush(self._pending_times, timestamp)
+        slot = at.get(source)
+        if slot is None:
+            slot = at[source] = [[], []]
+        slot[0].extend(inserts)
+        slot[1].extend(deletes)
+
+    def advance(self, watermark: int) -> list[Emission]:
+        """Close every instant ``<= watermark`` with input or timers; return the emissions."""
+        out: list[Emission] = []
+        if self._watermark is not None and watermark <= self._watermark:
+            return out
+        times = self._pending_times
+        while True:
+            tau = times[0] if times else None
+            for op in self._timed:
+                t = op.next_timer()
+                if t is not None and (tau is None or t < tau):
+                    tau = t
+            if tau is None or tau > watermark:
+                break
+            feed = self._pending.get(tau, {}) if times and times[0] == tau else {}
+            out.extend(self._run(tau, feed))
+            if feed:
+                heapq.heappop(times)
+                del self._pending[tau]
+        self._watermark = watermark
+        return out
+
+    def snapshot(self) -> list[Row]:
+        """The root relation's current value (ordered if the root is a sort)."""
+        if self._root_is_stream:
+            raise InterfaceError("snapshot() needs a relation-valued query; this one is a stream")
+        if isinstance(self._root, Sort):
+            return self._root.snapshot()
+        return self._root_value.rows()
+
+    def state(self) -> dict[str, Any]:
+        """All operator state, buffered input and the watermark as orjson-able data."""
+        return {
+            "pycql_state": STATE_VERSION,
+            "plan": plan_fingerprint(self.plan),
+            "watermark": self._watermark,
+            "pending": [
+                [t, name, [list(r) for r in ins], [list(r) for r in dels]]
+                for t in sorted(self._pending)
+                for name, (ins, dels) in self._pending[t].items()
+            ],
+            "operators": {str(op.id): op.state() for op in self._ops},
+            "root": self._root_value.to_json(),
+        }
+
+    @classmethod
+    def restore(
+        cls, plan: dict[str, Any], state: dict[str, Any], params: Sequence[object] = ()
+    ) -> Executor:
+        """An executor of ``plan`` continuing from ``state`` (from :meth:`state`)."""
+        self = cls.__new__(cls)
+        self._setup(plan, params)
+        if state.get("pycql_state") != STATE_VERSION:
+            raise ProgrammingError(f"unsupported state version {state.get('pycql_state')!r}")
+        if state.get("plan") != plan_fingerprint(self.plan):
+            raise ProgrammingError("this state was saved by a different plan")
+        for op in self._ops:
+            data = state["operators"].get(str(op.id))
+            if data is not None:
+                op.load(data)
+        self._root_value = Multiset.from_json(state["root"])
+        self._watermark = state["watermark"]
+        for t, name, ins, dels in state["pending"]:
+            at = self._pending.get(t)
+            if at is None:
+                at = self._pending[t] = {}
+                heapq.heappush(self._pending_times, t)
+            at[name] = [[tuple(r) for r in ins], [tuple(r) for r in dels]]
+        return self
+
+    # --- one instant ----------------------------------------------------------------
+
+    def _run(self, tau: int | None, feed: dict[str, list[list[Any]]]) -> list[Emission]:
+        outs: dict[int, Any] = {}
+        for op in self._ops:
+            if isinstance(op, Source):
+                slot = feed.get(op.name)
+                if slot:
+                    ins, dels = slot
+                    if op.is_table:
+                        delta: Any = [(r, 1) for r in ins] + [(r, -1) for r in dels]
+                    else:
+                        delta = ins
+                    outs[op.id] = delta
+                continue
+            inputs = [outs.get(i) for i in op.inputs]
+            if tau is not None and not op.always and not any(inputs):
+                t = op.next_timer()
+                if t is None or t > tau:
+                    continue
+            try:
+                result = op.step(tau, inputs)
+            except DataError:
+                raise
+            except (ZeroDivisionError, ArithmeticError) as exc:
+                raise DataError(f"{exc} (operator {op.id}: {op.spec['op']})") from exc
+            except (TypeError, ValueError) as exc:
+                raise DataError(
+                    f"cannot evaluate operator {op.id} ({op.spec['op']}) at instant {tau}: {exc}"
+                ) from exc
+            if result:
+                outs[op.id] = result
+        root_delta = outs.get(self._root.id)
+        if not root_delta:
+            return []
+        if self._root_is_stream:
+            if tau is None:
+                return []
+            return [Emission(tau, 1, tuple(r)) for r in root_delta]
+        net = consolidate(root_delta)
+        self._root_value.update_pairs(net.items())
+        if tau is None:
+            return []
+        emissions = [Emission(tau, -1, r) for r, c in net.items() if c < 0 for _ in range(-c)]
+        emissions += [Emission(tau, 1, r) for r, c in net.items() if c > 0 for _ in range(c)]
+        return emissions

@@ -1,0 +1,1012 @@
+"""The physical operators: one object per plan operator, one call per instant.
+
+Every operator gets, once per instant ``tau``, the deltas its inputs produced at
+``tau`` and returns its own delta (or ``None`` for no change):
+
+* a *stream* delta is a list of rows (each row is a tuple) that arrive at ``tau``;
+* a *relation* delta is a list of ``(row, count)`` pairs, ``count`` positive for
+  inserts and negative for deletes; pairs need not be consolidated (the same row
+  may appear several times), operators that care consolidate.
+
+``tau is None`` is the *initialization instant*, run once when an executor is
+created: constant relations (``VALUES``) and global aggregates (one row over an
+empty input) publish their initial rows then, and stream-producing operators
+emit nothing.
+
+Windows also have timers (:meth:`Operator.next_timer`): the instants where their
+contents change without input (a RANGE tuple expiring, a NOW tuple leaving, a
+SLIDE boundary). The executor runs an instant at every timer.
+
+Every operator's synopsis is serializable (:meth:`Operator.state`,
+:meth:`Operator.load`) through :mod:`pycql.runtime.state`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pycql.errors import NotSupportedError, ProgrammingError
+from pycql.runtime.expr import (
+    CompiledFunction,
+    ExprCompiler,
+    compile_batch,
+    compile_join_predicate,
+    evaluate_constant,
+)
+from pycql.runtime.functions import type_family
+from pycql.runtime.state import KeyedStore, Multiset, Row, consolidate
+
+Spec = dict[str, Any]
+Pairs = list[tuple[Row, int]]
+Delta = Any  # list[Row] for streams, Pairs for relations
+
+
+def compile_key(indexes: Sequence[int], row: str = "r") -> Callable[[Row], Row]:
+    """A fast ``row -> tuple of row[i] for i in indexes``."""
+    body = "(" + "".join(f"{row}[{i}], " for i in indexes).rstrip(" ") + ")"
+    namespace: dict[str, Any] = {}
+    exec(compile(f"def _key({row}):\n    return {body}", "<pycql key>", "exec"), namespace)
+    fn: Callable[[Row], Row] = namespace["_key"]
+    return fn
+
+
+def _rows_json(rows: Sequence[Row]) -> list[list[Any]]:
+    return [list(r) for r in rows]
+
+
+def _ceil_to(value: int, step: int) -> int:
+    return -((-value) // step) * step
+
+
+class Operator:
+    """Base class: the fields every plan operator has.
+
+    ``always`` operators run at every instant (RSTREAM), others only when an
+    input changed or a timer of theirs fell due.
+    """
+
+    always = False
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        self.id: int = spec["id"]
+        self.spec = spec
+        self.inputs: list[int] = list(spec.get("inputs", []))
+        self.columns: list[dict[str, Any]] = list(spec.get("columns", []))
+        self.output: str = spec.get("output", "relation")
+        self.input_specs = list(inputs)
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        """Apply the input deltas of instant ``tau`` and return this operator's delta."""
+        raise NotImplementedError
+
+    def next_timer(self) -> int | None:
+        """The next instant where this operator changes without input, if any."""
+        return None
+
+    def state(self) -> Any:
+        """The synopsis as JSON-able data (``None``: stateless)."""
+        return None
+
+    def load(self, data: Any) -> None:
+        """Restore what :meth:`state` returned."""
+
+
+# --- sources and stateless operators -------------------------------------------------
+
+
+class Source(Operator):
+    """A declared stream (rows) or table (``(row, ±1)`` changes), fed by ``push``."""
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.name: str = spec["name"]
+        self.is_table = spec.get("source_kind") == "table" or self.output == "relation"
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        return inputs[0] if inputs else None
+
+
+class Filter(Operator):
+    """Relation filter: keeps rows whose condition IS TRUE."""
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.fn = compile_batch(spec["condition"], None, inputs[0]["columns"], params,
+                                counted=True)
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        return self.fn(d) if d else None
+
+
+class Project(Operator):
+    """Relation projection (one compiled comprehension per batch)."""
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.fn = compile_batch(None, spec["exprs"], inputs[0]["columns"], params, counted=True)
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        return self.fn(d) if d else None
+
+
+class StreamFilter(Operator):
+    """Stateless select-project over a stream (ISTREAM of ``S [NOW]``/``[UNBOUNDED]``)."""
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        exprs = spec.get("exprs")
+        self.fn = compile_batch(spec.get("condition"), exprs if exprs else None,
+                                inputs[0]["columns"], params, counted=False)
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        return self.fn(d) if d else None
+
+
+class Values(Operator):
+    """A constant relation, published at the initialization instant."""
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.rows = [tuple(evaluate_constant(e, params) for e in row) for row in spec["rows"]]
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        if tau is None:
+            return [(row, 1) for row in self.rows]
+        return None
+
+
+# --- windows: stream -> relation ------------------------------------------------------
+
+
+class UnboundedWindow(Operator):
+    """``[UNBOUNDED]``: every element stays forever (no synopsis needed here)."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        return [(r, 1) for r in d] if d else None
+
+
+class RangeWindow(Operator):
+    """``[RANGE T]`` (and ``[NOW]`` = RANGE of one time unit).
+
+    At instant ``tau`` the window holds the elements with timestamp in
+    ``(tau - T, tau]``: an element arriving at ``t`` is inserted at ``t`` and
+    deleted at ``t + T``. Elements are kept in arrival order in a deque of
+    ``[expiry, rows]`` panes (one pane per arrival instant).
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 range_ms: int) -> None:
+        super().__init__(spec, inputs, params)
+        if range_ms <= 0:
+            raise ProgrammingError(f"a RANGE window needs a positive range, got {range_ms}")
+        self.range = range_ms
+        self.panes: deque[list[Any]] = deque()
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        if tau is None:
+            return None
+        out: Pairs = []
+        panes = self.panes
+        while panes and panes[0][0] <= tau:
+            out.extend([(r, -1) for r in panes.popleft()[1]])
+        d = inputs[0]
+        if d:
+            out.extend([(r, 1) for r in d])
+            expiry = tau + self.range
+            if panes and panes[-1][0] == expiry:
+                panes[-1][1].extend(d)
+            else:
+                panes.append([expiry, list(d)])
+        return out or None
+
+    def next_timer(self) -> int | None:
+        return self.panes[0][0] if self.panes else None
+
+    def state(self) -> Any:
+        return [[t, _rows_json(rows)] for t, rows in self.panes]
+
+    def load(self, data: Any) -> None:
+        self.panes = deque([int(t), [tuple(r) for r in rows]] for t, rows in data)
+
+
+class SlideWindow(Operator):
+    """``[RANGE T SLIDE S]``: contents change only at multiples of ``S``.
+
+    At ``tau`` the window is the RANGE window at ``b = floor(tau / S) * S``,
+    the elements with timestamp in ``(b - T, b]``. An element arriving at ``t``
+    enters at the first boundary ``>= t`` and leaves at the first boundary
+    ``>= t + T``. Elements are grouped into panes by boundary, so each boundary
+    moves whole panes (slice sharing): ``entering`` and ``leaving`` are deques of
+    ``[boundary, rows]``.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 range_ms: int, slide_ms: int) -> None:
+        super().__init__(spec, inputs, params)
+        if range_ms <= 0 or slide_ms <= 0:
+            raise ProgrammingError("RANGE and SLIDE of a window must be positive")
+        self.range = range_ms
+        self.slide = slide_ms
+        self.entering: deque[list[Any]] = deque()
+        self.leaving: deque[list[Any]] = deque()
+
+    @staticmethod
+    def _add(panes: deque[list[Any]], boundary: int, rows: list[Row]) -> None:
+        if panes and panes[-1][0] == boundary:
+            panes[-1][1].extend(rows)
+        else:
+            panes.append([boundary, list(rows)])
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        if tau is None:
+            return None
+        out: Pairs = []
+        while self.leaving and self.leaving[0][0] <= tau:
+            out.extend([(r, -1) for r in self.leaving.popleft()[1]])
+        while self.entering and self.entering[0][0] <= tau:
+            out.extend([(r, 1) for r in self.entering.popleft()[1]])
+        d = inputs[0]
+        if d:
+            enter = _ceil_to(tau, self.slide)
+            leave = _ceil_to(tau + self.range, self.slide)
+            if leave > enter:
+                if enter <= tau:
+                    out.extend([(r, 1) for r in d])
+                else:
+                    self._add(self.entering, enter, d)
+                self._add(self.leaving, leave, d)
+        return out or None
+
+    def next_timer(self) -> int | None:
+        times = [p[0][0] for p in (self.entering, self.leaving) if p]
+        return min(times) if times else None
+
+    def state(self) -> Any:
+        return {
+            "entering": [[t, _rows_json(rows)] for t, rows in self.entering],
+            "leaving": [[t, _rows_json(rows)] for t, rows in self.leaving],
+        }
+
+    def load(self, data: Any) -> None:
+        self.entering = deque([int(t), [tuple(r) for r in rows]] for t, rows in data["entering"])
+        self.leaving = deque([int(t), [tuple(r) for r in rows]] for t, rows in data["leaving"])
+
+
+class RowsWindow(Operator):
+    """``[ROWS N]`` and ``[PARTITION BY k ROWS N]``: the last N elements (per partition).
+
+    Arrival order decides, ties within an instant included; a deque per
+    partition holds the window.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 rows: int, partition_by: Sequence[int]) -> None:
+        super().__init__(spec, inputs, params)
+        if rows < 0:
+            raise ProgrammingError(f"a ROWS window needs a non-negative size, got {rows}")
+        self.n = rows
+        self.partition_by = list(partition_by)
+        self.key = compile_key(self.partition_by)
+        self.windows: KeyedStore[deque[Row]] = KeyedStore()
+
+    def _slide(self, window: deque[Row], rows: Sequence[Row], out: Pairs) -> None:
+        n = self.n
+        if len(rows) >= n:
+            out.extend([(r, -1) for r in window])
+            window.clear()
+            kept = rows[len(rows) - n:] if n else ()
+            window.extend(kept)
+            out.extend([(r, 1) for r in kept])
+            return
+        window.extend(rows)
+        out.extend([(r, 1) for r in rows])
+        while len(window) > n:
+            out.append((window.popleft(), -1))
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d or tau is None:
+            return None
+        out: Pairs = []
+        if not self.partition_by:
+            window = self.windows.get(())
+            if window is None:
+                window = self.windows[()] = deque()
+            self._slide(window, d, out)
+            return out or None
+        groups: dict[Row, list[Row]] = {}
+        key = self.key
+        for r in d:
+            k = key(r)
+            g = groups.get(k)
+            if g is None:
+                groups[k] = [r]
+            else:
+                g.append(r)
+        for k, rows in groups.items():
+            window = self.windows.get(k)
+            if window is None:
+                window = self.windows[k] = deque()
+            self._slide(window, rows, out)
+        return out or None
+
+    def state(self) -> Any:
+        return self.windows.to_json(_rows_json)
+
+    def load(self, data: Any) -> None:
+        self.windows = KeyedStore.from_json(data, lambda rows: deque(tuple(r) for r in rows))
+
+
+def make_window(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> Operator:
+    """The window operator for ``spec["window"]``."""
+    w = spec["window"]
+    kind = w["kind"]
+    if kind == "unbounded":
+        return UnboundedWindow(spec, inputs, params)
+    if kind == "now":
+        return RangeWindow(spec, inputs, params, 1)
+    if kind == "range":
+        if w.get("slide_ms") is not None:
+            return SlideWindow(spec, inputs, params, int(w["range_ms"]), int(w["slide_ms"]))
+        return RangeWindow(spec, inputs, params, int(w["range_ms"]))
+    if kind == "rows":
+        return RowsWindow(spec, inputs, params, int(w["rows"]), [])
+    if kind == "partition":
+        return RowsWindow(spec, inputs, params, int(w["rows"]), w["partition_by"])
+    raise NotSupportedError(f"unknown window kind {kind!r}")
+
+
+# --- relation -> stream ---------------------------------------------------------------
+
+
+class IStream(Operator):
+    """ISTREAM: the positive part of each instant's net delta."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d or tau is None:
+            return None
+        out: list[Row] = []
+        for row, c in consolidate(d).items():
+            if c > 0:
+                out.extend([row] * c)
+        return out or None
+
+
+class DStream(Operator):
+    """DSTREAM: the negative part of each instant's net delta."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d or tau is None:
+            return None
+        out: list[Row] = []
+        for row, c in consolidate(d).items():
+            if c < 0:
+                out.extend([row] * -c)
+        return out or None
+
+
+class RStream(Operator):
+    """RSTREAM: the whole input relation at every instant the executor runs.
+
+    The executor runs exactly the instants where a source had input or a
+    window changed, so those are the instants RSTREAM emits at.
+    """
+
+    always = True
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.relation = Multiset()
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if d:
+            self.relation.update_pairs(d)
+        if tau is None:
+            return None
+        return self.relation.rows() or None
+
+    def state(self) -> Any:
+        return self.relation.to_json()
+
+    def load(self, data: Any) -> None:
+        self.relation = Multiset.from_json(data)
+
+
+# --- aggregate ----------------------------------------------------------------------
+
+
+class _Agg:
+    """One aggregate call's accumulator logic (all incremental under deletes)."""
+
+    def __init__(self, call: dict[str, Any], input_columns: Sequence[dict[str, Any]]) -> None:
+        self.fn = str(call["fn"]).upper()
+        self.args: list[int] = list(call.get("args", []))
+        self.distinct = bool(call.get("distinct"))
+        rtype = str(call.get("type", "BIGINT"))
+        self.int_result = type_family(rtype) == "integer"
+        if self.fn == "COUNT" and not self.args:
+            self.kind = "count_star"
+        elif self.distinct or self.fn in ("MIN", "MAX"):
+            self.kind = "bag"  # a counter of values
+        elif self.fn == "COUNT":
+            self.kind = "count"
+        elif self.fn in ("SUM", "SUM0", "AVG"):
+            self.kind = "sum"
+        else:
+            raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
+        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX"):
+            raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
+        self.arg = self.args[0] if self.args else -1
+        self.zero: Any = 0 if type_family(rtype) in ("integer", "decimal") else 0.0
+
+    def new(self) -> Any:
+        if self.kind == "bag":
+            return {}
+        if self.kind == "sum":
+            return [0, 0]
+        return 0
+
+    def value_of(self, row: Row) -> Any:
+        if len(self.args) > 1:
+            vals = tuple(row[i] for i in self.args)
+            return None if any(v is None for v in vals) else vals
+        return row[self.arg]
+
+    def result(self, acc: Any, rows: int) -> Any:
+        kind = self.kind
+        fn = self.fn
+        if kind == "count_star":
+            return rows
+        if kind == "count":
+            return acc
+        if kind == "sum":
+            total, n = acc
+            if fn == "SUM0":
+                return total if n else self.zero
+            if n == 0:
+                return None
+            if fn == "SUM":
+                return total
+            return self._avg(total, n)
+        # bag
+        if not acc:
+            return self.zero if fn in ("COUNT", "SUM0") else None
+        if fn == "MIN":
+            return min(acc)
+        if fn == "MAX":
+            return max(acc)
+        if fn == "COUNT":
+            return len(acc)
+        total = sum(acc)
+        if fn in ("SUM", "SUM0"):
+            return total
+        return self._avg(total, len(acc))
+
+    def _avg(self, total: Any, n: int) -> Any:
+        if self.int_result and isinstance(total, int):
+            q = abs(total) // n
+            return q if total >= 0 else -q
+        return total / n
+
+
+class Aggregate(Operator):
+    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX [DISTINCT], and DISTINCT (no aggs).
+
+    Per group the state is ``[rows, output_row, acc...]``: the number of input
+    rows, the row last emitted, and one accumulator per call (a count, a
+    ``[sum, non-null count]`` pair, or a ``value -> count`` bag for MIN/MAX and
+    DISTINCT calls, so the extreme stays right when it is deleted). A global
+    aggregate (empty ``group``) keeps its single row at all times.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.group: list[int] = list(spec.get("group", []))
+        in_cols = inputs[0]["columns"]
+        self.aggs = [_Agg(call, in_cols) for call in spec.get("aggs", [])]
+        self.key = compile_key(self.group)
+        self.is_global = not self.group and bool(self.aggs)
+        self.groups: KeyedStore[list[Any]] = KeyedStore()
+        if self.is_global:
+            self.groups[()] = self._new_group()
+
+    def _new_group(self) -> list[Any]:
+        return [0, None, *[a.new() for a in self.aggs]]
+
+    def _output(self, key: Row, g: list[Any]) -> Row | None:
+        if g[0] <= 0 and not self.is_global:
+            return None
+        return key + tuple(a.result(g[i + 2], g[0]) for i, a in enumerate(self.aggs))
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        changed: dict[Row, list[Any]] = {}
+        if tau is None and self.is_global:
+            changed[()] = self.groups[()]
+        if d:
+            groups = self.groups
+            key = self.key
+            aggs = self.aggs
+            for row, c in d:
+                k = key(row)
+                g = changed.get(k)
+                if g is None:
+                    g = groups.get(k)
+                    if g is None:
+                        g = groups[k] = self._new_group()
+                    changed[k] = g
+                g[0] += c
+                for i, a in enumerate(aggs):
+                    kind = a.kind
+                    if kind == "count_star":
+                        continue
+                    v = a.value_of(row)
+                    if v is None:
+                        continue
+                    if kind == "count":
+                        g[i + 2] += c
+                    elif kind == "sum":
+                        acc = g[i + 2]
+                        acc[1] += c
+                        acc[0] = acc[0] + v * c if acc[1] else 0
+                    else:
+                        bag = g[i + 2]
+                        n = bag.get(v, 0) + c
+                        if n:
+                            bag[v] = n
+                        else:
+                            del bag[v]
+        if not changed:
+            return None
+        out: Pairs = []
+        for k, g in changed.items():
+            new = self._output(k, g)
+            old = g[1]
+            if new != old:
+                if old is not None:
+                    out.append((old, -1))
+                if new is not None:
+                    out.append((new, 1))
+                g[1] = new
+            if new is None:
+                del self.groups[k]
+        return out or None
+
+    def state(self) -> Any:
+        def enc(g: list[Any]) -> list[Any]:
+            accs = [[[list(v) if isinstance(v, tuple) else v, n] for v, n in acc.items()]
+                    if isinstance(acc, dict) else acc for acc in g[2:]]
+            return [g[0], None if g[1] is None else list(g[1]), *accs]
+        return self.groups.to_json(enc)
+
+    def load(self, data: Any) -> None:
+        def dec(g: list[Any]) -> list[Any]:
+            accs = []
+            for a, acc in zip(self.aggs, g[2:], strict=True):
+                if a.kind == "bag":
+                    accs.append({tuple(v) if isinstance(v, list) else v: n for v, n in acc})
+                else:
+                    accs.append(acc)
+            return [g[0], None if g[1] is None else tuple(g[1]), *accs]
+        self.groups = KeyedStore.from_json(data, dec)
+
+
+# --- joins ------------------------------------------------------------------------
+
+
+class Join(Operator):
+    """Relation-relation join: inner, left, right, full, semi, anti.
+
+    Both inputs are kept as ``key -> Multiset`` hash indexes on the equi-join
+    keys (a NULL key never matches; no keys means one bucket, a nested loop);
+    the residual condition is compiled over ``(left_row, right_row)``. The delta
+    of an instant is ``dL x R_old + L_new x dR``. Outer, semi and anti joins also
+    keep, per distinct row of the preserved side, how many rows of the other
+    side it matches, and emit the padded (or semi/anti) row when that count
+    moves between zero and non-zero.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.join_type: str = str(spec.get("join_type", "inner")).lower()
+        left_cols = inputs[0]["columns"]
+        right_cols = inputs[1]["columns"]
+        self.left_width = len(left_cols)
+        self.right_width = len(right_cols)
+        left_keys = list(spec.get("left_keys", []))
+        right_keys = list(spec.get("right_keys", []))
+        residual = spec.get("residual") if left_keys else spec.get("condition")
+        if not left_keys and residual is None:
+            residual = spec.get("residual")
+        if residual is not None and residual.get("kind") == "literal" and \
+                residual.get("value") is True:
+            residual = None
+        self.residual: CompiledFunction | None = (
+            compile_join_predicate(residual, [*left_cols, *right_cols], self.left_width, params)
+            if residual is not None else None)
+        self.left_key = compile_key(left_keys)
+        self.right_key = compile_key(right_keys)
+        jt = self.join_type
+        if jt not in ("inner", "left", "right", "full", "semi", "anti"):
+            raise NotSupportedError(f"join type {jt!r} is not supported")
+        self.emit_pairs = jt in ("inner", "left", "right", "full")
+        self.track_left = jt in ("left", "full", "semi", "anti")
+        self.track_right = jt in ("right", "full")
+        self.left_nulls: Row = (None,) * self.left_width
+        self.right_nulls: Row = (None,) * self.right_width
+        self.left: KeyedStore[Multiset] = KeyedStore()
+        self.right: KeyedStore[Multiset] = KeyedStore()
+        self.left_matches: dict[Row, int] = {}
+        self.right_matches: dict[Row, int] = {}
+
+    def _left_status(self, row: Row, matched: bool, count: int, out: Pairs) -> None:
+        """Output of a left row (multiplicity ``count``) that is or is not matched."""
+        jt = self.join_type
+        if jt in ("left", "full"):
+            if not matched:
+                out.append((row + self.right_nulls, count))
+        elif jt == "semi":
+            if matched:
+                out.append((row, count))
+        elif not matched:  # anti
+            out.append((row, count))
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        dl, dr = inputs
+        out: Pairs = []
+        residual = self.residual
+        if dl:
+            self._apply_left(consolidate(dl), residual, out)
+        if dr:
+            self._apply_right(consolidate(dr), residual, out)
+        return out or None
+
+    def _apply_left(self, dl: dict[Row, int], residual: Any, out: Pairs) -> None:
+        right = self.right
+        left = self.left
+        key_of = self.left_key
+        emit_pairs = self.emit_pairs
+        track_left = self.track_left
+        track_right = self.track_right
+        right_matches = self.right_matches
+        for l_row, c in dl.items():
+            k = key_of(l_row)
+            bucket = None if None in k else right.get(k)
+            m = 0
+            if bucket:
+                for r_row, rc in bucket.items():
+                    if residual is not None and not residual(l_row, r_row):
+                        continue
+                    m += rc
+                    if emit_pairs:
+                        out.append((l_row + r_row, c * rc))
+                    if track_right:
+                        old = right_matches[r_row]
+                        new = old + c
+                        right_matches[r_row] = new
+                        if old == 0 and new != 0:
+                            out.append((self.left_nulls + r_row, -rc))
+                        elif old != 0 and new == 0:
+                            out.append((self.left_nulls + r_row, rc))
+            if track_left:
+                self._left_status(l_row, m != 0, c, out)
+            lb = left.get(k)
+            if lb is None:
+                lb = left[k] = Multiset()
+            n = lb.add(l_row, c)
+            if track_left:
+                if n:
+                    self.left_matches[l_row] = m
+                else:
+                    self.left_matches.pop(l_row, None)
+            if not lb:
+                del left[k]
+
+    def _apply_right(self, dr: dict[Row, int], residual: Any, out: Pairs) -> None:
+        right = self.right
+        left = self.left
+        key_of = self.right_key
+        emit_pairs = self.emit_pairs
+        track_left = self.track_left
+        track_right = self.track_right
+        left_matches = self.left_matches
+        for r_row, c in dr.items():
+            k = key_of(r_row)
+            bucket = None if None in k else left.get(k)
+            m = 0
+            if bucket:
+                for l_row, lc in bucket.items():
+                    if residual is not None and not residual(l_row, r_row):
+                        continue
+                    m += lc
+                    if emit_pairs:
+                        out.append((l_row + r_row, lc * c))
+                    if track_left:
+                        old = left_matches[l_row]
+                        new = old + c
+                        left_matches[l_row] = new
+                        if (old == 0) != (new == 0):
+                            # the row's old status leaves, its new status enters
+                            self._left_status(l_row, old != 0, -lc, out)
+                            self._left_status(l_row, new != 0, lc, out)
+            if track_right and m == 0:
+                out.append((self.left_nulls + r_row, c))
+            rb = right.get(k)
+            if rb is None:
+                rb = right[k] = Multiset()
+            n = rb.add(r_row, c)
+            if track_right:
+                if n:
+                    self.right_matches[r_row] = m
+                else:
+                    self.right_matches.pop(r_row, None)
+            if not rb:
+                del right[k]
+
+    def state(self) -> Any:
+        return {
+            "left": self.left.to_json(Multiset.to_json),
+            "right": self.right.to_json(Multiset.to_json),
+            "left_matches": [[list(r), m] for r, m in self.left_matches.items()],
+            "right_matches": [[list(r), m] for r, m in self.right_matches.items()],
+        }
+
+    def load(self, data: Any) -> None:
+        self.left = KeyedStore.from_json(data["left"], Multiset.from_json)
+        self.right = KeyedStore.from_json(data["right"], Multiset.from_json)
+        self.left_matches = {tuple(r): m for r, m in data["left_matches"]}
+        self.right_matches = {tuple(r): m for r, m in data["right_matches"]}
+
+
+class LookupJoin(Operator):
+    """``RSTREAM(S [NOW] JOIN R)``: each stream element at ``tau`` probes R as of ``tau``.
+
+    R's changes at ``tau`` are applied first. Inner, left (unmatched elements
+    padded with NULLs), semi and anti joins; the output is a stream.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.join_type = str(spec.get("join_type", "inner")).lower()
+        if self.join_type not in ("inner", "left", "semi", "anti"):
+            raise NotSupportedError(f"a stream-relation join of type {self.join_type!r}")
+        left_cols = inputs[0]["columns"]
+        right_cols = inputs[1]["columns"]
+        left_keys = list(spec.get("left_keys", []))
+        residual = spec.get("residual") if left_keys else spec.get("condition")
+        if residual is not None and residual.get("kind") == "literal" and \
+                residual.get("value") is True:
+            residual = None
+        self.residual = (compile_join_predicate(residual, [*left_cols, *right_cols],
+                                                len(left_cols), params)
+                         if residual is not None else None)
+        self.left_key = compile_key(left_keys)
+        self.right_key = compile_key(list(spec.get("right_keys", [])))
+        self.right_nulls: Row = (None,) * len(right_cols)
+        self.right: KeyedStore[Multiset] = KeyedStore()
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        stream, dr = inputs
+        if dr:
+            key_of = self.right_key
+            for r_row, c in dr:
+                k = key_of(r_row)
+                rb = self.right.get(k)
+                if rb is None:
+                    rb = self.right[k] = Multiset()
+                rb.add(r_row, c)
+                if not rb:
+                    del self.right[k]
+        if not stream or tau is None:
+            return None
+        out: list[Row] = []
+        residual = self.residual
+        jt = self.join_type
+        key_of = self.left_key
+        for s_row in stream:
+            k = key_of(s_row)
+            bucket = None if None in k else self.right.get(k)
+            matched = False
+            if bucket:
+                for r_row, rc in bucket.items():
+                    if residual is not None and not residual(s_row, r_row):
+                        continue
+                    matched = True
+                    if jt in ("inner", "left"):
+                        joined = s_row + r_row
+                        out.extend([joined] * rc)
+                    else:
+                        break
+            if jt == "left" and not matched:
+                out.append(s_row + self.right_nulls)
+            elif (jt == "semi" and matched) or (jt == "anti" and not matched):
+                out.append(s_row)
+        return out or None
+
+    def state(self) -> Any:
+        return self.right.to_json(Multiset.to_json)
+
+    def load(self, data: Any) -> None:
+        self.right = KeyedStore.from_json(data, Multiset.from_json)
+
+
+# --- set operations ----------------------------------------------------------------
+
+
+class UnionAll(Operator):
+    """UNION ALL: the sum of the input deltas (stream or relation)."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        out: list[Any] = []
+        for d in inputs:
+            if d:
+                out.extend(d)
+        return out or None
+
+
+class SetOperation(Operator):
+    """UNION, EXCEPT [ALL], INTERSECT [ALL] under bag semantics.
+
+    Keeps ``row -> [count in input 0, count in input 1, ...]`` and emits the
+    change of the output multiplicity: UNION ``min(1, sum)``, EXCEPT ALL
+    ``max(0, c0 - c1 - ...)``, EXCEPT ``c0 > 0 and all others 0``, INTERSECT
+    ALL ``min(c)``, INTERSECT ``all > 0``.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.kind = spec["op"]
+        self.all = bool(spec.get("all"))
+        self.n = len(self.inputs)
+        self.counts: dict[Row, list[int]] = {}
+
+    def _multiplicity(self, counts: list[int]) -> int:
+        kind = self.kind
+        if kind == "union":
+            return 1 if any(c > 0 for c in counts) else 0
+        if kind == "minus":
+            if self.all:
+                return max(0, counts[0] - sum(counts[1:]))
+            return 1 if counts[0] > 0 and not any(counts[1:]) else 0
+        if self.all:
+            return max(0, min(counts))
+        return 1 if all(c > 0 for c in counts) else 0
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        changed: dict[Row, int] = {}
+        for i, d in enumerate(inputs):
+            if not d:
+                continue
+            for row, c in d:
+                counts = self.counts.get(row)
+                if counts is None:
+                    counts = self.counts[row] = [0] * self.n
+                if row not in changed:
+                    changed[row] = self._multiplicity(counts)
+                counts[i] += c
+        out: Pairs = []
+        for row, before in changed.items():
+            counts = self.counts[row]
+            after = self._multiplicity(counts)
+            if after != before:
+                out.append((row, after - before))
+            if not any(counts):
+                del self.counts[row]
+        return out or None
+
+    def state(self) -> Any:
+        return [[list(r), c] for r, c in self.counts.items()]
+
+    def load(self, data: Any) -> None:
+        self.counts = {tuple(r): list(c) for r, c in data}
+
+
+# --- sort / top-N -------------------------------------------------------------------
+
+
+class Sort(Operator):
+    """ORDER BY (orders snapshots) with optional OFFSET/FETCH (a top-N relation).
+
+    Without OFFSET/FETCH the relation passes through unchanged and only
+    :meth:`snapshot` is ordered. With them the output is the window of the
+    ordered relation, and each instant emits how that window changed.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self.collation: list[dict[str, Any]] = list(spec.get("collation", []))
+        self.offset = int(spec.get("offset") or 0)
+        fetch = spec.get("fetch")
+        self.fetch: int | None = None if fetch is None else int(fetch)
+        self.limited = self.offset > 0 or self.fetch is not None
+        self.relation = Multiset()
+        self.top: list[Row] = []
+
+    def order(self, rows: list[Row]) -> list[Row]:
+        """``rows`` in collation order (stable multi-pass sort, NULLS FIRST/LAST)."""
+        for c in reversed(self.collation):
+            field = c["field"]
+            desc = str(c.get("direction", "ASC")).upper().startswith("DESC")
+            nulls = str(c.get("nulls") or ("FIRST" if desc else "LAST")).upper()
+            present = [r for r in rows if r[field] is not None]
+            absent = [r for r in rows if r[field] is None]
+            present.sort(key=lambda r, f=field: r[f], reverse=desc)
+            rows = absent + present if nulls == "FIRST" else present + absent
+        return rows
+
+    def _window(self) -> list[Row]:
+        rows = self.order(self.relation.rows())
+        end = None if self.fetch is None else self.offset + self.fetch
+        return rows[self.offset:end]
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d:
+            return None
+        self.relation.update_pairs(d)
+        if not self.limited:
+            return d
+        new = self._window()
+        pairs: Pairs = [(r, -1) for r in self.top] + [(r, 1) for r in new]
+        self.top = new
+        out = list(consolidate(pairs).items())
+        return out or None
+
+    def snapshot(self) -> list[Row]:
+        """The ordered (and, with OFFSET/FETCH, cut) relation."""
+        return self._window()
+
+    def state(self) -> Any:
+        return {"relation": self.relation.to_json(), "top": _rows_json(self.top)}
+
+    def load(self, data: Any) -> None:
+        self.relation = Multiset.from_json(data["relation"])
+        self.top = [tuple(r) for r in data["top"]]
+
+
+def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> Operator:
+    """The operator object for one plan operator ``spec``."""
+    op = spec["op"]
+    if op == "source":
+        return Source(spec, inputs, params)
+    if op == "window":
+        return make_window(spec, inputs, params)
+    if op == "filter":
+        return Filter(spec, inputs, params)
+    if op == "project":
+        return Project(spec, inputs, params)
+    if op == "stream_filter":
+        return StreamFilter(spec, inputs, params)
+    if op == "aggregate":
+        return Aggregate(spec, inputs, params)
+    if op == "join":
+        return Join(spec, inputs, params)
+    if op == "lookup_join":
+        return LookupJoin(spec, inputs, params)
+    if op == "union" and spec.get("all"):
+        return UnionAll(spec, inputs, params)
+    if op in ("union", "minus", "intersect"):
+        return SetOperation(spec, inputs, params)
+    if op == "values":
+        return Values(spec, inputs, params)
+    if op == "sort":
+        return Sort(spec, inputs, params)
+    if op == "istream":
+        return IStream(spec, inputs, params)
+    if op == "dstream":
+        return DStream(spec, inputs, params)
+    if op == "rstream":
+        return RStream(spec, inputs, params)
+    raise NotSupportedError(f"the plan operator {op!r} is not supported by the runtime")
+
+
+__all__ = ["ExprCompiler", "Operator", "build_operator", "compile_key"]
