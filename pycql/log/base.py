@@ -13,14 +13,15 @@ in list operations (memory).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Sequence, Union
+from typing import Literal, NamedTuple
 
 #: Where a reader starts: the first record, the end (only new records), an
 #: epoch-millisecond timestamp (the first record at or after it), or explicit
 #: offsets per partition (keyed by partition number for every topic, or by
 #: ``(topic, partition)``); partitions a dict leaves out start at the earliest.
-StartAt = Union[Literal["earliest", "latest"], int, dict[int, int], dict[tuple[str, int], int]]
+StartAt = Literal["earliest", "latest"] | int | dict[int, int] | dict[tuple[str, int], int]
 
 
 def explicit_start(start: StartAt, topic: str, partition: int) -> int | None:
@@ -130,7 +131,7 @@ class Log(ABC):
     def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> LogReader:
         """A reader over every partition of ``topics``, starting at ``start``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
         """Release connections; the default has none."""
 
     def __enter__(self) -> Log:

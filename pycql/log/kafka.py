@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
 from pycql.errors import OperationalError, ProgrammingError
 from pycql.log.base import (
@@ -157,7 +157,7 @@ class KafkaLog(Log):
                     return
                 raise ProgrammingError(f"topic {spec.name!r} already exists") from None
             if error.code() in (
-                KafkaError.INVALID_TOPIC_EXCEPTION,
+                KafkaError.TOPIC_EXCEPTION,
                 KafkaError.INVALID_PARTITIONS,
                 KafkaError.INVALID_REPLICATION_FACTOR,
                 KafkaError.INVALID_CONFIG,
@@ -408,9 +408,10 @@ class KafkaReader(LogReader):
             error = message.error()
             if error is not None:
                 raise self._log._error(f"reading {message.topic()}[{message.partition()}]", error)
-            topic = message.topic()
-            partition = message.partition()
-            offset = message.offset()
+            # A message without an error always has a topic, partition and offset.
+            topic: str = message.topic()  # type: ignore[assignment]
+            partition: int = message.partition()  # type: ignore[assignment]
+            offset: int = message.offset()  # type: ignore[assignment]
             append(
                 Record(
                     topic,
