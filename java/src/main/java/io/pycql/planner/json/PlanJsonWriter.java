@@ -1,0 +1,263 @@
+package io.pycql.planner.json;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlWindow;
+import io.pycql.planner.rel.WindowSpec;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.calcite.rel.RelFieldCollation;
+import org.apache.calcite.rel.RelNode;
+import org.apache.calcite.rel.core.Aggregate;
+import org.apache.calcite.rel.core.AggregateCall;
+import org.apache.calcite.rel.core.Filter;
+import org.apache.calcite.rel.core.Join;
+import org.apache.calcite.rel.core.JoinInfo;
+import org.apache.calcite.rel.core.Project;
+import org.apache.calcite.rel.core.SetOp;
+import org.apache.calcite.rel.core.Sort;
+import org.apache.calcite.rel.core.TableScan;
+import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.type.RelDataType;
+import org.apache.calcite.rel.type.RelDataTypeField;
+import org.apache.calcite.rex.RexLiteral;
+import org.apache.calcite.rex.RexNode;
+import org.apache.calcite.sql.SqlKind;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Writes an optimized plan as the JSON document of docs/plan-json.md.
+ *
+ * <pre>{@code
+ * ObjectNode plan = PlanJsonWriter.write(CqlOptimizer.optimize(logical, Set.of()),
+ *     "SELECT ISTREAM(*) FROM S [RANGE 30 SECONDS] WHERE speed > 65", "out", List.of(), true);
+ * plan.get("root").asInt();   // id of the istream operator
+ * }</pre>
+ */
+public final class PlanJsonWriter {
+  /** The schema version written in {@code pycql_plan}. */
+  public static final int VERSION = 1;
+
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private PlanJsonWriter() {
+  }
+
+  /**
+   * The plan document of {@code physical}.
+   *
+   * @param sql the statement's text, written as {@code sql}
+   * @param outputTopic the topic the root writes to, or null
+   * @param params the dynamic parameters ({@code {"index": 0, "type": "INTEGER"}}, ...)
+   * @param streamResult whether the query is stream-valued ({@code result.kind})
+   */
+  public static ObjectNode write(RelNode physical, String sql, @Nullable String outputTopic,
+      List<Map<String, Object>> params, boolean streamResult) {
+    PlanGraph graph = new PlanGraph(physical);
+    ObjectNode doc = F.objectNode();
+    doc.put("pycql_plan", VERSION);
+    doc.put("sql", sql);
+    ObjectNode result = doc.putObject("result");
+    result.put("kind", streamResult ? "stream" : "relation");
+    result.set("columns", columns(graph.root.getRowType()));
+    doc.set("params", MAPPER.valueToTree(params));
+    doc.put("root", graph.id(graph.root));
+    ArrayNode operators = doc.putArray("operators");
+    for (RelNode rel : graph.order) {
+      operators.add(operator(graph, rel, rel == graph.root ? outputTopic : null));
+    }
+    return doc;
+  }
+
+  /** The columns of a row type: name, type, nullable, precision and scale. */
+  public static ArrayNode columns(RelDataType rowType) {
+    ArrayNode columns = F.arrayNode();
+    for (RelDataTypeField field : rowType.getFieldList()) {
+      ObjectNode c = columns.addObject();
+      c.put("name", field.getName());
+      RexJson.putType(c, field.getType());
+    }
+    return columns;
+  }
+
+  private static ObjectNode operator(PlanGraph graph, RelNode rel, @Nullable String writes) {
+    ObjectNode o = F.objectNode();
+    o.put("id", graph.id(rel));
+    o.put("op", Operators.opName(rel));
+    ArrayNode inputs = o.putArray("inputs");
+    for (RelNode input : rel.getInputs()) {
+      inputs.add(graph.id(input));
+    }
+    o.set("columns", columns(rel.getRowType()));
+    o.put("output", Operators.isStream(rel) ? "stream" : "relation");
+    o.set("state", state(Operators.state(rel)));
+    ArrayNode reads = o.putArray("reads");
+    o.putArray("writes");
+    if (writes != null) {
+      ((ArrayNode) o.get("writes")).add(writes);
+    }
+    if (rel instanceof TableScan scan) {
+      CqlSourceTable source = Operators.source(scan);
+      reads.add(source.topic());
+      o.put("name", source.name());
+      o.put("source_kind", source.isStream() ? "stream" : "table");
+      o.put("topic", source.topic());
+      o.put("timestamp", source.timestampColumn());
+      o.put("format", source.format());
+    } else if (rel instanceof CqlWindow w) {
+      o.set("window", window(w.spec));
+    } else if (rel instanceof CqlStreamFilter f) {
+      o.set("condition", f.condition == null ? F.nullNode() : RexJson.toJson(f.condition));
+      o.set("exprs", exprs(f.projects));
+    } else if (rel instanceof Filter f) {
+      o.set("condition", RexJson.toJson(f.getCondition()));
+    } else if (rel instanceof Project p) {
+      o.set("exprs", exprs(p.getProjects()));
+    } else if (rel instanceof Aggregate a) {
+      aggregate(o, a);
+    } else if (rel instanceof Join j) {
+      join(o, j);
+    } else if (rel instanceof SetOp s) {
+      o.put("all", s.all);
+    } else if (rel instanceof Values v) {
+      ArrayNode rows = o.putArray("rows");
+      for (List<RexLiteral> tuple : v.getTuples()) {
+        rows.add(exprs(tuple));
+      }
+    } else if (rel instanceof Sort s) {
+      sort(o, s);
+    }
+    return o;
+  }
+
+  private static ObjectNode state(StateBound bound) {
+    ObjectNode s = F.objectNode();
+    s.put("kind", bound.kindName());
+    if (bound.bound == null) {
+      s.putNull("bound");
+    } else {
+      s.put("bound", bound.bound);
+    }
+    ArrayNode keys = s.putArray("keys");
+    bound.keys.forEach(keys::add);
+    return s;
+  }
+
+  private static ObjectNode window(WindowSpec spec) {
+    ObjectNode w = F.objectNode();
+    w.put("kind", spec.kind.name().toLowerCase(Locale.ROOT));
+    switch (spec.kind) {
+    case RANGE:
+      w.put("range_ms", spec.rangeMillis);
+      if (spec.slideMillis == null) {
+        w.putNull("slide_ms");
+      } else {
+        w.put("slide_ms", spec.slideMillis);
+      }
+      break;
+    case ROWS:
+      w.put("rows", spec.rows);
+      break;
+    case PARTITION:
+      ArrayNode keys = w.putArray("partition_by");
+      spec.partitionKeys.forEach(keys::add);
+      w.put("rows", spec.rows);
+      break;
+    default:
+      break;
+    }
+    return w;
+  }
+
+  private static ArrayNode exprs(List<? extends RexNode> es) {
+    ArrayNode a = F.arrayNode();
+    for (RexNode e : es) {
+      a.add(RexJson.toJson(e));
+    }
+    return a;
+  }
+
+  private static void aggregate(ObjectNode o, Aggregate a) {
+    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
+      throw new UnsupportedOperationException(
+          "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
+    }
+    ArrayNode group = o.putArray("group");
+    a.getGroupSet().forEach(group::add);
+    ArrayNode aggs = o.putArray("aggs");
+    List<RelDataTypeField> fields = a.getRowType().getFieldList();
+    for (int i = 0; i < a.getAggCallList().size(); i++) {
+      AggregateCall call = a.getAggCallList().get(i);
+      if (call.filterArg >= 0) {
+        throw new UnsupportedOperationException(
+            "aggregate FILTER (WHERE ...) is not supported in a continuous query");
+      }
+      ObjectNode agg = aggs.addObject();
+      SqlKind kind = call.getAggregation().getKind();
+      agg.put("fn", kind == SqlKind.COUNT || kind == SqlKind.SUM || kind == SqlKind.SUM0
+          || kind == SqlKind.AVG || kind == SqlKind.MIN || kind == SqlKind.MAX
+          ? kind.name() : call.getAggregation().getName());
+      ArrayNode args = agg.putArray("args");
+      call.getArgList().forEach(args::add);
+      agg.put("distinct", call.isDistinct());
+      RelDataTypeField field = fields.get(a.getGroupCount() + i);
+      agg.put("name", field.getName());
+      RexJson.putType(agg, field.getType());
+    }
+  }
+
+  private static void join(ObjectNode o, Join j) {
+    String type = j.getJoinType().name().toLowerCase(Locale.ROOT);
+    if (!List.of("inner", "left", "right", "full", "semi", "anti").contains(type)) {
+      throw new UnsupportedOperationException("join type " + j.getJoinType()
+          + " is not supported in a continuous query");
+    }
+    o.put("join_type", type);
+    o.set("condition", RexJson.toJson(j.getCondition()));
+    JoinInfo info = JoinInfo.createWithStrictEquality(j.getLeft(), j.getRight(),
+        j.getCondition());
+    ArrayNode left = o.putArray("left_keys");
+    info.leftKeys.forEach(left::add);
+    ArrayNode right = o.putArray("right_keys");
+    info.rightKeys.forEach(right::add);
+    RexNode residual = info.getRemaining(j.getCluster().getRexBuilder());
+    o.set("residual", residual.isAlwaysTrue() ? F.nullNode() : RexJson.toJson(residual));
+    if (!(j instanceof io.pycql.planner.rel.CqlLookupJoin)) {
+      ArrayNode inputStates = ((ObjectNode) o.get("state")).putArray("inputs");
+      for (StateBound b : Operators.joinInputStates(j)) {
+        inputStates.add(state(b));
+      }
+    }
+  }
+
+  private static void sort(ObjectNode o, Sort s) {
+    ArrayNode collation = o.putArray("collation");
+    for (RelFieldCollation c : s.getCollation().getFieldCollations()) {
+      ObjectNode f = collation.addObject();
+      f.put("field", c.getFieldIndex());
+      f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
+      RelFieldCollation.NullDirection nulls = c.nullDirection
+          == RelFieldCollation.NullDirection.UNSPECIFIED
+          ? c.getDirection().defaultNullDirection() : c.nullDirection;
+      f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+    }
+    Long offset = Operators.intOf(s.offset);
+    Long fetch = Operators.intOf(s.fetch);
+    if (offset == null) {
+      o.putNull("offset");
+    } else {
+      o.put("offset", offset);
+    }
+    if (fetch == null) {
+      o.putNull("fetch");
+    } else {
+      o.put("fetch", fetch);
+    }
+  }
+}

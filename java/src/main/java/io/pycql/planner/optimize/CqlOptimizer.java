@@ -1,0 +1,187 @@
+package io.pycql.planner.optimize;
+
+import io.pycql.planner.rel.CqlRelToStream;
+import io.pycql.planner.rel.CqlStreamFilter;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import org.apache.calcite.plan.RelOptCostImpl;
+import org.apache.calcite.plan.RelOptRule;
+import org.apache.calcite.plan.hep.HepPlanner;
+import org.apache.calcite.plan.hep.HepProgram;
+import org.apache.calcite.plan.hep.HepProgramBuilder;
+import org.apache.calcite.rel.RelNode;
+import org.apache.calcite.rel.core.Project;
+import org.apache.calcite.rel.logical.LogicalProject;
+import org.apache.calcite.rel.rules.CoreRules;
+import org.apache.calcite.rex.RexBuilder;
+import org.apache.calcite.rex.RexCall;
+import org.apache.calcite.rex.RexNode;
+import org.apache.calcite.rex.RexShuttle;
+import org.apache.calcite.rex.RexUtil;
+import org.apache.calcite.sql.SqlKind;
+
+/**
+ * pycql's optimizer: turns the logical CQL plan into the plan the JSON writer writes.
+ *
+ * <ol>
+ * <li>{@link #SIMPLIFY}: Calcite's semantics-preserving rewrites (constant reduction,
+ *   filter/project merging and pushing, join condition pushing) together with
+ *   {@link FilterWindowTransposeRule} and {@link ProjectWindowTransposeRule}, to a fixpoint.
+ *   No rule that changes aggregate functions (AVG stays AVG) or crosses a
+ *   relation-to-stream operator.</li>
+ * <li>{@link #STREAMS}: {@link IStreamToStreamFilterRule} and {@link RStreamLookupJoinRule}.</li>
+ * <li>{@link #CLEANUP}: merges and removes the projects the stream rules leave.</li>
+ * <li>SEARCH/Sarg calls are expanded into comparisons, the root's column names are
+ *   restored if a rule dropped a renaming project, and {@link SharedWindowRule} makes
+ *   equal windows one node.</li>
+ * </ol>
+ *
+ * <p>Rules are named by their class's simple name ({@code "FilterMergeRule"},
+ * {@code "FilterIntoJoinRule"}, {@code "SharedWindowRule"}, ...; see {@link #ruleNames()});
+ * a name in {@code disabledRules} is not applied.
+ *
+ * <pre>{@code
+ * RelNode physical = CqlOptimizer.optimize(logical, Set.of("IStreamToStreamFilterRule"));
+ * }</pre>
+ */
+public final class CqlOptimizer {
+  /** The first program: standard simplifications and the window transposes. */
+  public static final List<RelOptRule> SIMPLIFY = List.of(
+      CoreRules.FILTER_REDUCE_EXPRESSIONS,
+      CoreRules.PROJECT_REDUCE_EXPRESSIONS,
+      CoreRules.JOIN_REDUCE_EXPRESSIONS,
+      CoreRules.FILTER_MERGE,
+      CoreRules.PROJECT_MERGE,
+      CoreRules.PROJECT_REMOVE,
+      CoreRules.FILTER_PROJECT_TRANSPOSE,
+      CoreRules.FILTER_INTO_JOIN,
+      CoreRules.JOIN_CONDITION_PUSH,
+      CoreRules.FILTER_AGGREGATE_TRANSPOSE,
+      CoreRules.FILTER_SET_OP_TRANSPOSE,
+      CoreRules.AGGREGATE_PROJECT_MERGE,
+      FilterWindowTransposeRule.INSTANCE,
+      ProjectWindowTransposeRule.INSTANCE);
+
+  /** The second program: relation-to-stream rewrites into stateless stream operators. */
+  public static final List<RelOptRule> STREAMS = List.of(
+      IStreamToStreamFilterRule.INSTANCE,
+      RStreamLookupJoinRule.INSTANCE);
+
+  /** The third program: tidies the projects the stream rules leave. */
+  public static final List<RelOptRule> CLEANUP = List.of(
+      CoreRules.PROJECT_MERGE,
+      CoreRules.PROJECT_REMOVE);
+
+  /** The name of the window-sharing pass in {@code disabledRules}. */
+  public static final String SHARED_WINDOW_RULE = SharedWindowRule.class.getSimpleName();
+
+  private CqlOptimizer() {
+  }
+
+  /** The names {@code disabledRules} understands, in the order the rules run. */
+  public static List<String> ruleNames() {
+    List<String> names = new ArrayList<>();
+    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
+      for (RelOptRule rule : program) {
+        if (!names.contains(nameOf(rule))) {
+          names.add(nameOf(rule));
+        }
+      }
+    }
+    names.add(SHARED_WINDOW_RULE);
+    return names;
+  }
+
+  /** The name of {@code rule} in {@code disabledRules}: its class's simple name. */
+  public static String nameOf(RelOptRule rule) {
+    return rule.getClass().getSimpleName();
+  }
+
+  /** Optimizes {@code logical}, skipping the rules named in {@code disabledRules}. */
+  public static RelNode optimize(RelNode logical, Set<String> disabledRules) {
+    RelNode plan = logical;
+    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
+      plan = run(plan, program, disabledRules);
+    }
+    plan = expandSearch(plan);
+    plan = restoreNames(plan, logical.getRowType().getFieldNames());
+    if (!disabledRules.contains(SHARED_WINDOW_RULE)) {
+      plan = SharedWindowRule.apply(plan);
+    }
+    return plan;
+  }
+
+  private static RelNode run(RelNode plan, List<RelOptRule> rules, Set<String> disabled) {
+    List<RelOptRule> enabled = new ArrayList<>();
+    for (RelOptRule rule : rules) {
+      if (!disabled.contains(nameOf(rule))) {
+        enabled.add(rule);
+      }
+    }
+    if (enabled.isEmpty()) {
+      return plan;
+    }
+    HepProgram program = new HepProgramBuilder().addRuleCollection(enabled).build();
+    // noDag: every use stays its own vertex, so sharing is decided by SharedWindowRule alone
+    HepPlanner planner = new HepPlanner(program, null, true, null, RelOptCostImpl.FACTORY);
+    planner.setRoot(plan);
+    return planner.findBestExp();
+  }
+
+  /** Rewrites every SEARCH call (Calcite's Sarg ranges) into plain comparisons. */
+  static RelNode expandSearch(RelNode root) {
+    RexBuilder rexBuilder = root.getCluster().getRexBuilder();
+    RexShuttle expander = new RexShuttle() {
+      @Override public RexNode visitCall(RexCall call) {
+        if (call.getKind() == SqlKind.SEARCH) {
+          return RexUtil.expandSearch(rexBuilder, null, call).accept(this);
+        }
+        return super.visitCall(call);
+      }
+    };
+    return rewrite(root, expander, new IdentityHashMap<>());
+  }
+
+  private static RelNode rewrite(RelNode rel, RexShuttle shuttle,
+      IdentityHashMap<RelNode, RelNode> done) {
+    RelNode cached = done.get(rel);
+    if (cached != null) {
+      return cached;
+    }
+    List<RelNode> inputs = new ArrayList<>();
+    boolean changed = false;
+    for (RelNode input : rel.getInputs()) {
+      RelNode newInput = rewrite(input, shuttle, done);
+      changed |= newInput != input;
+      inputs.add(newInput);
+    }
+    RelNode result = changed ? rel.copy(rel.getTraitSet(), inputs) : rel;
+    result = result.accept(shuttle);
+    done.put(rel, result);
+    return result;
+  }
+
+  /**
+   * Gives the root's columns the names of the logical plan's (a rule such as
+   * ProjectRemoveRule drops a project that only renames).
+   */
+  static RelNode restoreNames(RelNode root, List<String> names) {
+    if (root.getRowType().getFieldNames().equals(names)) {
+      return root;
+    }
+    if (root instanceof CqlStreamFilter f) {
+      return CqlStreamFilter.create(f.getInput(), f.condition, f.projects, names);
+    }
+    if (root instanceof CqlRelToStream s) {
+      return s.copy(s.getTraitSet(), List.of(restoreNames(s.getInput(), names)));
+    }
+    if (root instanceof Project p) {
+      return LogicalProject.create(p.getInput(), p.getHints(), p.getProjects(), names,
+          p.getVariablesSet());
+    }
+    return LogicalProject.create(root, List.of(),
+        root.getCluster().getRexBuilder().identityProjects(root.getRowType()), names, Set.of());
+  }
+}
