@@ -494,17 +494,20 @@ def _insert(
     if isinstance(target, Stream):
         now = int(time.time() * 1000)
         ts_index = None if target.timestamp is None else names.index(target.timestamp)
-        records = []
+        stamps = []
         for row, stamp in zip(rows, explicit_ts, strict=True):
             if ts_index is not None:
                 if row[ts_index] is None:
                     row[ts_index] = now if stamp is None else stamp
-                record_ts = int(row[ts_index])
+                stamps.append(int(row[ts_index]))
             else:
-                record_ts = now if stamp is None else int(stamp)
-            records.append(OutRecord(encode(tuple(row)), None, record_ts))
-        db.log.produce(target.topic, records)
-        return len(records)
+                stamps.append(now if stamp is None else int(stamp))
+        payloads = encode([tuple(r) for r in rows])
+        db.log.produce(
+            target.topic,
+            [OutRecord(value, None, ts) for value, ts in zip(payloads, stamps, strict=True)],
+        )
+        return len(payloads)
     return _write_table_rows(db, target, [tuple(r) for r in rows], bool(envelope.get("upsert")))
 
 
@@ -537,8 +540,9 @@ def _write_table_rows(db: Database, table: Table, rows: list[Row], upsert: bool)
                 )
     encode = make_encoder([c.to_json() for c in table.columns], table.format)
     now = int(time.time() * 1000)
+    payloads = encode(rows)
     db.log.produce(
-        table.topic, [OutRecord(encode(row), key, now) for row, key in zip(rows, keys, strict=True)]
+        table.topic, [OutRecord(value, key, now) for value, key in zip(payloads, keys, strict=True)]
     )
     return len(rows)
 

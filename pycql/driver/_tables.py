@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -26,7 +26,8 @@ from pycql.errors import OperationalError
 
 if TYPE_CHECKING:
     from pycql.catalog import Table
-    from pycql.log.base import Log, LogReader
+    from pycql.log.base import Log, LogReader, Record
+    from pycql.log.formats import Decoder
 
 Row = tuple[Any, ...]
 
@@ -56,7 +57,7 @@ def row_key(table: Table, row: Sequence[Any], indexes: list[int] | None = None) 
 class TableState:
     """``key -> row`` of one table, kept up to date by reading its topic."""
 
-    def __init__(self, log: Log, table: Table, decode: Callable[[bytes], Row]) -> None:
+    def __init__(self, log: Log, table: Table, decode: Decoder) -> None:
         self.table = table
         self._decode = decode
         self._reader: LogReader = log.reader([table.topic], "earliest")
@@ -70,19 +71,37 @@ class TableState:
             end = reader.end_offsets()
             deadline = time.monotonic() + _CATCH_UP_LIMIT_S
             while any(reader.position().get(tp, 0) < off for tp, off in end.items()):
-                for record in reader.poll(10_000, 0.2):
-                    if record.key is None:
-                        continue
-                    if record.value is None:
-                        self.rows.pop(record.key, None)
-                    else:
-                        self.rows[record.key] = self._decode(record.value)
+                self._apply(reader.poll(10_000, 0.2))
                 if time.monotonic() > deadline:
                     raise OperationalError(
                         f"could not read table {self.table.name} (topic {self.table.topic}) "
                         f"to its end within {_CATCH_UP_LIMIT_S:.0f} s"
                     )
             return self.rows
+
+    def _apply(self, records: Sequence[Record]) -> None:
+        """Apply records in order: a row replaces its key's row, a tombstone removes it.
+
+        Records that do not decode (written by some other producer) are
+        skipped here; queries reading the table send them to the dead-letter topic.
+        """
+        values = [r for r in records if r.key is not None and r.value is not None]
+        rows, _, errors = self._decode(values)
+        bad = {(r.partition, r.offset) for r, _ in errors}
+        decoded = iter(rows)
+        by_record = {
+            (r.partition, r.offset): next(decoded)
+            for r in values
+            if (r.partition, r.offset) not in bad
+        }
+        for record in records:
+            if record.key is None:
+                continue
+            row = by_record.get((record.partition, record.offset))
+            if record.value is None:
+                self.rows.pop(record.key, None)
+            elif row is not None:
+                self.rows[record.key] = row
 
     def close(self) -> None:
         self._reader.close()

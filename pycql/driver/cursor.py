@@ -255,6 +255,17 @@ class Cursor:
             raise StopIteration
         return row
 
+    @property
+    def ended(self) -> bool:
+        """True when the current result has no more rows and never will.
+
+        A stream-valued query ends when it reaches its ``stop``, its
+        ``timeout`` passes, or it is cancelled; until then an empty
+        ``fetchmany(timeout=...)`` only means nothing arrived in time.
+        """
+        result = self._result
+        return result is None or result.finished
+
     # -- timestamps ----------------------------------------------------------------
     @property
     def rowtime_ms(self) -> int | None:

@@ -1,0 +1,293 @@
+"""``pycql``, the command-line shell.
+
+::
+
+    pycql                                   # interactive, embedded log
+    pycql --connect kafka://127.0.0.1:9092  # on a Kafka cluster
+    pycql -e "SHOW STREAMS" -e "SELECT * FROM S" --from earliest --stop latest
+    pycql < script.cql                      # statements from standard input
+
+Statements end with ``;`` and may span lines. Results print as aligned
+tables; a continuous query prints each row as it arrives until Ctrl-C,
+which stops the query, not the shell. ``\\q`` quits, ``\\?`` lists the
+commands. History is kept in ``~/.pycql_history`` (or ``$PYCQL_HISTFILE``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import pycql
+from pycql.shell._split import split_statements
+from pycql.shell._table import StreamTable, render_table
+
+__all__ = ["Shell", "main"]
+
+_HELP = """\
+Statements end with ';' and may span several lines.
+  \\q                quit (also Ctrl-D)
+  \\?                this help
+  \\set              show the settings
+  \\set NAME VALUE   change one: start (earliest|latest|ISO time|epoch ms),
+                    stop (same, or none), timeout (seconds or none), rowtime (on|off)
+Ctrl-C stops the running query; the shell stays.
+"""
+
+_PROMPT = "pycql> "
+_MORE = "  ...> "
+
+
+class Shell:
+    """Runs statements on one connection and prints their results to ``out``."""
+
+    def __init__(self, conn: pycql.Connection, out: TextIO = sys.stdout,
+                 err: TextIO = sys.stderr, *, start: str | None = None,
+                 stop: str | None = None, timeout: float | None = None) -> None:
+        self.conn = conn
+        self.out = out
+        self.err = err
+        self.settings: dict[str, Any] = {"start": start, "stop": stop, "timeout": timeout}
+        self.failed = False
+
+    # -- one statement ----------------------------------------------------------
+    def run(self, sql: str) -> bool:
+        """Execute and print one statement; return False when it failed."""
+        cur = self.conn.cursor()
+        try:
+            try:
+                is_query = _looks_like_query(sql)
+                cur.execute(
+                    sql,
+                    start=self.settings["start"] if is_query else None,
+                    stop=self.settings["stop"] if is_query else None,
+                    timeout=self.settings["timeout"] if is_query else None,
+                )
+                self._print_result(cur)
+            except KeyboardInterrupt:
+                cur.cancel()
+                self.out.flush()
+                self.err.write("Query stopped.\n")
+                self.err.flush()
+            except pycql.Error as error:
+                self.failed = True
+                self.err.write(f"ERROR: {error}\n")
+                self.err.flush()
+                return False
+            return True
+        finally:
+            cur.close()
+
+    def _print_result(self, cur: pycql.Cursor) -> None:
+        if cur.description is None:
+            statement = (cur.statement or "").upper()
+            if statement in ("INSERT", "DELETE"):
+                self.out.write(f"{statement} {cur.rowcount}\n")
+            else:
+                self.out.write("OK\n")
+            self.out.flush()
+            return
+        names = [d.name for d in cur.description]
+        if cur.kind == "stream":
+            self._print_stream(cur, names)
+            return
+        rows = cur.fetchall()
+        if cur.statement in ("explain",):
+            self.out.write("\n".join(str(r[0]) for r in rows) + "\n")
+        else:
+            self.out.write(render_table(names, rows) + "\n")
+            self.out.write(f"({len(rows)} row{'' if len(rows) == 1 else 's'})\n")
+        self.out.flush()
+
+    def _print_stream(self, cur: pycql.Cursor, names: list[str]) -> None:
+        assert cur.description is not None
+        table = StreamTable(self.out, names, [d.type_code for d in cur.description],
+                            [d.precision for d in cur.description])
+        table.header()
+        try:
+            while True:
+                rows = cur.fetchmany(1000, timeout=0.2)
+                table.rows(rows)
+                if not rows and cur.ended:
+                    break
+        except KeyboardInterrupt:
+            cur.cancel()
+            self.out.flush()
+            self.err.write(f"Query stopped ({table.count} row{'' if table.count == 1 else 's'}).\n")
+            self.err.flush()
+            return
+        self.out.write(f"({table.count} row{'' if table.count == 1 else 's'})\n")
+        self.out.flush()
+
+    # -- backslash commands ------------------------------------------------------
+    def command(self, line: str) -> bool:
+        """Carry out a backslash command; return False to quit."""
+        words = line.split()
+        name = words[0]
+        if name in ("\\q", "\\quit"):
+            return False
+        if name in ("\\?", "\\h", "\\help"):
+            self.out.write(_HELP)
+        elif name == "\\set":
+            self._set(words[1:])
+        else:
+            self.err.write(f"unknown command {name}; \\? lists the commands\n")
+        self.out.flush()
+        return True
+
+    def _set(self, args: list[str]) -> None:
+        if not args:
+            for key, value in self.settings.items():
+                self.out.write(f"{key} = {'none' if value is None else value}\n")
+            self.out.write(f"rowtime = {'on' if self.conn.rowtime_column else 'off'}\n")
+            return
+        if len(args) != 2:
+            self.err.write("usage: \\set NAME VALUE\n")
+            return
+        key, value = args[0].lower(), args[1]
+        if key == "rowtime":
+            self.conn.rowtime_column = value.lower() in ("on", "true", "1", "yes")
+        elif key in ("start", "stop"):
+            self.settings[key] = None if value.lower() == "none" else value
+        elif key == "timeout":
+            try:
+                self.settings[key] = None if value.lower() == "none" else float(value)
+            except ValueError:
+                self.err.write(f"timeout must be a number of seconds or none, not {value!r}\n")
+        else:
+            self.err.write(f"unknown setting {key!r}: start, stop, timeout or rowtime\n")
+
+    # -- whole inputs --------------------------------------------------------------
+    def run_script(self, text: str) -> bool:
+        """Run every statement of ``text``; return False if one failed."""
+        ok = True
+        buffer = ""
+        for line in text.splitlines(keepends=True):
+            if not buffer.strip() and line.strip().startswith("\\"):
+                if not self.command(line.strip()):
+                    return ok
+                continue
+            buffer += line
+            statements, buffer = split_statements(buffer)
+            for sql in statements:
+                ok = self.run(sql) and ok
+        if buffer.strip():
+            ok = self.run(buffer.strip()) and ok
+        return ok
+
+    def interact(self, stdin: TextIO | None = None) -> None:
+        """The read-eval-print loop, until ``\\q`` or end of input."""
+        _enable_history()
+        self.out.write(f"pycql {pycql.__version__} on {self.conn.dsn}. "
+                       "End statements with ';'. \\? for help, \\q to quit.\n")
+        buffer = ""
+        while True:
+            try:
+                line = input(_MORE if buffer else _PROMPT)
+            except EOFError:
+                self.out.write("\n")
+                break
+            except KeyboardInterrupt:  # Ctrl-C while typing: drop the statement
+                self.out.write("\n")
+                buffer = ""
+                continue
+            if not buffer.strip() and line.strip().startswith("\\"):
+                if not self.command(line.strip()):
+                    break
+                continue
+            buffer += line + "\n"
+            statements, buffer = split_statements(buffer)
+            for sql in statements:
+                self.run(sql)
+
+
+def _looks_like_query(sql: str) -> bool:
+    """Whether ``sql`` is a query (SELECT, a relation-to-stream call, a parenthesized query)."""
+    text = sql.lstrip()
+    while text.startswith("--") or text.startswith("/*"):
+        end = text.find("\n") + 1 if text.startswith("--") else text.find("*/") + 2
+        if end <= 1:
+            return False
+        text = text[end:].lstrip()
+    word = text.split(None, 1)[0].upper() if text else ""
+    return word.startswith(("SELECT", "ISTREAM", "DSTREAM", "RSTREAM", "(", "WITH", "VALUES"))
+
+
+def _enable_history() -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - no readline on this platform
+        return
+    import atexit
+
+    path = os.environ.get("PYCQL_HISTFILE") or os.path.expanduser("~/.pycql_history")
+    try:
+        readline.read_history_file(path)
+    except (FileNotFoundError, OSError):
+        pass
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        try:
+            readline.write_history_file(path)
+        except OSError:
+            pass
+
+    atexit.register(save)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pycql", description="CQL continuous queries over Kafka: an interactive shell."
+    )
+    parser.add_argument("--connect", "-c", metavar="DSN", default=None,
+                        help="kafka://HOST:PORT, memory://NAME, or nothing for an embedded log")
+    parser.add_argument("-e", "--execute", action="append", metavar="SQL", default=[],
+                        help="run these statements (repeatable) and exit")
+    parser.add_argument("-f", "--file", metavar="PATH", help="run the statements of this file")
+    parser.add_argument("--catalog", metavar="PATH",
+                        help="embedded: keep the catalog in this JSON file")
+    parser.add_argument("--from", dest="start", metavar="START",
+                        help="where queries start: earliest, latest, an ISO time or epoch ms")
+    parser.add_argument("--stop", metavar="STOP",
+                        help="where queries stop (e.g. latest); continuous queries then end")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="stop each query after this many seconds")
+    parser.add_argument("--rowtime", action="store_true",
+                        help="add each stream row's timestamp as a ROWTIME column")
+    parser.add_argument("--version", action="version", version=f"pycql {pycql.__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``pycql`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    options: dict[str, Any] = {}
+    if args.catalog:
+        options["catalog_path"] = args.catalog
+    if args.rowtime:
+        options["rowtime_column"] = True
+    try:
+        conn = pycql.connect(args.connect, **options)
+    except pycql.Error as error:
+        sys.stderr.write(f"pycql: {error}\n")
+        return 2
+    shell = Shell(conn, start=args.start, stop=args.stop, timeout=args.timeout)
+    try:
+        if args.execute or args.file:
+            ok = True
+            for sql in args.execute:
+                ok = shell.run_script(sql if sql.rstrip().endswith(";") else sql + ";") and ok
+            if args.file:
+                with open(args.file, encoding="utf-8") as script:
+                    ok = shell.run_script(script.read()) and ok
+            return 0 if ok else 1
+        if not sys.stdin.isatty():
+            return 0 if shell.run_script(sys.stdin.read()) else 1
+        shell.interact()
+        return 0
+    finally:
+        conn.close()
