@@ -57,10 +57,13 @@ def oracle_deltas(
     extra_instants: Iterable[int] = (),
 ) -> dict[int, Delta]:
     """The oracle's output as deltas: a stream's elements per instant, or a
-    relation's change ``R(tau) - R(previous instant)`` (from the empty relation)."""
+    relation's change ``R(tau) - R(previous instant)`` (from its value over
+    empty inputs, which the runtime publishes without emitting it)."""
     instants = sorted(set(ev.instants()) | set(extra_instants))
     out: dict[int, Delta] = {}
     previous: Counter = Counter()
+    if instants and not ev.is_stream():
+        previous = Counter(normalize(r) for r in ev.relation_at(instants[0] - 1).elements())
     for tau in instants:
         if until is not None and tau > until:
             break

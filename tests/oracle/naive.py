@@ -35,14 +35,16 @@ Definitions used (the ones the runtime must follow too):
 * Relation-to-relation operators are bag operators (``collections.Counter`` of
   tuples) with SQL's three-valued logic (``None`` is NULL); integer ``/``
   truncates towards zero, ``MOD`` takes the sign of the dividend.
-* ``ISTREAM(R)`` at ``tau``: ``R(tau) - R(tau')`` (positive part) and
-  ``DSTREAM(R)``: ``R(tau') - R(tau)``, where ``tau'`` is the previous instant
-  of interest before ``tau`` (time is discrete and ``R`` is constant between
-  instants of interest, so this is ``R(tau - 1)``), and, before the first
-  instant of interest, every relation is empty (the query did not exist yet).
-* ``RSTREAM(R)`` at ``tau``: all of ``R(tau)``, emitted at each instant of
-  interest of ``R`` (CQL emits it at every instant; an engine can only emit it
-  at instants where something happens, see :meth:`NaiveEvaluator.instants`).
+* ``ISTREAM(R)`` at ``tau``: ``R(tau) - R(tau - 1)`` (positive part) and
+  ``DSTREAM(R)``: ``R(tau - 1) - R(tau)``. ``R`` is defined at every instant,
+  also before any input: then it is ``R`` over empty inputs (a global aggregate
+  has its one row, ``COUNT(*) = 0``, which ISTREAM therefore never emits; the
+  runtime's *initialization instant* agrees).
+* ``RSTREAM(R)`` at ``tau``: all of ``R(tau)``, emitted at every instant the
+  query runs: where some source of the plan has input or some window of the
+  plan has a timer (an expiry, a NOW deletion, a SLIDE boundary): the
+  instants of interest of the whole plan. (CQL emits it at every instant; an
+  engine can only emit it where something happens.)
 
 Instants of interest of an operator (a superset of the instants at which its
 value can change, or, for a stream, at which it can have elements): the
@@ -506,6 +508,7 @@ class NaiveEvaluator:
         self._rel_cache: dict[tuple[int, int], Bag] = {}
         self._stream_cache: dict[tuple[int, int], list[Row]] = {}
         self._instants_cache: dict[int, list[int]] = {}
+        self._plan_instants: frozenset[int] | None = None
 
     # ---- kinds -----------------------------------------------------------
 
@@ -552,13 +555,14 @@ class NaiveEvaluator:
         self._instants_cache[op_id] = out
         return out
 
-    def _previous_instant(self, op_id: int, tau: int) -> int | None:
-        prev = None
-        for t in self.instants(op_id):
-            if t >= tau:
-                break
-            prev = t
-        return prev
+    def plan_instants(self) -> frozenset[int]:
+        """The instants of interest of every operator of the plan."""
+        if self._plan_instants is None:
+            found: set[int] = set()
+            for op_id in self.ops:
+                found.update(self.instants(op_id))
+            self._plan_instants = frozenset(found)
+        return self._plan_instants
 
     # ---- streams ---------------------------------------------------------
 
@@ -598,11 +602,10 @@ class NaiveEvaluator:
             child = inputs[0]
             now = self.relation_at(tau, child)
             if kind == "rstream":
-                if tau not in set(self.instants(child)):
+                if tau not in self.plan_instants():
                     return []
                 return sorted(now.elements(), key=_row_sort_key)
-            prev_tau = self._previous_instant(child, tau)
-            before = Counter() if prev_tau is None else self.relation_at(prev_tau, child)
+            before = self.relation_at(tau - 1, child)
             diff = _positive(now - before) if kind == "istream" else _positive(before - now)
             return sorted(diff.elements(), key=_row_sort_key)
         if kind == "stream_filter":
