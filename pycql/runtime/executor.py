@@ -32,7 +32,7 @@ import orjson
 
 from pycql.errors import DataError, InterfaceError, ProgrammingError
 from pycql.runtime.operators import Operator, Sort, Source, build_operator
-from pycql.runtime.state import Multiset, Row, consolidate
+from pycql.runtime.state import Multiset, Row, consolidate, decode_values, encode_values
 
 STATE_VERSION = 1
 
@@ -214,8 +214,11 @@ class Executor:
         return self._root_value.rows()
 
     def state(self) -> dict[str, Any]:
-        """All operator state, buffered input and the watermark as orjson-able data."""
-        return {
+        """All operator state, buffered input and the watermark as orjson-able data.
+
+        Decimals are written as ``{"$decimal": "1.50"}`` (orjson has no decimal).
+        """
+        return encode_values({
             "pycql_state": STATE_VERSION,
             "plan": plan_fingerprint(self.plan),
             "watermark": self._watermark,
@@ -226,7 +229,7 @@ class Executor:
             ],
             "operators": {str(op.id): op.state() for op in self._ops},
             "root": self._root_value.to_json(),
-        }
+        })
 
     @classmethod
     def restore(
@@ -235,6 +238,7 @@ class Executor:
         """An executor of ``plan`` continuing from ``state`` (from :meth:`state`)."""
         self = cls.__new__(cls)
         self._setup(plan, params)
+        state = decode_values(state)
         if state.get("pycql_state") != STATE_VERSION:
             raise ProgrammingError(f"unsupported state version {state.get('pycql_state')!r}")
         if state.get("plan") != plan_fingerprint(self.plan):

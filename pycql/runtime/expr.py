@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from pycql.errors import NotSupportedError, ProgrammingError
@@ -218,6 +219,9 @@ class ExprCompiler:
             v = e.get("value")
             if isinstance(v, (list, dict)):
                 return self._const(v)
+            if v is not None and type_family(str(e.get("type", ""))) == "decimal" and \
+                    not isinstance(v, bool):
+                return self._const(Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
             return _literal_text(v)
         if kind == "param":
             return self._const(self._param(e))

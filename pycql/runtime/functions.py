@@ -104,7 +104,7 @@ def sql_round(x: Any, digits: int = 0) -> Any:
         return x
     q = Decimal(1).scaleb(-digits)
     r = Decimal(repr(x) if isinstance(x, float) else x).quantize(q, rounding=ROUND_HALF_UP)
-    return int(r) if isinstance(x, int) else float(r)
+    return _like_input(r, x)
 
 
 def sql_truncate(x: Any, digits: int = 0) -> Any:
@@ -113,19 +113,30 @@ def sql_truncate(x: Any, digits: int = 0) -> Any:
         return x
     q = Decimal(1).scaleb(-digits)
     r = Decimal(repr(x) if isinstance(x, float) else x).quantize(q, rounding=ROUND_DOWN)
-    return int(r) if isinstance(x, int) else float(r)
+    return _like_input(r, x)
+
+
+def _like_input(result: Decimal, x: Any) -> Any:
+    """``result`` in the Python type of ``x`` (int, float or Decimal)."""
+    if isinstance(x, Decimal):
+        return result
+    return int(result) if isinstance(x, int) else float(result)
 
 
 def sql_floor(x: Any, as_int: bool) -> Any:
     """Numeric ``FLOOR``; ``as_int`` when the result type is an integer type."""
     f = math.floor(x)
-    return f if as_int or isinstance(x, int) else float(f)
+    if as_int or isinstance(x, int):
+        return f
+    return Decimal(f) if isinstance(x, Decimal) else float(f)
 
 
 def sql_ceil(x: Any, as_int: bool) -> Any:
     """Numeric ``CEIL``."""
     f = math.ceil(x)
-    return f if as_int or isinstance(x, int) else float(f)
+    if as_int or isinstance(x, int):
+        return f
+    return Decimal(f) if isinstance(x, Decimal) else float(f)
 
 
 def sql_sign(x: Any) -> Any:
@@ -411,8 +422,8 @@ def cast_to_integer(x: Any) -> int:
         return int(x)
     if isinstance(x, int):
         return x
-    if isinstance(x, float):
-        if math.isnan(x) or math.isinf(x):
+    if isinstance(x, (float, Decimal)):
+        if not math.isfinite(x):
             raise DataError(f"cannot cast {x} to an integer")
         return int(x)
     if isinstance(x, str):
@@ -433,21 +444,24 @@ def cast_to_float(x: Any) -> float:
     return float(x)
 
 
-def cast_to_decimal(x: Any, scale: int | None) -> Any:
-    """CAST to DECIMAL(p, s): rounds half up to ``s`` digits (an int when s = 0)."""
+def cast_to_decimal(x: Any, scale: int | None) -> Decimal:
+    """CAST to DECIMAL(p, s): a :class:`~decimal.Decimal` rounded half up to ``s`` digits."""
     if isinstance(x, str):
         try:
             d = Decimal(x.strip())
         except ArithmeticError:
             raise DataError(f"cannot cast {x!r} to DECIMAL") from None
     elif isinstance(x, float):
+        if not math.isfinite(x):
+            raise DataError(f"cannot cast {x} to DECIMAL")
         d = Decimal(repr(x))
+    elif isinstance(x, Decimal):
+        d = x
     else:
         d = Decimal(int(x))
     if scale is None:
-        return int(d) if d == d.to_integral_value() and not isinstance(x, float) else float(d)
-    d = d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
-    return int(d) if scale <= 0 else float(d)
+        return d
+    return d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
 
 
 def cast_to_boolean(x: Any) -> bool:
@@ -471,7 +485,7 @@ def cast_to_string(x: Any, source_family: str, length: int | None, pad: bool) ->
     elif isinstance(x, float):
         s = repr(x)
     else:
-        s = str(x)
+        s = str(x)  # Decimal keeps its scale: CAST(1.50 AS VARCHAR) = '1.50'
     if length is not None:
         s = s[:length]
         if pad and len(s) < length:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -134,7 +135,7 @@ def test_casts() -> None:
     assert value(call("CAST", col(0), type_="CHAR", precision=4), (42, 0, "", 0.0, T, T)) == "42  "
     assert value(call("CAST", col(0), type_="DOUBLE"), (None, 0, "", 0.0, T, T)) is None
     assert value(call("CAST", col(2, "VARCHAR"), type_="DECIMAL", precision=10, scale=2),
-                 (0, 0, "1.005", 0.0, T, T)) == 1.01
+                 (0, 0, "1.005", 0.0, T, T)) == Decimal("1.01")
     assert value(call("CAST", col(2, "VARCHAR"), type_="BOOLEAN"),
                  (0, 0, "true", 0.0, T, T)) is True
     assert value(call("CAST", col(2, "VARCHAR"), type_="TIMESTAMP"),

@@ -1,0 +1,354 @@
+"""The time layer: runs an :class:`~pycql.runtime.executor.Executor` over a log.
+
+A :class:`QueryRunner` reads every topic the plan's sources name, decodes
+records in batches (:func:`pycql.log.formats.make_decoder`), turns table
+topics' upserts and tombstones into inserts and deletes, pushes them into the
+executor and advances it along a *watermark*:
+
+* the watermark is ``min over input partitions of (max timestamp seen) -
+  lateness_ms``; records up to ``lateness_ms`` out of order are reordered
+  (the executor buffers pending instants);
+* a record at or below the watermark (its instant is closed) is *late*: it is
+  counted and written to the dead-letter topic, never silently dropped;
+  records the decoder rejects go there too;
+* a partition that has no record yet and nothing to read does not hold the
+  watermark back; when every partition is caught up for ``idle_timeout_ms``
+  the watermark moves to wall-clock now minus lateness (live runs), so RANGE
+  windows expire without input;
+* with ``stop`` set the run is bounded: ``"end"`` stops at the end offsets the
+  topics had when the runner started, an ``int`` stops at that timestamp; the
+  last instant is closed and iteration ends.
+
+>>> from pycql.log.memory import MemoryLog
+>>> from pycql.log.base import OutRecord, TopicSpec
+>>> log = MemoryLog()
+>>> log.create_topic(TopicSpec("S"))
+>>> log.produce("S", [OutRecord(b'{"A": %d}' % a, timestamp_ms=t) for a, t in [(70, 1), (50, 2)]])
+>>> col = {"name": "A", "type": "INTEGER", "nullable": True}
+>>> plan = {"pycql_plan": 1, "root": 1, "result": {"kind": "stream", "columns": [col]},
+...   "operators": [
+...     {"id": 0, "op": "source", "name": "S", "source_kind": "stream", "topic": "S",
+...      "timestamp": None, "format": "json", "inputs": [], "output": "stream", "columns": [col]},
+...     {"id": 1, "op": "stream_filter", "inputs": [0], "output": "stream", "columns": [col],
+...      "exprs": [], "condition": {"kind": "call", "op": ">", "type": "BOOLEAN", "operands": [
+...        {"kind": "input", "index": 0, "type": "INTEGER"},
+...        {"kind": "literal", "value": 65, "type": "INTEGER"}]}}]}
+>>> with QueryRunner(plan, log, stop="end") as runner:
+...     list(runner)
+[Emission(timestamp=1, sign=1, row=(70,))]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pycql.errors import ProgrammingError
+from pycql.log.base import Log, OutRecord, Record, StartAt, TopicSpec
+from pycql.runtime.executor import Emission, Executor
+
+DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
+DecoderFn = Callable[[list[Record]], DecodedBatch]
+
+#: Where a bounded run stops: the end offsets at start, or a timestamp (inclusive).
+StopAt = Literal["end"] | int
+
+
+@dataclass
+class RunnerMetrics:
+    """Counters of one :class:`QueryRunner`."""
+
+    records_in: int = 0
+    late_records: int = 0
+    malformed_records: int = 0
+    emitted: int = 0
+    watermark: int | None = None
+
+
+@dataclass
+class _SourceInfo:
+    name: str
+    topic: str
+    is_table: bool
+    decoder: DecoderFn
+    key_indexes: list[int] | None
+    rows_by_key: dict[Any, tuple[Any, ...]]
+
+
+class QueryRunner:
+    """Runs one plan over a :class:`~pycql.log.base.Log`.
+
+    ``decoders`` maps a *source name* to a decoder (``records -> (rows,
+    timestamps, errors)``); sources without one get
+    ``pycql.log.formats.make_decoder(columns, format, timestamp)``.
+    ``dead_letter_topic`` names one topic for every rejected record; by default
+    each source topic ``T`` has its own, ``T.dead-letters``.
+    ``clock`` (seconds, like :func:`time.time`) exists for tests.
+    """
+
+    def __init__(
+        self,
+        plan: dict[str, Any],
+        log: Log,
+        *,
+        params: Sequence[object] = (),
+        start: StartAt = "earliest",
+        stop: StopAt | None = None,
+        lateness_ms: int = 0,
+        idle_timeout_ms: int = 1000,
+        dead_letter_topic: str | None = None,
+        decoders: Mapping[str, DecoderFn] | None = None,
+        max_records: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if stop is not None and stop != "end" and not isinstance(stop, int):
+            raise ProgrammingError(f"stop must be 'end' or a timestamp, not {stop!r}")
+        if lateness_ms < 0:
+            raise ProgrammingError("lateness_ms must not be negative")
+        self.executor = Executor(plan, params)
+        self.metrics = RunnerMetrics()
+        self._log = log
+        self._stop = stop
+        self._lateness = lateness_ms
+        self._idle_timeout = idle_timeout_ms / 1000.0
+        self._dead_letter_topic = dead_letter_topic
+        self._dead_topics_made: set[str] = set()
+        self._max_records = max_records
+        self._clock = clock
+        self._sources: dict[str, list[_SourceInfo]] = {}
+        seen: set[str] = set()
+        for spec in self.executor.plan["operators"]:
+            if spec["op"] != "source" or spec["name"] in seen:
+                continue
+            seen.add(spec["name"])
+            info = self._source_info(spec, decoders)
+            self._sources.setdefault(info.topic, []).append(info)
+        self._reader = log.reader(list(self._sources), start)
+        self._max_ts: dict[tuple[str, int], int] = {}
+        self._stop_offsets = self._reader.end_offsets() if stop == "end" else None
+        self._idle_since: float | None = None
+        self._last_ts: int | None = None
+        self._done = False
+        self._cancelled = False
+        self._closed = False
+
+    def _source_info(
+        self, spec: dict[str, Any], decoders: Mapping[str, DecoderFn] | None
+    ) -> _SourceInfo:
+        name = spec["name"]
+        columns = spec.get("columns", [])
+        decoder = (decoders or {}).get(name)
+        if decoder is None:
+            from pycql.log.formats import make_decoder
+
+            decoder = make_decoder(columns, spec.get("format") or "json", spec.get("timestamp"))
+        is_table = spec.get("source_kind") == "table"
+        key_indexes = None
+        if is_table and spec.get("primary_key"):
+            names = [c["name"].upper() for c in columns]
+            key_indexes = [names.index(k.upper()) for k in spec["primary_key"]]
+        return _SourceInfo(name, spec.get("topic") or name, is_table, decoder, key_indexes, {})
+
+    # --- the API ------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once a bounded run reached its stop (or the runner was cancelled)."""
+        return self._done or self._cancelled
+
+    def poll(self, timeout: float = 0.1) -> list[Emission]:
+        """Read one batch, apply it, advance the watermark; return what the query emitted."""
+        if self.done:
+            return []
+        records = self._reader.poll(self._max_records, timeout)
+        if records:
+            self.metrics.records_in += len(records)
+            self._ingest(records)
+        emissions = self._advance(self._watermark_now())
+        emissions += self._check_progress(bool(records))
+        self.metrics.emitted += len(emissions)
+        return emissions
+
+    def __iter__(self) -> Iterator[Emission]:
+        """Emissions until a bounded run ends or :meth:`cancel` is called."""
+        while not self.done:
+            yield from self.poll(0.1)
+
+    def cancel(self) -> None:
+        """Make iteration stop after the current poll (safe from another thread)."""
+        self._cancelled = True
+
+    def close(self) -> None:
+        """Release the log reader."""
+        if not self._closed:
+            self._closed = True
+            self._reader.close()
+
+    def __enter__(self) -> QueryRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- ingestion ----------------------------------------------------------------------
+
+    def _ingest(self, records: list[Record]) -> None:
+        by_topic: dict[str, list[Record]] = {}
+        for r in records:
+            by_topic.setdefault(r.topic, []).append(r)
+        dead: list[tuple[Record, str]] = []
+        watermark = self.executor.watermark
+        stop_ts = self._stop if isinstance(self._stop, int) else None
+        for topic, recs in by_topic.items():
+            for info in self._sources.get(topic, []):
+                self._ingest_source(info, recs, watermark, stop_ts, dead)
+        if dead:
+            self._dead_letter(dead)
+
+    def _note_time(self, record: Record, ts: int) -> None:
+        tp = (record.topic, record.partition)
+        if ts > self._max_ts.get(tp, ts - 1):
+            self._max_ts[tp] = ts
+        if self._last_ts is None or ts > self._last_ts:
+            self._last_ts = ts
+
+    def _ingest_source(
+        self,
+        info: _SourceInfo,
+        records: list[Record],
+        watermark: int | None,
+        stop_ts: int | None,
+        dead: list[tuple[Record, str]],
+    ) -> None:
+        tombstones = [r for r in records if r.value is None] if info.is_table else []
+        values = [r for r in records if r.value is not None] if tombstones else records
+        rows, times, errors = info.decoder(values)
+        if errors:
+            self.metrics.malformed_records += len(errors)
+            dead.extend(errors)
+            bad = {(r.partition, r.offset) for r, _ in errors}
+            values = [r for r in values if (r.partition, r.offset) not in bad]
+        inserts: dict[int, list[tuple[Any, ...]]] = {}
+        deletes: dict[int, list[tuple[Any, ...]]] = {}
+        items: list[tuple[Record, tuple[Any, ...] | None, int]] = list(
+            zip(values, rows, times, strict=True))
+        if tombstones:
+            items += [(r, None, r.timestamp_ms) for r in tombstones]
+            items.sort(key=lambda item: (item[0].partition, item[0].offset))
+        for record, row, ts in items:
+            self._note_time(record, ts)
+            if watermark is not None and ts <= watermark:
+                self.metrics.late_records += 1
+                dead.append((record, f"late: timestamp {ts} is at or before the watermark "
+                                     f"{watermark}"))
+                continue
+            if stop_ts is not None and ts > stop_ts:
+                continue
+            if not info.is_table:
+                assert row is not None
+                inserts.setdefault(ts, []).append(row)
+                continue
+            key: Any = record.key
+            if key is None and row is not None and info.key_indexes is not None:
+                key = tuple(row[i] for i in info.key_indexes)
+            if key is None:
+                self.metrics.malformed_records += 1
+                dead.append((record, "a table record needs a key (the primary key)"))
+                continue
+            old = info.rows_by_key.get(key)
+            if row is None:
+                if old is not None:
+                    del info.rows_by_key[key]
+                    deletes.setdefault(ts, []).append(old)
+                continue
+            if old == row:
+                continue
+            if old is not None:
+                deletes.setdefault(ts, []).append(old)
+            info.rows_by_key[key] = row
+            inserts.setdefault(ts, []).append(row)
+        for ts in sorted(inserts.keys() | deletes.keys()):
+            self.executor.push(info.name, ts, inserts.get(ts, []), deletes.get(ts, []))
+
+    def _dead_letter(self, dead: list[tuple[Record, str]]) -> None:
+        from pycql.log.formats import dead_letter_record, dead_letter_topic
+
+        by_topic: dict[str, list[OutRecord]] = {}
+        for record, reason in dead:
+            topic = self._dead_letter_topic or dead_letter_topic(record.topic)
+            by_topic.setdefault(topic, []).append(dead_letter_record(record, reason))
+        for topic, out in by_topic.items():
+            if topic not in self._dead_topics_made:
+                self._log.create_topic(TopicSpec(topic), exist_ok=True)
+                self._dead_topics_made.add(topic)
+            self._log.produce(topic, out)
+
+    # --- progress -----------------------------------------------------------------------
+
+    def _watermark_now(self) -> int | None:
+        """min over partitions of max timestamp - lateness; partitions never seen and
+        caught up do not count; one never seen with data to read holds it back."""
+        assignment = self._reader.assignment()
+        unseen = [tp for tp in assignment if tp not in self._max_ts]
+        if unseen:
+            ends = self._reader.end_offsets()
+            positions = self._reader.position()
+            if any(positions.get(tp, 0) < ends.get(tp, 0) for tp in unseen):
+                return None
+        seen = [self._max_ts[tp] for tp in assignment if tp in self._max_ts]
+        if not seen:
+            return None
+        return min(seen) - self._lateness
+
+    def _advance(self, watermark: int | None) -> list[Emission]:
+        if watermark is None:
+            return []
+        if isinstance(self._stop, int):
+            watermark = min(watermark, self._stop)
+        current = self.executor.watermark
+        if current is not None and watermark <= current:
+            return []
+        self.metrics.watermark = watermark
+        return self.executor.advance(watermark)
+
+    def _caught_up(self) -> tuple[bool, dict[tuple[str, int], int]]:
+        positions = self._reader.position()
+        ends = self._reader.end_offsets()
+        return all(positions.get(tp, 0) >= end for tp, end in ends.items()), positions
+
+    def _check_progress(self, got_records: bool) -> list[Emission]:
+        stop = self._stop
+        out: list[Emission] = []
+        if stop == "end":
+            assert self._stop_offsets is not None
+            positions = self._reader.position()
+            if all(positions.get(tp, 0) >= end for tp, end in self._stop_offsets.items()):
+                if self._last_ts is not None:
+                    out = self._advance(self._last_ts)
+                self._done = True
+            return out
+        if isinstance(stop, int):
+            wm = self.executor.watermark
+            if wm is not None and wm >= stop:
+                self._done = True
+                return out
+        if got_records:
+            self._idle_since = None
+            return out
+        caught_up, _ = self._caught_up()
+        if not caught_up:
+            self._idle_since = None
+            return out
+        now = self._clock()
+        if self._idle_since is None:
+            self._idle_since = now
+            return out
+        if now - self._idle_since >= self._idle_timeout:
+            out = self._advance(int(now * 1000) - self._lateness)
+            if isinstance(stop, int):
+                wm = self.executor.watermark
+                if wm is not None and wm >= stop:
+                    self._done = True
+        return out

@@ -1,0 +1,137 @@
+"""QueryRunner over the embedded MemoryLog: watermarks, lateness, tables, idleness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from pycql.log.base import OutRecord, TopicSpec
+from pycql.log.memory import MemoryLog
+from pycql.runtime import QueryRunner
+
+from .plans import PlanBuilder, agg
+
+
+def _produce(log: MemoryLog, topic: str, items: list[tuple[int, Any]], key: bytes | None = None,
+             partition: int | None = None) -> None:
+    log.produce(topic, [OutRecord(None if v is None else orjson.dumps(v), key=key,
+                                  timestamp_ms=t, partition=partition) for t, v in items])
+
+
+def _stream_log(partitions: int = 1) -> MemoryLog:
+    log = MemoryLog()
+    log.create_topic(TopicSpec("S", partitions=partitions))
+    return log
+
+
+def _range_count_plan(ms: int) -> dict[str, Any]:
+    b = PlanBuilder()
+    w = b.range(b.source("S", "A"), ms)
+    b.aggregate(w, [], agg("COUNT"))
+    return b.plan()
+
+
+def _istream_plan() -> dict[str, Any]:
+    b = PlanBuilder()
+    b.to_stream("istream", b.window(b.source("S", "A"), "unbounded"))
+    return b.plan()
+
+
+def test_bounded_run_to_end_closes_the_last_instant() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(1, {"A": 1}), (2, {"A": 2}), (30, {"A": 3})])
+    with QueryRunner(_range_count_plan(10), log, stop="end") as runner:
+        got = [(e.timestamp, e.sign, e.row) for e in runner]
+    assert got == [(1, -1, (0,)), (1, 1, (1,)), (2, -1, (1,)), (2, 1, (2,)),
+                   (11, -1, (2,)), (11, 1, (1,)), (12, -1, (1,)), (12, 1, (0,)),
+                   (30, -1, (0,)), (30, 1, (1,))]
+    assert runner.metrics.records_in == 3 and runner.metrics.emitted == len(got)
+
+
+def test_out_of_order_within_lateness_is_reordered_later_is_dead_lettered() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(10, {"A": 10}), (8, {"A": 8}), (20, {"A": 20})])
+    runner = QueryRunner(_istream_plan(), log, lateness_ms=5)
+    got = runner.poll(0.1)
+    # watermark = 20 - 5 = 15: instants 8 and 10 close, in time order
+    assert [(e.timestamp, e.row) for e in got] == [(8, (8,)), (10, (10,))]
+    _produce(log, "S", [(12, {"A": 12}), (16, {"A": 16})])
+    got = runner.poll(0.1)
+    assert got == []  # 12 <= 15 is late; 16 waits for the watermark
+    assert runner.metrics.late_records == 1
+    dead = log.reader(["S.dead-letters"]).poll(timeout=0.1)
+    assert len(dead) == 1 and orjson.loads(dead[0].value)["reason"].startswith("late")
+    _produce(log, "S", [(30, {"A": 30})])
+    got = runner.poll(0.1)
+    assert [(e.timestamp, e.row) for e in got] == [(16, (16,)), (20, (20,))]
+    runner.close()
+
+
+def test_malformed_records_go_to_the_dead_letter_topic() -> None:
+    log = _stream_log()
+    log.produce("S", [OutRecord(b"{oops", timestamp_ms=1),
+                      OutRecord(b'{"A": 5}', timestamp_ms=2)])
+    with QueryRunner(_istream_plan(), log, stop="end", dead_letter_topic="DLQ") as runner:
+        got = list(runner)
+    assert [e.row for e in got] == [(5,)]
+    assert runner.metrics.malformed_records == 1
+    assert len(log.reader(["DLQ"]).poll(timeout=0.1)) == 1
+
+
+def test_watermark_is_the_minimum_over_partitions() -> None:
+    log = _stream_log(partitions=2)
+    _produce(log, "S", [(5, {"A": 5}), (50, {"A": 50})], partition=0)
+    _produce(log, "S", [(7, {"A": 7})], partition=1)
+    runner = QueryRunner(_istream_plan(), log)
+    got = []
+    for _ in range(3):
+        got += runner.poll(0.05)
+    # partition 1 is at 7: only instants <= 7 close
+    assert [e.timestamp for e in got] == [5, 7]
+    _produce(log, "S", [(60, {"A": 60})], partition=1)
+    got = runner.poll(0.05)
+    assert [e.timestamp for e in got] == [50]
+    runner.close()
+
+
+def test_table_topic_upserts_and_tombstones() -> None:
+    log = MemoryLog()
+    log.create_topic(TopicSpec("R"))
+    b = PlanBuilder()
+    b.source("R", "K", "V:VARCHAR", table=True)
+    plan = b.plan()
+    _produce(log, "R", [(1, {"K": 1, "V": "a"})], key=b"1")
+    _produce(log, "R", [(2, {"K": 2, "V": "b"})], key=b"2")
+    _produce(log, "R", [(3, {"K": 1, "V": "c"})], key=b"1")
+    _produce(log, "R", [(4, None)], key=b"2")
+    with QueryRunner(plan, log, stop="end") as runner:
+        got = [(e.timestamp, e.sign, e.row) for e in runner]
+        assert runner.executor.snapshot() == [(1, "c")]
+    assert got == [(1, 1, (1, "a")), (2, 1, (2, "b")), (3, -1, (1, "a")), (3, 1, (1, "c")),
+                   (4, -1, (2, "b"))]
+
+
+def test_idle_input_advances_to_wall_clock() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(1000, {"A": 1})])
+    now = [2.0]
+    runner = QueryRunner(_range_count_plan(500), log, idle_timeout_ms=100,
+                         clock=lambda: now[0])
+    got = runner.poll(0.05)
+    assert [(e.timestamp, e.row) for e in got] == [(1000, (0,)), (1000, (1,))]
+    assert runner.poll(0.01) == []  # caught up: the idle timer starts
+    now[0] = 2.05
+    assert runner.poll(0.01) == []  # not idle long enough
+    now[0] = 2.2
+    got = runner.poll(0.01)  # idle: watermark -> 2200 ms, the tuple expired at 1500
+    assert [(e.timestamp, e.sign, e.row) for e in got] == [(1500, -1, (1,)), (1500, 1, (0,))]
+    runner.close()
+
+
+def test_stop_at_timestamp() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(1, {"A": 1}), (5, {"A": 5}), (9, {"A": 9})])
+    with QueryRunner(_istream_plan(), log, stop=5) as runner:
+        got = [e.row for e in runner]
+    assert got == [(1,), (5,)]
