@@ -125,6 +125,7 @@ class Executor:
         self._pending: dict[int, dict[str, list[list[Any]]]] = {}
         self._pending_times: list[int] = []
         self._watermark: int | None = None
+        self._last_instant: int | None = None
 
     # --- the API ----------------------------------------------------------------------
 
@@ -145,6 +146,11 @@ class Executor:
     def watermark(self) -> int | None:
         """The last watermark given to :meth:`advance` (``None`` before the first)."""
         return self._watermark
+
+    @property
+    def last_instant(self) -> int | None:
+        """The last instant the executor closed (``None`` before any)."""
+        return self._last_instant
 
     def source_kind(self, source: str) -> str:
         """``"stream"`` or ``"table"`` for a source name."""
@@ -199,6 +205,7 @@ class Executor:
                 break
             feed = self._pending.get(tau, {}) if times and times[0] == tau else {}
             out.extend(self._run(tau, feed))
+            self._last_instant = tau
             if feed:
                 heapq.heappop(times)
                 del self._pending[tau]
@@ -218,10 +225,11 @@ class Executor:
 
         Decimals are written as ``{"$decimal": "1.50"}`` (orjson has no decimal).
         """
-        return encode_values({
+        data: dict[str, Any] = encode_values({
             "pycql_state": STATE_VERSION,
             "plan": plan_fingerprint(self.plan),
             "watermark": self._watermark,
+            "last_instant": self._last_instant,
             "pending": [
                 [t, name, [list(r) for r in ins], [list(r) for r in dels]]
                 for t in sorted(self._pending)
@@ -230,6 +238,7 @@ class Executor:
             "operators": {str(op.id): op.state() for op in self._ops},
             "root": self._root_value.to_json(),
         })
+        return data
 
     @classmethod
     def restore(
@@ -249,6 +258,7 @@ class Executor:
                 op.load(data)
         self._root_value = Multiset.from_json(state["root"])
         self._watermark = state["watermark"]
+        self._last_instant = state.get("last_instant")
         for t, name, ins, dels in state["pending"]:
             at = self._pending.get(t)
             if at is None:

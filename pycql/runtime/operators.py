@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from pycql.errors import NotSupportedError, ProgrammingError
@@ -939,7 +940,7 @@ class Sort(Operator):
             nulls = str(c.get("nulls") or ("FIRST" if desc else "LAST")).upper()
             present = [r for r in rows if r[field] is not None]
             absent = [r for r in rows if r[field] is None]
-            present.sort(key=lambda r, f=field: r[f], reverse=desc)
+            present.sort(key=itemgetter(field), reverse=desc)
             rows = absent + present if nulls == "FIRST" else present + absent
         return rows
 

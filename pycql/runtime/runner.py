@@ -46,14 +46,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pycql.errors import ProgrammingError
-from pycql.log.base import Log, OutRecord, Record, StartAt, TopicSpec
+from pycql.log.base import Log, OutRecord, Record, StartAt, TopicSpec, explicit_start
 from pycql.runtime.executor import Emission, Executor
 
 DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
 DecoderFn = Callable[[list[Record]], DecodedBatch]
 
-#: Where a bounded run stops: the end offsets at start, or a timestamp (inclusive).
-StopAt = Literal["end"] | int
+#: Where a bounded run stops: ``"end"`` (alias ``"latest"``) = the end offsets
+#: when the runner starts; an ``int`` = a timestamp (inclusive); a dict = explicit
+#: stop offsets, ``{partition: offset}`` or ``{(topic, partition): offset}``
+#: (partitions not named stop at their end offset at start).
+StopAt = Literal["end", "latest"] | int | dict[int, int] | dict[tuple[str, int], int]
 
 
 @dataclass
@@ -94,8 +97,8 @@ class QueryRunner:
         log: Log,
         *,
         params: Sequence[object] = (),
-        start: StartAt = "earliest",
-        stop: StopAt | None = None,
+        start: StartAt | str = "earliest",
+        stop: StopAt | str | dict[Any, int] | None = None,
         lateness_ms: int = 0,
         idle_timeout_ms: int = 1000,
         dead_letter_topic: str | None = None,
@@ -103,14 +106,22 @@ class QueryRunner:
         max_records: int = 10_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if stop is not None and stop != "end" and not isinstance(stop, int):
-            raise ProgrammingError(f"stop must be 'end' or a timestamp, not {stop!r}")
+        if isinstance(stop, str):
+            if stop.lower() not in ("end", "latest"):
+                raise ProgrammingError(f"stop must be 'end', a timestamp or offsets, not {stop!r}")
+            stop = "end"
+        elif stop is not None and (isinstance(stop, bool) or not isinstance(stop, int | dict)):
+            raise ProgrammingError(f"stop must be 'end', a timestamp or offsets, not {stop!r}")
+        if isinstance(start, str) and start not in ("earliest", "latest"):
+            raise ProgrammingError(f"start must be 'earliest', 'latest', a timestamp or offsets, "
+                                   f"not {start!r}")
         if lateness_ms < 0:
             raise ProgrammingError("lateness_ms must not be negative")
         self.executor = Executor(plan, params)
         self.metrics = RunnerMetrics()
         self._log = log
-        self._stop = stop
+        self._stop: Literal["end"] | int | None = (
+            "end" if isinstance(stop, dict) else stop)
         self._lateness = lateness_ms
         self._idle_timeout = idle_timeout_ms / 1000.0
         self._dead_letter_topic = dead_letter_topic
@@ -125,9 +136,16 @@ class QueryRunner:
             seen.add(spec["name"])
             info = self._source_info(spec, decoders)
             self._sources.setdefault(info.topic, []).append(info)
-        self._reader = log.reader(list(self._sources), start)
+        self._reader = log.reader(list(self._sources), start)  # type: ignore[arg-type]
         self._max_ts: dict[tuple[str, int], int] = {}
-        self._stop_offsets = self._reader.end_offsets() if stop == "end" else None
+        self._stop_offsets: dict[tuple[str, int], int] | None = None
+        if stop == "end" or isinstance(stop, dict):
+            self._stop_offsets = self._reader.end_offsets()
+            if isinstance(stop, dict):
+                for topic, partition in list(self._stop_offsets):
+                    offset = explicit_start(stop, topic, partition)
+                    if offset is not None:
+                        self._stop_offsets[(topic, partition)] = offset
         self._idle_since: float | None = None
         self._last_ts: int | None = None
         self._done = False
@@ -157,6 +175,15 @@ class QueryRunner:
     def done(self) -> bool:
         """True once a bounded run reached its stop (or the runner was cancelled)."""
         return self._done or self._cancelled
+
+    @property
+    def instant(self) -> int | None:
+        """The last instant the query closed (``None`` before any)."""
+        return self.executor.last_instant
+
+    def snapshot(self) -> list[tuple[Any, ...]]:
+        """The current value of a relation-valued query (see :meth:`Executor.snapshot`)."""
+        return self.executor.snapshot()
 
     def poll(self, timeout: float = 0.1) -> list[Emission]:
         """Read one batch, apply it, advance the watermark; return what the query emitted."""

@@ -64,7 +64,8 @@ class PlanBuilder:
 
     def project(self, i: int, *exprs: Expr, names: list[str] | None = None) -> int:
         names = names or [f"E{k}" for k in range(len(exprs))]
-        cols = [{"name": n, "type": e["type"], "nullable": True} for n, e in zip(names, exprs)]
+        cols = [{"name": n, "type": e["type"], "nullable": True}
+                for n, e in zip(names, exprs, strict=True)]
         return self._add("project", [i], cols, "relation", exprs=list(exprs))
 
     def stream_filter(self, i: int, cond: Expr | None, *exprs: Expr) -> int:
