@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.calcite.plan.RelOptCostImpl;
 import org.apache.calcite.plan.RelOptRule;
+import org.apache.calcite.plan.hep.HepMatchOrder;
 import org.apache.calcite.plan.hep.HepPlanner;
 import org.apache.calcite.plan.hep.HepProgram;
 import org.apache.calcite.plan.hep.HepProgramBuilder;
@@ -123,7 +124,10 @@ public final class CqlOptimizer {
     if (enabled.isEmpty()) {
       return plan;
     }
-    HepProgram program = new HepProgramBuilder().addRuleCollection(enabled).build();
+    // bottom-up: a stream rewritten below is a stream filter when the one above is matched,
+    // so IStreamToStreamFilterRule merges the two
+    HepProgram program = new HepProgramBuilder().addMatchOrder(HepMatchOrder.BOTTOM_UP)
+        .addRuleCollection(enabled).build();
     // noDag: every use stays its own vertex, so sharing is decided by SharedWindowRule alone
     HepPlanner planner = new HepPlanner(program, null, true, null, RelOptCostImpl.FACTORY);
     planner.setRoot(plan);
