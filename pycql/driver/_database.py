@@ -74,7 +74,12 @@ class Database:
             if cached is not None:
                 self._plans.move_to_end(key)
                 return cached
-        envelope = planner.analyze(sql, catalog_json, options)
+        jvm_was_running = planner.jvm_started()
+        try:
+            envelope = planner.analyze(sql, catalog_json, options)
+        finally:
+            if not jvm_was_running and planner.jvm_started():
+                _restore_python_sigint()
         with self._lock:
             self._plans[key] = envelope
             while len(self._plans) > _PLAN_CACHE_SIZE:
@@ -102,6 +107,27 @@ class Database:
         self.tables.clear()
         self.catalog.close()
         self.log.close()
+
+
+def _restore_python_sigint() -> None:
+    """Give Ctrl-C back to Python after the planner's JVM started.
+
+    A JVM started outside an interactive interpreter installs its own SIGINT
+    handler, which ends the whole process on Ctrl-C. Re-installing Python's
+    handler (from the main thread, the only one allowed to) makes Ctrl-C a
+    ``KeyboardInterrupt`` again, which the cursor turns into a cancellation.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is None:
+        return
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):  # pragma: no cover - not the main interpreter
+        pass
 
 
 _shared: dict[str, Database] = {}

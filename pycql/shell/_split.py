@@ -35,7 +35,9 @@ def split_statements(text: str) -> tuple[list[str], str]:
             start = i + 1
         i += 1
     rest = text[start:]
-    return statements, rest.strip() if _only_comments(rest) or not rest.strip() else rest
+    if _only_comments(rest):  # nothing left to run (an open /* ... is kept: it goes on)
+        rest = ""
+    return statements, rest
 
 
 def _skip_quoted(text: str, i: int, quote: str) -> int:
@@ -63,7 +65,9 @@ def _only_comments(text: str) -> bool:
             i = n if end < 0 else end + 1
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
+            if end < 0:
+                return False
+            i = end + 2
         else:
             return False
     return True
