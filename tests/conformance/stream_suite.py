@@ -137,31 +137,24 @@ def sql_column(name: str, stream_type: str) -> dict[str, Any]:
     raise ValueError(f"unknown STREAM type {stream_type!r}")
 
 
-def catalog_for(test: StreamTest) -> dict[str, Any]:
-    """The pycql catalog (see docs) declaring the test's inputs and views."""
+def catalog_for(test: StreamTest, topics: dict[str, str] | None = None) -> dict[str, Any]:
+    """The pycql catalog (see docs) declaring the test's inputs and views;
+    ``topics`` renames the inputs' topics (default: the input's name)."""
     streams, tables = [], []
     for d in test.inputs:
         columns = [sql_column(n, t) for n, t in d.columns]
+        topic = (topics or {}).get(d.name, d.name)
+        entry: dict[str, Any] = {
+            "name": d.name,
+            "columns": columns,
+            "topic": topic,
+            "format": "json",
+        }
         if d.kind == "stream":
-            streams.append(
-                {
-                    "name": d.name,
-                    "columns": columns,
-                    "topic": d.name,
-                    "timestamp": None,
-                    "format": "json",
-                }
-            )
+            streams.append({**entry, "timestamp": None})
         else:
-            tables.append(
-                {
-                    "name": d.name,
-                    "columns": columns,
-                    "primary_key": [],
-                    "topic": d.name,
-                    "format": "json",
-                }
-            )
+            # STREAM's relations have no key: the whole row is the key
+            tables.append({**entry, "primary_key": [n for n, _ in d.columns]})
     views = [
         {
             "name": v.declaration.name,

@@ -801,17 +801,33 @@ def _join(
     right_width: int,
     params: Sequence[Any],
 ) -> Bag:
-    """A nested-loop bag join; ``condition`` is over left columns then right."""
+    """A bag join; ``condition`` is over left columns then right.
+
+    Pairs are found by a nested loop, narrowed (for speed only) by the
+    equalities ``left column = right column`` that the condition's top-level
+    conjunction contains, found here from the condition itself; the whole
+    condition is still evaluated on every candidate pair.
+    """
     join_type = op.get("join_type", "inner")
     cond = op.get("condition")
     left_width = None
     out: Bag = Counter()
     right_items = list(right.items())
     matched_right: set[Row] = set()
+    lw = _width_from_columns(op, right_width)
+    pairs = _equi_pairs(cond, lw)
+    index: dict[Row, list[tuple[Row, int]]] = {}
+    if pairs:
+        for rrow, rn in right_items:
+            index.setdefault(tuple(rrow[j - lw] for _, j in pairs), []).append((rrow, rn))
     for lrow, ln in left.items():
         left_width = len(lrow)
         found = False
-        for rrow, rn in right_items:
+        if pairs:
+            candidates = index.get(tuple(lrow[i] for i, _ in pairs), [])
+        else:
+            candidates = right_items
+        for rrow, rn in candidates:
             both = lrow + rrow
             if cond is None or evaluate_expr(cond, both, params) is True:
                 found = True
@@ -834,4 +850,27 @@ def _join(
 
 
 def _width_from_columns(op: dict[str, Any], right_width: int) -> int:
+    if op.get("join_type") in ("semi", "anti"):
+        return len(op["columns"])
     return len(op["columns"]) - right_width
+
+
+def _equi_pairs(cond: dict[str, Any] | None, left_width: int) -> list[tuple[int, int]]:
+    """``(left index, right index)`` of the ``input = input`` conjuncts across the sides."""
+    if cond is None or cond.get("kind") != "call":
+        return []
+    op = _KIND_TO_OP.get(cond.get("sqlkind") or "", str(cond.get("op", "")).upper())
+    if op == "AND":
+        found: list[tuple[int, int]] = []
+        for c in cond["operands"]:
+            found.extend(_equi_pairs(c, left_width))
+        return found
+    if op == "=":
+        a, b = cond["operands"]
+        if a.get("kind") == "input" and b.get("kind") == "input":
+            i, j = sorted((a["index"], b["index"]))
+            # exact equality only between values of one type (no casts here)
+            same_type = a.get("type") == b.get("type") not in STRING_TYPES
+            if i < left_width <= j and same_type:
+                return [(i, j)]
+    return []
