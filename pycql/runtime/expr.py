@@ -36,8 +36,10 @@ TRUE``, ``IS [NOT] FALSE``, ``[NOT] LIKE`` (with ESCAPE), ``[NOT] SIMILAR TO``,
 ``SUBSTRING``, ``TRIM``, ``LTRIM``, ``RTRIM``, ``POSITION``, ``REPLACE``,
 ``OVERLAY``, ``ABS``, ``FLOOR``/``CEIL`` (numbers, or a time ``TO`` a unit),
 ``ROUND``, ``TRUNCATE``, ``POWER``, ``SQRT``, ``EXP``, ``LN``, ``LOG10``,
-``SIGN``, ``EXTRACT``. Anything else is rejected when the query is compiled
-(:class:`pycql.errors.NotSupportedError`), never in the middle of a stream.
+``SIGN``, ``EXTRACT``, ``CURRENT_TIMESTAMP``/``LOCALTIMESTAMP``/``CURRENT_DATE``/
+``CURRENT_TIME`` (the wall clock in UTC when evaluated). Anything else is
+rejected when the query is compiled (:class:`pycql.errors.NotSupportedError`),
+never in the middle of a stream.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ SUPPORTED_OPS = frozenset(
         "LOWER", "INITCAP", "CHAR_LENGTH", "CHARACTER_LENGTH", "SUBSTRING", "TRIM", "LTRIM",
         "RTRIM", "POSITION", "REPLACE", "OVERLAY", "ABS", "FLOOR", "CEIL", "CEILING", "ROUND",
         "TRUNCATE", "POWER", "SQRT", "EXP", "LN", "LOG10", "SIGN", "EXTRACT",
+        "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME",
     ]
 )
 """Every call ``op`` the compiler knows (unary minus/plus come as ``-``/``+``)."""
@@ -379,6 +382,8 @@ class ExprCompiler:
             return self._strict(ops, lambda t: f"{t[0]} * {t[1]}")
         if op == "/":
             ints = all(f in ("integer", "interval_ds", "interval_ym") for f in fams)
+            if "integer_division" in e:
+                ints = bool(e["integer_division"])
             fn = "_idiv" if ints and rfam != "float" else "_div"
             return self._strict(ops, lambda t: f"{fn}({t[0]}, {t[1]})")
         if op == "MOD":
@@ -437,6 +442,11 @@ class ExprCompiler:
             return self._strict(ops, lambda t: f"_power({t[0]}, {t[1]})")
         if op in ("SQRT", "EXP", "LN", "LOG10", "SIGN"):
             return self._strict(ops, lambda t: f"_{op.lower()}({t[0]})")
+        if op in ("CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE", "CURRENT_TIME",
+                  "LOCALTIME"):
+            unit = {"CURRENT_DATE": "date", "CURRENT_TIME": "time", "LOCALTIME": "time"}.get(
+                op, "timestamp")
+            return f"_now({unit!r})"
         if op == "EXTRACT":
             return self._strict(ops, lambda t: f"_extract({t[0]}, {t[1]})")
         raise NotSupportedError(f"the function or operator {e['op']!r} is not supported")

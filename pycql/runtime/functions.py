@@ -23,6 +23,7 @@ import calendar
 import datetime as _dt
 import math
 import re
+import time
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
@@ -380,6 +381,16 @@ def ceil_time(ms: int, unit: str) -> int:
     return add_months(f, months)
 
 
+def now(unit: str) -> int:
+    """The wall clock (UTC) as a TIMESTAMP, DATE or TIME value."""
+    ms = time.time_ns() // 1_000_000
+    if unit == "date":
+        return ms - ms % _DAY_MS
+    if unit == "time":
+        return ms % _DAY_MS
+    return ms
+
+
 def parse_timestamp(text: str) -> int:
     """A SQL/ISO timestamp or date literal text to epoch milliseconds."""
     s = text.strip().replace("T", " ")
@@ -531,6 +542,7 @@ HELPERS: dict[str, Any] = {
     "_add_months": add_months,
     "_months_between": months_between,
     "_extract": extract,
+    "_now": now,
     "_floor_time": floor_time,
     "_ceil_time": ceil_time,
     "_cast_int": cast_to_integer,

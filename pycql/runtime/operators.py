@@ -109,13 +109,17 @@ class Source(Operator):
         return inputs[0] if inputs else None
 
 
+def _is_relation(spec: Spec) -> bool:
+    return spec.get("output", "relation") != "stream"
+
+
 class Filter(Operator):
-    """Relation filter: keeps rows whose condition IS TRUE."""
+    """Filter: keeps rows whose condition IS TRUE (over a relation delta or a stream)."""
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
         self.fn = compile_batch(spec["condition"], None, inputs[0]["columns"], params,
-                                counted=True)
+                                counted=_is_relation(inputs[0]))
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]
@@ -123,11 +127,12 @@ class Filter(Operator):
 
 
 class Project(Operator):
-    """Relation projection (one compiled comprehension per batch)."""
+    """Projection (one compiled comprehension per batch) over a relation or a stream."""
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
-        self.fn = compile_batch(None, spec["exprs"], inputs[0]["columns"], params, counted=True)
+        self.fn = compile_batch(None, spec["exprs"], inputs[0]["columns"], params,
+                                counted=_is_relation(inputs[0]))
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]

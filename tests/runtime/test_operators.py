@@ -478,3 +478,29 @@ def test_restore_refuses_state_of_another_plan() -> None:
     other.range(other.source("S", "A"), 10)
     with pytest.raises(Exception, match="different plan"):
         Executor.restore(other.plan(), state)
+
+
+def test_filter_and_project_over_a_stream_before_its_window() -> None:
+    # the planner pushes filters/projects below windows: source -> filter -> project -> window
+    b = PlanBuilder()
+    s = b.source("S", "A", "B")
+    f = b.filter(s, call(">", col(1), lit(65)))
+    b.ops[f]["output"] = "stream"
+    p = b.project(f, col(0))
+    b.ops[p]["output"] = "stream"
+    b.to_stream("istream", b.range(p, 10))
+    got = run(b.plan(), [("S", 1, [(1, 70), (2, 60)], []), ("S", 2, [(3, 99)], [])], 20)
+    assert got == [(1, 1, (1,)), (2, 1, (3,))]
+
+
+def test_self_join_reads_one_operator_twice() -> None:
+    b = PlanBuilder()
+    w = b.window(b.source("S", "A", "B"), "unbounded")
+    j = b.join(w, w, "inner", [0], [0])
+    b.to_stream("istream", j)
+    got = by_instant(run(b.plan(), [("S", 1, [(1, "x")], []), ("S", 2, [(1, "y")], [])], 5))
+    assert got == {
+        1: Counter({(1, (1, "x", 1, "x")): 1}),
+        2: Counter({(1, (1, "x", 1, "y")): 1, (1, (1, "y", 1, "x")): 1,
+                    (1, (1, "y", 1, "y")): 1}),
+    }
