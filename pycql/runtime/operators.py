@@ -110,7 +110,7 @@ class Source(Operator):
 
 
 def _is_relation(spec: Spec) -> bool:
-    return spec.get("output", "relation") != "stream"
+    return bool(spec.get("output", "relation") != "stream")
 
 
 class Filter(Operator):
