@@ -354,10 +354,17 @@ class KafkaReader(LogReader):
                 TopicPartition(topic, partition), timeout=self._log.timeout, cached=False
             )
         except KafkaException as exc:
-            raise self._log._error(
-                f"reading offsets of {topic}[{partition}]", exc.args[0]
-            ) from None
+            raise self._failure(f"reading offsets of {topic}[{partition}]", exc.args[0]) from None
         return int(low), int(high)
+
+    def _failure(self, doing: str, error: KafkaError) -> OperationalError:
+        """The error to raise for ``error``; local errors often hide a lost broker."""
+        if error.code() not in _UNREACHABLE:
+            try:
+                self._consumer.list_topics(timeout=self._log.timeout)
+            except KafkaException as probe:
+                return self._log._error(doing, probe.args[0])
+        return self._log._error(doing, error)
 
     def _resolve(self, start: StartAt) -> dict[tuple[str, int], int]:
         marks = {pair: self._watermarks(*pair) for pair in self._pairs}

@@ -138,7 +138,7 @@ def test_bad_timestamp_declarations() -> None:
 
 
 def test_csv_fields_in_column_order() -> None:
-    decode = make_decoder(COLUMNS + [col("T", "TIMESTAMP")], "csv", timestamp="T")
+    decode = make_decoder([*COLUMNS, col("T", "TIMESTAMP")], "csv", timestamp="T")
     rows, times, errors = decode(
         [
             rec(b'1,"a,b",2.5,true,1000'),

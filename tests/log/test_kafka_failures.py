@@ -12,7 +12,7 @@ import pytest
 
 from pycql.errors import InterfaceError, OperationalError
 from pycql.kafka import LocalBroker
-from pycql.log import MemoryLog, open_log
+from pycql.log import MemoryLog, OutRecord, TopicSpec, open_log
 from pycql.log.kafka import KafkaLog
 
 
@@ -108,3 +108,50 @@ def test_busy_port_is_reported(tmp_path: Path) -> None:
         broker = LocalBroker(tmp_path / "broker", port, libs=libs)
         with pytest.raises(OperationalError, match=f"port {port} on 127.0.0.1 is in use"):
             broker.start(timeout=5)
+
+
+@pytest.mark.kafka
+def test_losing_the_broker_raises_instead_of_hanging(
+    kafka_broker: LocalBroker, tmp_path: Path
+) -> None:
+    """A second, short-lived broker: stop it under a live log and reader."""
+    port = closed_port()
+    while not _free(port + 1):
+        port = closed_port()
+    broker = LocalBroker(tmp_path / "doomed", port, libs=kafka_broker.libs)
+    broker.start(timeout=120)
+    try:
+        log = KafkaLog(broker.bootstrap, timeout=3.0)
+        log.create_topic(TopicSpec("T"))
+        log.produce("T", [OutRecord(b"before")])
+        reader = log.reader(["T"])
+        assert [r.value for r in reader.poll(timeout=5.0)] == [b"before"]
+    finally:
+        assert broker.stop() is True
+    assert not broker.status().running
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match=r"python -m pycql\.kafka start"):
+        log.produce("T", [OutRecord(b"after")])
+    assert time.monotonic() - started < 10.0
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match=r"python -m pycql\.kafka start"):
+        while time.monotonic() - started < 20.0:
+            reader.poll(timeout=0.5)
+    assert time.monotonic() - started < 10.0
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match=r"python -m pycql\.kafka start"):
+        reader.end_offsets()
+    assert time.monotonic() - started < 10.0
+    reader.close()
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
