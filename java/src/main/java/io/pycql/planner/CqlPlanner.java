@@ -1,0 +1,499 @@
+package io.pycql.planner;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.ddl.CqlColumnDef;
+import io.pycql.planner.ddl.SqlCreateCqlSource;
+import io.pycql.planner.ddl.SqlCreateCqlView;
+import io.pycql.planner.ddl.SqlDropCqlObject;
+import io.pycql.planner.ddl.SqlShowCql;
+import io.pycql.planner.json.PlanJsonWriter;
+import io.pycql.planner.json.PlanTextWriter;
+import io.pycql.planner.json.RexJson;
+import io.pycql.planner.optimize.CqlOptimizer;
+import io.pycql.planner.validate.CqlAnalyzer;
+import io.pycql.planner.validate.CqlCatalog;
+import io.pycql.planner.validate.Errors;
+import io.pycql.planner.validate.Types;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.calcite.rel.RelNode;
+import org.apache.calcite.rel.logical.LogicalFilter;
+import org.apache.calcite.rel.logical.LogicalProject;
+import org.apache.calcite.rel.logical.LogicalValues;
+import org.apache.calcite.rel.type.RelDataType;
+import org.apache.calcite.rel.type.RelDataTypeField;
+import org.apache.calcite.rex.RexNode;
+import org.apache.calcite.runtime.CalciteContextException;
+import org.apache.calcite.sql.SqlBasicCall;
+import org.apache.calcite.sql.SqlDelete;
+import org.apache.calcite.sql.SqlDescribeTable;
+import org.apache.calcite.sql.SqlExplain;
+import org.apache.calcite.sql.SqlExplainFormat;
+import org.apache.calcite.sql.SqlIdentifier;
+import org.apache.calcite.sql.SqlInsert;
+import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.sql.SqlNode;
+import org.apache.calcite.sql.SqlNodeList;
+import org.apache.calcite.sql.SqlSelect;
+import org.apache.calcite.sql.fun.SqlStdOperatorTable;
+import org.apache.calcite.sql.parser.SqlParseException;
+import org.apache.calcite.sql.parser.SqlParserPos;
+import org.apache.calcite.sql.type.SqlTypeUtil;
+import org.apache.calcite.sql.validate.SqlValidator;
+
+/**
+ * The planner facade the Python side calls (through JPype):
+ *
+ * <pre>
+ *   String envelope = CqlPlanner.analyze(
+ *       "SELECT ISTREAM(*) FROM S [RANGE 30 SECONDS] WHERE speed > 65",
+ *       catalogJson, "{\"output_topic\": null, \"disabled_rules\": []}");
+ * </pre>
+ *
+ * <p>It answers every statement with one JSON envelope (docs/plan-json.md) and never
+ * throws: failures are {@code {"error": {"kind", "message", "line", "column", "end_line",
+ * "end_column"}}}.
+ */
+public final class CqlPlanner {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private CqlPlanner() {
+  }
+
+  /** Analyzes one statement; returns its envelope or an error envelope as JSON text. */
+  public static String analyze(String sql, String catalogJson, String optionsJson) {
+    try {
+      return MAPPER.writeValueAsString(analyzeToJson(sql, catalogJson, optionsJson));
+    } catch (Throwable t) {
+      try {
+        return MAPPER.writeValueAsString(errorJson(t));
+      } catch (Throwable t2) {
+        return "{\"error\": {\"kind\": \"internal\", \"message\": \"cannot write JSON\"}}";
+      }
+    }
+  }
+
+  /** Same as {@link #analyze} as a Jackson tree. */
+  public static ObjectNode analyzeToJson(String sql, String catalogJson, String optionsJson) {
+    try {
+      return new Statement(sql, CqlCatalog.parse(catalogJson), options(optionsJson)).run();
+    } catch (Throwable t) {
+      return errorJson(t);
+    }
+  }
+
+  // ------------------------------------------------------------------ errors
+
+  static ObjectNode errorJson(Throwable t) {
+    String kind;
+    String message;
+    SqlParserPos pos = null;
+    if (t instanceof CqlPlannerError) {
+      CqlPlannerError e = (CqlPlannerError) t;
+      kind = e.kind.name().toLowerCase(Locale.ROOT);
+      message = e.getMessage();
+      pos = e.pos;
+    } else if (t instanceof SqlParseException) {
+      SqlParseException e = (SqlParseException) t;
+      kind = "parse";
+      message = Errors.firstLine(e.getMessage());
+      java.util.Collection<String> expected = e.getExpectedTokenNames();
+      if (e.getCause() == null || e.getCause() instanceof org.apache.calcite.sql.parser.impl
+          .ParseException == false) {
+        expected = List.of();
+      }
+      if (!expected.isEmpty() && expected.size() <= 8) {
+        message += "; expected " + String.join(", ", new java.util.TreeSet<>(expected));
+      }
+      pos = e.getPos();
+    } else if (t instanceof CalciteContextException) {
+      CalciteContextException e = (CalciteContextException) t;
+      kind = "validate";
+      message = Errors.contextMessage(e);
+      if (e.getPosLine() > 0) {
+        pos = new SqlParserPos(e.getPosLine(), e.getPosColumn(), e.getEndPosLine(),
+            e.getEndPosColumn());
+      }
+    } else if (t instanceof UnsupportedOperationException) {
+      kind = "unsupported";
+      message = Errors.stripClassNames(String.valueOf(t.getMessage()));
+    } else {
+      kind = "internal";
+      message = Errors.stripClassNames(t.getMessage() == null ? t.toString() : t.getMessage());
+    }
+    ObjectNode err = MAPPER.createObjectNode();
+    err.put("kind", kind);
+    err.put("message", message);
+    if (pos != null && pos.getLineNum() > 0) {
+      err.put("line", pos.getLineNum());
+      err.put("column", pos.getColumnNum());
+      err.put("end_line", pos.getEndLineNum());
+      err.put("end_column", pos.getEndColumnNum());
+    } else {
+      err.putNull("line");
+      err.putNull("column");
+      err.putNull("end_line");
+      err.putNull("end_column");
+    }
+    ObjectNode root = MAPPER.createObjectNode();
+    root.set("error", err);
+    return root;
+  }
+
+  // ----------------------------------------------------------------- options
+
+  private static final class Options {
+    String outputTopic;
+    Set<String> disabledRules = new HashSet<>();
+  }
+
+  private static Options options(String json) throws Exception {
+    Options o = new Options();
+    if (json == null || json.isBlank()) {
+      return o;
+    }
+    JsonNode n = MAPPER.readTree(json);
+    JsonNode topic = n.get("output_topic");
+    o.outputTopic = topic == null || topic.isNull() ? null : topic.asText();
+    for (JsonNode r : n.path("disabled_rules")) {
+      o.disabledRules.add(r.asText());
+    }
+    return o;
+  }
+
+  // --------------------------------------------------------------- statements
+
+  /** One statement over one catalog. */
+  private static final class Statement {
+    final String sql;
+    final CqlCatalog catalog;
+    final Options options;
+    final CqlAnalyzer analyzer;
+
+    Statement(String sql, CqlCatalog catalog, Options options) {
+      this.sql = sql;
+      this.catalog = catalog;
+      this.options = options;
+      this.analyzer = new CqlAnalyzer(catalog);
+    }
+
+    ObjectNode run() throws SqlParseException {
+      SqlNode node = CqlAnalyzer.parse(sql);
+      ObjectNode out = MAPPER.createObjectNode();
+      if (node instanceof SqlCreateCqlSource) {
+        return createSource((SqlCreateCqlSource) node, out);
+      }
+      if (node instanceof SqlCreateCqlView) {
+        return createView((SqlCreateCqlView) node, out);
+      }
+      if (node instanceof SqlDropCqlObject) {
+        SqlDropCqlObject d = (SqlDropCqlObject) node;
+        out.put("statement", "drop");
+        out.put("object", d.object);
+        out.put("name", simpleName(d.name));
+        out.put("if_exists", d.ifExists);
+        return out;
+      }
+      if (node instanceof SqlShowCql) {
+        out.put("statement", "show");
+        out.put("what", ((SqlShowCql) node).what);
+        return out;
+      }
+      if (node instanceof SqlDescribeTable) {
+        SqlDescribeTable d = (SqlDescribeTable) node;
+        if (d.getColumn() != null) {
+          throw CqlPlannerError.unsupported(d.getColumn().getParserPosition(),
+              "DESCRIBE of a single column is not supported");
+        }
+        out.put("statement", "describe");
+        out.put("name", simpleName(d.getTable()));
+        return out;
+      }
+      if (node instanceof SqlExplain) {
+        return explain((SqlExplain) node, out);
+      }
+      if (node instanceof SqlInsert) {
+        return insert((SqlInsert) node, out);
+      }
+      if (node instanceof SqlDelete) {
+        return delete((SqlDelete) node, out);
+      }
+      if (node.getKind() == SqlKind.UPDATE || node.getKind() == SqlKind.MERGE
+          || node.getKind().belongsTo(SqlKind.DDL) || node.getKind() == SqlKind.SET_OPTION
+          || node.getKind() == SqlKind.PROCEDURE_CALL || node.getKind() == SqlKind.DESCRIBE_SCHEMA) {
+        throw CqlPlannerError.unsupported(node.getParserPosition(),
+            node.getKind().lowerName.replace('_', ' ').toUpperCase(Locale.ROOT)
+            + " is not supported");
+      }
+      out.put("statement", "query");
+      out.set("plan", plan(node, null));
+      return out;
+    }
+
+    private ObjectNode plan(SqlNode query, RelNode[] physicalOut) {
+      CqlAnalyzer.Analyzed a = analyzer.analyzeQuery(query, null, null);
+      RelNode physical = CqlOptimizer.optimize(a.rel, options.disabledRules);
+      if (physicalOut != null) {
+        physicalOut[0] = physical;
+      }
+      return PlanJsonWriter.write(physical, sql, options.outputTopic, a.params, a.stream);
+    }
+
+    private ObjectNode explain(SqlExplain explain, ObjectNode out) {
+      SqlNode q = explain.getExplicandum();
+      if (q instanceof SqlInsert || q instanceof SqlDelete
+          || q.getKind() == SqlKind.UPDATE || q.getKind() == SqlKind.MERGE) {
+        throw CqlPlannerError.unsupported(q.getParserPosition(),
+            "EXPLAIN applies to queries only");
+      }
+      RelNode[] physical = new RelNode[1];
+      ObjectNode plan = plan(q, physical);
+      out.put("statement", "explain");
+      out.put("format", explain.getFormat() == SqlExplainFormat.JSON ? "json" : "text");
+      out.put("text", PlanTextWriter.explain(physical[0], options.outputTopic));
+      out.set("plan", plan);
+      return out;
+    }
+
+    private ObjectNode createSource(SqlCreateCqlSource c, ObjectNode out) {
+      out.put("statement", c.stream ? "create_stream" : "create_table");
+      out.put("name", simpleName(c.name));
+      SqlValidator validator = analyzer.newValidator();
+      ArrayNode cols = out.putArray("columns");
+      Set<String> seen = new HashSet<>();
+      List<String> names = new ArrayList<>();
+      for (CqlColumnDef col : c.columns) {
+        String name = col.name.getSimple();
+        if (!seen.add(name.toUpperCase(Locale.ROOT))) {
+          throw CqlPlannerError.validate(col.name.getParserPosition(),
+              "Duplicate column '" + name + "'");
+        }
+        names.add(name);
+        RelDataType type = col.type.deriveType(validator);
+        type = analyzer.typeFactory().createTypeWithNullability(type, col.nullable);
+        ObjectNode cj = MAPPER.valueToTree(Types.column(name, type));
+        if (!cj.has("precision")) {
+          cj.putNull("precision");
+        }
+        if (!cj.has("scale")) {
+          cj.putNull("scale");
+        }
+        cols.add(cj);
+      }
+      if (!c.stream) {
+        ArrayNode pk = out.putArray("primary_key");
+        for (SqlNode k : c.primaryKey) {
+          SqlIdentifier id = (SqlIdentifier) k;
+          String found = null;
+          for (String n : names) {
+            if (n.equalsIgnoreCase(id.getSimple())) {
+              found = n;
+            }
+          }
+          if (found == null) {
+            throw CqlPlannerError.validate(id.getParserPosition(),
+                "PRIMARY KEY column '" + id.getSimple() + "' is not a column of the table");
+          }
+          pk.add(found);
+        }
+      }
+      ObjectNode opts = out.putObject("options");
+      for (Map.Entry<String, String> e : c.options.entrySet()) {
+        opts.put(e.getKey(), e.getValue());
+      }
+      out.put("if_not_exists", c.ifNotExists);
+      return out;
+    }
+
+    private ObjectNode createView(SqlCreateCqlView v, ObjectNode out) {
+      String viewSql = sql.substring(offset(v.query.getParserPosition().getLineNum(),
+          v.query.getParserPosition().getColumnNum()));
+      List<String> names = null;
+      if (v.columnNames != null) {
+        names = new ArrayList<>();
+        for (SqlNode n : v.columnNames) {
+          names.add(((SqlIdentifier) n).getSimple());
+        }
+      }
+      CqlAnalyzer.ViewInfo info = analyzer.describeView(v.query, names,
+          v.columnNames == null ? v.name.getParserPosition() : v.columnNames.getParserPosition());
+      out.put("statement", "create_view");
+      out.put("name", simpleName(v.name));
+      out.put("query", viewSql.strip().replaceAll(";\\s*$", ""));
+      ArrayNode cols = out.putArray("columns");
+      for (RelDataTypeField f : info.rowType.getFieldList()) {
+        cols.add(MAPPER.<JsonNode>valueToTree(Types.column(f.getName(), f.getType())));
+      }
+      out.put("kind", info.stream ? "stream" : "relation");
+      out.put("or_replace", v.getReplace());
+      return out;
+    }
+
+    /** The character offset of a 1-based (line, column) in the statement text. */
+    private int offset(int line, int column) {
+      int off = 0;
+      for (int l = 1; l < line; l++) {
+        off = sql.indexOf('\n', off) + 1;
+      }
+      return Math.min(sql.length(), off + column - 1);
+    }
+
+    private CqlSourceTable target(SqlIdentifier id, String verb) {
+      String name = simpleName(id);
+      CqlSourceTable t = catalog.source(name);
+      if (t == null) {
+        if (catalog.view(name) != null) {
+          throw CqlPlannerError.validate(id.getParserPosition(),
+              verb + " into view '" + name + "' is not supported: views are read-only");
+        }
+        throw CqlPlannerError.validate(id.getParserPosition(),
+            "Unknown stream or table '" + name + "'");
+      }
+      return t;
+    }
+
+    private ObjectNode insert(SqlInsert insert, ObjectNode out) {
+      if (!(insert.getTargetTable() instanceof SqlIdentifier)) {
+        throw CqlPlannerError.unsupported(insert.getTargetTable().getParserPosition(),
+            "INSERT target must be a stream or table name");
+      }
+      SqlIdentifier targetId = (SqlIdentifier) insert.getTargetTable();
+      CqlSourceTable target = target(targetId, "INSERT");
+      RelDataType rowType = target.getRowType(analyzer.typeFactory());
+      List<RelDataTypeField> fields = new ArrayList<>();
+      if (insert.getTargetColumnList() == null) {
+        fields.addAll(rowType.getFieldList());
+      } else {
+        Set<Integer> seen = new HashSet<>();
+        for (SqlNode n : insert.getTargetColumnList()) {
+          SqlIdentifier col = (SqlIdentifier) n;
+          RelDataTypeField f = rowType.getField(col.getSimple(), false, false);
+          if (f == null) {
+            throw CqlPlannerError.validate(col.getParserPosition(), "Unknown target column '"
+                + col.getSimple() + "' of " + (target.isStream() ? "stream" : "table")
+                + " '" + target.name() + "'");
+          }
+          if (!seen.add(f.getIndex())) {
+            throw CqlPlannerError.validate(col.getParserPosition(),
+                "Target column '" + f.getName() + "' is given twice");
+          }
+          fields.add(f);
+        }
+        for (RelDataTypeField f : rowType.getFieldList()) {
+          if (!seen.contains(f.getIndex()) && !f.getType().isNullable()) {
+            throw CqlPlannerError.validate(insert.getTargetColumnList().getParserPosition(),
+                "Column '" + f.getName() + "' has no default value and does not allow NULLs");
+          }
+        }
+      }
+      SqlNode source = insert.getSource();
+      if (source.getKind() != SqlKind.VALUES) {
+        throw CqlPlannerError.unsupported(source.getParserPosition(),
+            "INSERT supports VALUES (...) only");
+      }
+      ArrayNode rows = MAPPER.createArrayNode();
+      for (SqlNode rowNode : ((SqlBasicCall) source).getOperandList()) {
+        List<SqlNode> values = rowNode.getKind() == SqlKind.ROW
+            ? ((SqlBasicCall) rowNode).getOperandList() : List.of(rowNode);
+        if (values.size() != fields.size()) {
+          throw CqlPlannerError.validate(rowNode.getParserPosition(), "Row has "
+              + values.size() + " values but " + fields.size() + " target columns");
+        }
+        rows.add(rowExpressions(values, fields));
+      }
+      out.put("statement", "insert");
+      out.put("target", target.name());
+      ArrayNode cols = out.putArray("columns");
+      for (RelDataTypeField f : fields) {
+        cols.add(f.getName());
+      }
+      out.set("rows", rows);
+      out.put("upsert", insert.isUpsert());
+      out.putNull("timestamp");
+      return out;
+    }
+
+    /** Each value as CAST(value AS column type), validated and converted to expressions. */
+    private ArrayNode rowExpressions(List<SqlNode> values, List<RelDataTypeField> fields) {
+      SqlNodeList items = new SqlNodeList(SqlParserPos.ZERO);
+      for (int i = 0; i < values.size(); i++) {
+        SqlNode v = values.get(i);
+        RelDataType t = fields.get(i).getType();
+        items.add(SqlStdOperatorTable.AS.createCall(v.getParserPosition(),
+            SqlStdOperatorTable.CAST.createCall(v.getParserPosition(), v,
+                SqlTypeUtil.convertTypeToSpec(t)),
+            new SqlIdentifier("C" + i, SqlParserPos.ZERO)));
+      }
+      SqlSelect select = new SqlSelect(SqlParserPos.ZERO, null, items, null, null, null, null,
+          null, null, null, null, null, null);
+      RelNode rel = analyzer.analyzeQuery(select, null, null).rel;
+      while (!(rel instanceof LogicalProject) && !(rel instanceof LogicalValues)
+          && rel.getInputs().size() == 1) {
+        rel = rel.getInput(0);
+      }
+      ArrayNode row = MAPPER.createArrayNode();
+      if (rel instanceof LogicalValues && ((LogicalValues) rel).getTuples().size() == 1) {
+        for (RexNode e : ((LogicalValues) rel).getTuples().get(0)) {
+          row.add(RexJson.toJson(e));
+        }
+        return row;
+      }
+      if (rel instanceof LogicalProject) {
+        for (RexNode e : ((LogicalProject) rel).getProjects()) {
+          row.add(RexJson.toJson(e));
+        }
+        return row;
+      }
+      throw new IllegalStateException("INSERT values did not convert to a projection");
+    }
+
+    private ObjectNode delete(SqlDelete delete, ObjectNode out) {
+      SqlIdentifier targetId = (SqlIdentifier) delete.getTargetTable();
+      CqlSourceTable target = target(targetId, "DELETE");
+      if (target.isStream()) {
+        throw CqlPlannerError.validate(targetId.getParserPosition(),
+            "DELETE applies to tables only; '" + target.name() + "' is a stream");
+      }
+      out.put("statement", "delete");
+      out.put("target", target.name());
+      if (delete.getCondition() == null) {
+        out.putNull("condition");
+        return out;
+      }
+      SqlNodeList star = new SqlNodeList(List.of(SqlIdentifier.star(SqlParserPos.ZERO)),
+          SqlParserPos.ZERO);
+      SqlNode from = delete.getAlias() == null ? targetId
+          : SqlStdOperatorTable.AS.createCall(SqlParserPos.ZERO, targetId, delete.getAlias());
+      SqlSelect select = new SqlSelect(SqlParserPos.ZERO, null, star, from,
+          delete.getCondition(), null, null, null, null, null, null, null, null);
+      RelNode rel = analyzer.analyzeQuery(select, null, null).rel;
+      while (!(rel instanceof LogicalFilter) && rel.getInputs().size() == 1) {
+        rel = rel.getInput(0);
+      }
+      if (!(rel instanceof LogicalFilter)) {
+        throw CqlPlannerError.unsupported(delete.getCondition().getParserPosition(),
+            "DELETE condition must be a condition over the table's columns");
+      }
+      LogicalFilter filter = (LogicalFilter) rel;
+      if (filter.getInput().getRowType().getFieldCount()
+          != target.getRowType(analyzer.typeFactory()).getFieldCount()) {
+        throw CqlPlannerError.unsupported(delete.getCondition().getParserPosition(),
+            "DELETE condition must be a condition over the table's columns");
+      }
+      out.set("condition", RexJson.toJson(filter.getCondition()));
+      return out;
+    }
+  }
+
+  private static String simpleName(SqlIdentifier id) {
+    return id.names.get(id.names.size() - 1);
+  }
+}

@@ -1,0 +1,34 @@
+package io.pycql.planner.validate;
+
+import org.apache.calcite.runtime.CalciteContextException;
+
+/** Turns Calcite's exception texts into messages for users. */
+public final class Errors {
+  private Errors() {
+  }
+
+  /** The first line of a (parser) message, without Calcite's " at line N, column M." suffix. */
+  public static String firstLine(String message) {
+    if (message == null) {
+      return "Syntax error";
+    }
+    String first = message.split("\n", 2)[0].trim();
+    return first.replaceAll("\\s+at line \\d+, column \\d+\\.?$", "").trim();
+  }
+
+  /** The message of a validator exception without its "From line 1, column 8 ..." prefix. */
+  public static String contextMessage(CalciteContextException e) {
+    Throwable cause = e.getCause();
+    String m = cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage();
+    return stripClassNames(m);
+  }
+
+  /** Removes Java class names such as "org.apache.calcite.x.FooException: ". */
+  public static String stripClassNames(String m) {
+    if (m == null) {
+      return "";
+    }
+    return m.replaceAll("(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error): ", "")
+        .trim();
+  }
+}
