@@ -430,9 +430,12 @@ def _csv_decoder(
 # -- encoders ---------------------------------------------------------------------
 
 
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+
+
 def _iso_timestamp(value: int) -> str:
-    moment = _EPOCH + _dt.timedelta(milliseconds=value)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = _NAIVE_EPOCH + _dt.timedelta(milliseconds=value)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def _iso_date(value: int) -> str:

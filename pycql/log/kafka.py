@@ -410,6 +410,7 @@ class KafkaReader(LogReader):
             raise self._log._error("reading", exc.args[0]) from None
         records: list[Record] = []
         append = records.append
+        new_record = tuple.__new__  # skips the NamedTuple's Python-level __new__
         positions = self._positions
         for message in messages:
             error = message.error()
@@ -420,13 +421,16 @@ class KafkaReader(LogReader):
             partition: int = message.partition()  # type: ignore[assignment]
             offset: int = message.offset()  # type: ignore[assignment]
             append(
-                Record(
-                    topic,
-                    partition,
-                    offset,
-                    message.timestamp()[1],
-                    message.key(),
-                    message.value(),
+                new_record(
+                    Record,
+                    (
+                        topic,
+                        partition,
+                        offset,
+                        message.timestamp()[1],
+                        message.key(),
+                        message.value(),
+                    ),
                 )
             )
             positions[(topic, partition)] = offset + 1
