@@ -160,7 +160,9 @@ final class Operators {
   /** How large the relation {@code rel} outputs can grow (streams: unbounded). */
   static StateBound relationBound(RelNode rel) {
     if (rel instanceof CqlWindow w) {
-      return windowState(w.spec);
+      // N rows per partition, but the partitions are not bounded
+      return w.spec.kind == WindowSpec.Kind.PARTITION ? StateBound.unbounded(List.of())
+          : windowState(w.spec);
     }
     if (rel instanceof Filter || rel instanceof Project) {
       return relationBound(rel.getInput(0));
