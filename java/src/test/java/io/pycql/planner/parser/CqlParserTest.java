@@ -1,0 +1,204 @@
+package io.pycql.planner.parser;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pycql.planner.ddl.SqlCreateCqlSource;
+import io.pycql.planner.ddl.SqlCreateCqlView;
+import io.pycql.planner.ddl.SqlDropCqlObject;
+import io.pycql.planner.ddl.SqlShowCql;
+import io.pycql.planner.rel.RelToStreamKind;
+import io.pycql.planner.rel.WindowSpec;
+import io.pycql.planner.validate.CqlAnalyzer;
+import java.util.List;
+import org.apache.calcite.sql.SqlCall;
+import org.apache.calcite.sql.SqlExplain;
+import org.apache.calcite.sql.SqlExplainFormat;
+import org.apache.calcite.sql.SqlIdentifier;
+import org.apache.calcite.sql.SqlJoin;
+import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.sql.SqlNode;
+import org.apache.calcite.sql.SqlSelect;
+import org.apache.calcite.sql.parser.SqlParseException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The CQL grammar: windows, relation-to-stream operators, DDL, EXPLAIN, errors. */
+class CqlParserTest {
+  private static SqlNode parse(String sql) throws SqlParseException {
+    return CqlAnalyzer.parse(sql);
+  }
+
+  /** The window after the single FROM item of {@code sql}. */
+  private static SqlCqlWindow windowOf(String sql) throws SqlParseException {
+    SqlSelect select = (SqlSelect) parse(sql);
+    SqlNode from = select.getFrom();
+    if (from.getKind() == SqlKind.AS) {
+      from = ((SqlCall) from).operand(0);
+    }
+    assertEquals(SqlKind.OVER, from.getKind(), "FROM item is " + from);
+    return assertInstanceOf(SqlCqlWindow.class, ((SqlCall) from).operand(1));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "select * from S [NOW]                              | NOW",
+      "select * from S [now] as X                         | NOW",
+      "select * from S [Now] X                            | NOW",
+      "select * from S [UNBOUNDED]                        | UNBOUNDED",
+      "select * from S [RANGE UNBOUNDED]                  | UNBOUNDED",
+      "select * from S [RANGE 30 SECONDS]                 | RANGE 30000 ms",
+      "select * from S [RANGE 30]                         | RANGE 30000 ms",
+      "select * from S [range 1 second]                   | RANGE 1000 ms",
+      "select * from S [RANGE 250 MILLISECONDS]           | RANGE 250 ms",
+      "select * from S [RANGE 1 MILLISECOND]              | RANGE 1 ms",
+      "select * from S [RANGE 2 MINUTES]                  | RANGE 120000 ms",
+      "select * from S [RANGE 1 minute]                   | RANGE 60000 ms",
+      "select * from S [RANGE 1 HOUR]                     | RANGE 3600000 ms",
+      "select * from S [RANGE 2 hours]                    | RANGE 7200000 ms",
+      "select * from S [RANGE 1 DAY]                      | RANGE 86400000 ms",
+      "select * from S [RANGE 2 days]                     | RANGE 172800000 ms",
+      "select * from S [RANGE 0.5 SECONDS]                | RANGE 500 ms",
+      "select * from S [RANGE 1 HOUR SLIDE 5 MINUTES]     | RANGE 3600000 ms SLIDE 300000 ms",
+      "select * from S [RANGE 10 SLIDE 5]                 | RANGE 10000 ms SLIDE 5000 ms",
+      "select * from S [ROWS 10]                          | ROWS 10",
+      "select * from S [rows 0] s1                        | ROWS 0",
+  })
+  void windows(String sql, String expected) throws SqlParseException {
+    SqlCqlWindow w = windowOf(sql);
+    assertEquals(expected, w.toSpec(List.of()).toString());
+  }
+
+  @Test void partitionWindow() throws SqlParseException {
+    SqlCqlWindow w = windowOf("select * from S [PARTITION BY a, b ROWS 3] AS X");
+    assertEquals(WindowSpec.Kind.PARTITION, w.kind);
+    assertEquals(3, w.rows);
+    assertEquals(2, w.partitionBy.size());
+    assertEquals("b", ((SqlIdentifier) w.partitionBy.get(1)).getSimple());
+    assertEquals("PARTITION BY $0, $1 ROWS 3", w.toSpec(List.of(0, 1)).toString());
+  }
+
+  @Test void windowsInJoins() throws SqlParseException {
+    SqlSelect select = (SqlSelect) parse(
+        "select * from S1 [NOW] a join S2 [ROWS 2] on a.x = S2.x, R");
+    SqlJoin comma = (SqlJoin) select.getFrom();
+    SqlJoin inner = (SqlJoin) comma.getLeft();
+    assertEquals(SqlKind.AS, inner.getLeft().getKind());
+    assertEquals(SqlKind.OVER, ((SqlCall) inner.getLeft()).operand(0).getKind());
+    assertEquals(SqlKind.OVER, inner.getRight().getKind());
+    assertInstanceOf(SqlIdentifier.class, comma.getRight());
+  }
+
+  @Test void relToStreamAroundQuery() throws SqlParseException {
+    SqlCqlRelToStream r = assertInstanceOf(SqlCqlRelToStream.class,
+        parse("Rstream(select * from S1 [Now], S2 where S1.a = S2.a)"));
+    assertEquals(RelToStreamKind.RSTREAM, r.kind);
+    assertInstanceOf(SqlSelect.class, r.query);
+    assertEquals(RelToStreamKind.ISTREAM,
+        ((SqlCqlRelToStream) parse("ISTREAM(select a from S)")).kind);
+    assertEquals(RelToStreamKind.DSTREAM,
+        ((SqlCqlRelToStream) parse("dstream (select a from S [rows 1])")).kind);
+  }
+
+  @Test void relToStreamInSelectList() throws SqlParseException {
+    SqlSelect select = (SqlSelect) parse("SELECT ISTREAM(*) FROM S [RANGE 30 SECONDS]");
+    assertEquals(1, select.getSelectList().size());
+    SqlCall call = (SqlCall) select.getSelectList().get(0);
+    assertEquals("ISTREAM", call.getOperator().getName().toUpperCase());
+    assertTrue(((SqlIdentifier) call.operand(0)).isStar());
+    select = (SqlSelect) parse("SELECT RSTREAM(a, b) FROM S");
+    assertEquals(2, ((SqlCall) select.getSelectList().get(0)).operandCount());
+  }
+
+  @Test void ddl() throws SqlParseException {
+    SqlCreateCqlSource s = assertInstanceOf(SqlCreateCqlSource.class, parse(
+        "CREATE STREAM IF NOT EXISTS S (a INTEGER NOT NULL, b VARCHAR(10)) "
+        + "WITH (topic = 'st', 'Format' = 'csv', partitions = 3)"));
+    assertTrue(s.stream);
+    assertTrue(s.ifNotExists);
+    assertEquals(2, s.columns.size());
+    assertEquals(false, s.columns.get(0).nullable);
+    assertEquals("{topic=st, format=csv, partitions=3}", s.options.toString());
+    SqlCreateCqlSource t = assertInstanceOf(SqlCreateCqlSource.class,
+        parse("create table R (a int, b int, primary key (a, b))"));
+    assertEquals(false, t.stream);
+    assertEquals(2, t.primaryKey.size());
+    SqlCreateCqlView v = assertInstanceOf(SqlCreateCqlView.class,
+        parse("CREATE OR REPLACE VIEW V (x, y) AS ISTREAM(select a, b from S [NOW])"));
+    assertTrue(v.getReplace());
+    assertEquals(2, v.columnNames.size());
+    assertInstanceOf(SqlCqlRelToStream.class, v.query);
+    SqlDropCqlObject d = assertInstanceOf(SqlDropCqlObject.class,
+        parse("DROP STREAM IF EXISTS S"));
+    assertEquals("stream", d.object);
+    assertTrue(d.ifExists);
+    assertEquals("table", ((SqlDropCqlObject) parse("drop table R")).object);
+    assertEquals("view", ((SqlDropCqlObject) parse("drop view V")).object);
+    for (String what : List.of("streams", "tables", "views", "queries")) {
+      assertEquals(what, ((SqlShowCql) parse("SHOW " + what)).what);
+    }
+  }
+
+  @Test void explainForms() throws SqlParseException {
+    SqlExplain e = assertInstanceOf(SqlExplain.class, parse("EXPLAIN select * from S [NOW]"));
+    assertEquals(SqlExplainFormat.TEXT, e.getFormat());
+    e = assertInstanceOf(SqlExplain.class, parse("EXPLAIN PLAN FOR select * from S"));
+    assertEquals(SqlExplainFormat.TEXT, e.getFormat());
+    e = assertInstanceOf(SqlExplain.class,
+        parse("EXPLAIN PLAN AS JSON FOR ISTREAM(select * from S [NOW])"));
+    assertEquals(SqlExplainFormat.JSON, e.getFormat());
+    assertInstanceOf(SqlCqlRelToStream.class, e.getExplicandum());
+    e = assertInstanceOf(SqlExplain.class, parse("explain istream(select * from S)"));
+    assertInstanceOf(SqlCqlRelToStream.class, e.getExplicandum());
+  }
+
+  @Test void dynamicParameters() throws SqlParseException {
+    SqlSelect s = (SqlSelect) parse("select * from S [RANGE 10] where a > ? and b = ?");
+    assertEquals(SqlKind.AND, s.getWhere().getKind());
+  }
+
+  @Test void noWindow() throws SqlParseException {
+    SqlSelect select = (SqlSelect) parse("select * from S");
+    assertInstanceOf(SqlIdentifier.class, select.getFrom());
+    assertNull(select.getWhere());
+  }
+
+  private static SqlParseException error(String sql) {
+    return assertThrows(SqlParseException.class, () -> parse(sql));
+  }
+
+  @Test void misspeltUnitPointsAtTheUnit() {
+    SqlParseException e = error("select *\nfrom S [RANGE 30 SECODNS]");
+    assertTrue(e.getMessage().startsWith("Unknown time unit 'SECODNS'"), e.getMessage());
+    assertEquals(2, e.getPos().getLineNum());
+    assertEquals(18, e.getPos().getColumnNum());
+    assertEquals(24, e.getPos().getEndColumnNum());
+  }
+
+  @Test void badWindows() {
+    SqlParseException e = error("select * from S [ROWS 2.5]");
+    assertTrue(e.getMessage().startsWith("Row count must be a whole number"), e.getMessage());
+    assertEquals(23, e.getPos().getColumnNum());
+    e = error("select * from S [ROWS]");
+    assertEquals(22, e.getPos().getColumnNum());
+    e = error("select * from S [RANGE 0.0001 SECONDS]");
+    assertTrue(e.getMessage().startsWith("Duration must be a whole number of milliseconds"));
+    e = error("select * from S [SOMETIMES]");
+    assertEquals(18, e.getPos().getColumnNum());
+    e = error("select * from S [NOW");
+    assertEquals(1, e.getPos().getLineNum());
+  }
+
+  @Test void ddlErrors() {
+    SqlParseException e = error("create stream S (a int, primary key (a))");
+    assertTrue(e.getMessage().contains("A stream has no PRIMARY KEY"), e.getMessage());
+    e = error("create or replace stream S (a int)");
+    assertTrue(e.getMessage().contains("only supported for views"), e.getMessage());
+    e = error("create table R (a int, primary key (a), primary key (a))");
+    assertTrue(e.getMessage().contains("Only one PRIMARY KEY"), e.getMessage());
+  }
+}
