@@ -42,6 +42,20 @@ class PlanTextWriterTest {
         PlanTextWriter.explain(plan, null));
   }
 
+  @Test void istreamOverUnboundedIsAStreamFilter() {
+    // SELECT ISTREAM car_id, speed * 2 AS double_speed FROM PosSpeedStr WHERE speed > 65
+    f.window("PosSpeedStr", WindowSpec.unbounded());
+    f.b.filter(f.b.call(SqlStdOperatorTable.GREATER_THAN, f.b.field("speed"), f.b.literal(65)))
+        .project(f.b.field("car_id"), f.b.alias(f.b.call(SqlStdOperatorTable.MULTIPLY,
+            f.b.field("speed"), f.b.literal(2)), "double_speed"));
+    RelNode plan = CqlOptimizer.optimize(f.toStream(RelToStreamKind.ISTREAM).build(), Set.of());
+    assertEquals(lines(
+        "StreamFilter(condition=[>($1, 65)], exprs=[car_id=$0, double_speed=*($1, 2)])"
+            + "  output=stream state=none",
+        "  Source(stream PosSpeedStr) reads=[pos-speed]  output=stream state=none"),
+        PlanTextWriter.explain(plan, null));
+  }
+
   @Test void sharedWindowIsPrintedOnce() {
     f.window("PosSpeedStr", WindowSpec.partition(java.util.List.of(0), 1));
     f.window("PosSpeedStr", WindowSpec.partition(java.util.List.of(0), 1));
