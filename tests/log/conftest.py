@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pycql.log import Log, MemoryLog
+from pycql.log import Log
 from pycql.log.kafka import KafkaLog
 
 
@@ -15,10 +15,10 @@ from pycql.log.kafka import KafkaLog
 def log(request: pytest.FixtureRequest) -> Iterator[Log]:
     """A MemoryLog, or a KafkaLog on the session's real broker."""
     if request.param == "memory":
-        opened: Log = MemoryLog()
-    else:
-        bootstrap = request.getfixturevalue("kafka_bootstrap")
-        opened = KafkaLog(bootstrap, timeout=10.0)
+        memory: Log = request.getfixturevalue("memory_log")
+        yield memory
+        return
+    opened = KafkaLog(request.getfixturevalue("kafka_bootstrap"), timeout=10.0)
     try:
         yield opened
     finally:
