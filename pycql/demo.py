@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         cur = conn.cursor()
         cur.execute(
             "CREATE STREAM PosSpeedStr (car_id INTEGER, speed INTEGER, ts BIGINT) "
-            "WITH ('timestamp' = 'ts')"
+            "WITH (timestamp = 'ts')"
         )
         cur.execute("EXPLAIN PLAN FOR " + QUERY)
         print("Plan:")

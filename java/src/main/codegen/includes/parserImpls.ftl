@@ -290,6 +290,9 @@ void CqlOption(Map<String, String> withOptions) :
     (
         id = CompoundIdentifier() { key = id.toString(); }
     |
+        // TIMESTAMP is a reserved word, yet the natural name of the option
+        <TIMESTAMP> { key = "timestamp"; }
+    |
         keyLiteral = StringLiteral() {
             key = SqlLiteral.unchain(keyLiteral).getValueAs(String.class);
         }
