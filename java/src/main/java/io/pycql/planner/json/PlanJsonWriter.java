@@ -110,6 +110,8 @@ public final class PlanJsonWriter {
       o.put("topic", source.topic());
       o.put("timestamp", source.timestampColumn());
       o.put("format", source.format());
+      ArrayNode primaryKey = o.putArray("primary_key");
+      source.primaryKey().forEach(primaryKey::add);
     } else if (rel instanceof CqlWindow w) {
       o.set("window", window(w.spec));
     } else if (rel instanceof CqlStreamFilter f) {
