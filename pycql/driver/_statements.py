@@ -241,6 +241,11 @@ def _create_table(db: Database, envelope: Envelope) -> Outcome:
     partitions = int(options.get("partitions", "1"))
     created = _create_topic(db, topic, partitions, compacted=True)
     key = tuple(str(k) for k in envelope.get("primary_key") or ())
+    # a primary key is NOT NULL, whatever the column definition said
+    columns = tuple(
+        Column(c.name, c.type, False, c.precision, c.scale) if c.name in key else c
+        for c in columns
+    )
     table = Table(name, columns, topic, key, options["format"], partitions, created)
     db.catalog.add(table)
     return Outcome(rowcount=0)
