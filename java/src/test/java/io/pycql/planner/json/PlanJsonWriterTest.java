@@ -64,7 +64,7 @@ class PlanJsonWriterTest {
         + "{'name':'pos','type':'INTEGER','nullable':true}],"
         + "'output':'stream','state':" + none + ",'reads':['pos-speed'],'writes':[],"
         + "'name':'PosSpeedStr','source_kind':'stream','topic':'pos-speed','timestamp':null,"
-        + "'format':'json'},"
+        + "'format':'json','primary_key':[]},"
         + "{'id':1,'op':'stream_filter','inputs':[0],'columns':[" + intCol + "],"
         + "'output':'stream','state':" + none + ",'reads':[],'writes':['fast-cars'],"
         + "'condition':{'kind':'call','op':'>','sqlkind':'GREATER_THAN','operands':["
