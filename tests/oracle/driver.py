@@ -145,14 +145,21 @@ def compare_with_oracle(
     return None
 
 
-def _difference(tau: int, want: Counter, have: Counter, what: str) -> str:
+def _difference(
+    tau: int,
+    want: Counter,
+    have: Counter,
+    what: str,
+    labels: tuple[str, str] = ("oracle", "runtime"),
+) -> str:
     diff = Counter(want)
     diff.subtract(have)
     missing = Counter({r: n for r, n in diff.items() if n > 0})
     extra = Counter({r: -n for r, n in diff.items() if n < 0})
+    w, h = labels
     return (
-        f"instant {tau}: {what} differs: oracle {_fmt(want)}, runtime {_fmt(have)}; "
-        f"missing from runtime {_fmt(missing)}, unexpected in runtime {_fmt(extra)}"
+        f"instant {tau}: {what} differs: {w} {_fmt(want)}, {h} {_fmt(have)}; "
+        f"missing from {h} {_fmt(missing)}, unexpected in {h} {_fmt(extra)}"
     )
 
 
@@ -169,3 +176,36 @@ def instants_of(inputs: Inputs) -> Iterable[int]:
     for elements in inputs.values():
         for e in elements:
             yield int(e[0])
+
+
+def compare_oracles(optimized: NaiveEvaluator, reference: NaiveEvaluator, until: int) -> str | None:
+    """Whether two plans of one query mean the same, by the oracle: the first
+    difference or None. Stream roots are compared per instant, relation roots
+    by value; when both roots are RSTREAM the relations under them are compared
+    (at which instants RSTREAM repeats them depends on the plan's timers, see
+    :mod:`tests.oracle.naive`)."""
+
+    both_rstream = all(ev.ops[ev.root]["op"] == "rstream" for ev in (optimized, reference))
+
+    def unwrap(ev: NaiveEvaluator) -> tuple[int, bool]:
+        if both_rstream:
+            return ev.ops[ev.root]["inputs"][0], False
+        return ev.root, ev.is_stream()
+
+    a_id, a_stream = unwrap(optimized)
+    b_id, b_stream = unwrap(reference)
+    if a_stream != b_stream:
+        return "the plans' roots are of different kinds"
+    instants = sorted(
+        {t for t in optimized.plan_instants() | reference.plan_instants() if t <= until}
+    )
+    for tau in instants:
+        if a_stream:
+            a = Counter(optimized.stream_at(tau, a_id))
+            b = Counter(reference.stream_at(tau, b_id))
+        else:
+            a = optimized.relation_at(tau, a_id)
+            b = reference.relation_at(tau, b_id)
+        if +a != +b:
+            return _difference(tau, b, a, "the value", ("reference plan", "optimized plan"))
+    return None

@@ -48,9 +48,13 @@ Definitions used (the ones the runtime must follow too):
 
 Instants of interest of an operator (a superset of the instants at which its
 value can change, or, for a stream, at which it can have elements): the
-timestamps of its sources' inputs, and for windows the expiry instants:
-``t + 1`` after a ``NOW`` element, ``t + T`` for ``RANGE T``, and for
-``RANGE T SLIDE L`` the multiples of ``L`` at or after ``t`` and ``t + T``.
+timestamps of its sources' inputs, and for windows the timers of the elements
+the window receives: ``t + 1`` after a ``NOW`` element, ``t + T`` for
+``RANGE T``, and for ``RANGE T SLIDE L`` the multiples of ``L`` at or after
+``t`` and ``t + T``. This is the runtime's definition of the instants it runs
+(``pycql.runtime.executor``), which RSTREAM's output depends on: so RSTREAM's
+instants depend on the plan's shape (a filter below a window removes the
+timers of the elements it drops).
 
 Example::
 
@@ -531,7 +535,9 @@ class NaiveEvaluator:
         if kind == "source":
             result = {int(e[0]) for e in self._source_input[op_id]}
         elif kind == "window":
-            base = self.instants(op["inputs"][0])
+            # the timestamps of the elements the window actually receives
+            child = op["inputs"][0]
+            base = [t for t in self.instants(child) if self.stream_at(t, child)]
             w = op["window"]
             wk = w["kind"]
             if wk == "now":
