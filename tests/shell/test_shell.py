@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -21,17 +22,29 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _shell(*args: str, tmp_path: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _shell(
+    *args: str, tmp_path: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pycql.shell", *args], input=stdin, capture_output=True,
-        text=True, timeout=120, env=_env(tmp_path), cwd=tmp_path,
+        [sys.executable, "-m", "pycql.shell", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp_path),
+        cwd=tmp_path,
     )
 
 
 def test_interactive_session(tmp_path: Path) -> None:
     child = pexpect.spawn(
-        sys.executable, ["-m", "pycql.shell"], env=_env(tmp_path), cwd=str(tmp_path),
-        encoding="utf-8", timeout=60, dimensions=(40, 200),
+        sys.executable,
+        ["-m", "pycql.shell"],
+        env=_env(tmp_path),
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 200),
     )
     try:
         child.expect_exact("pycql> ")
@@ -46,13 +59,13 @@ def test_interactive_session(tmp_path: Path) -> None:
         child.expect_exact("pycql> ")
         # a snapshot prints an aligned table and its row count
         child.sendline("SELECT COUNT(*) AS n FROM S [ROWS 10];")
-        child.expect(r" N\s*\r\n-+\r\n\s+2\r\n\(1 row\)")
+        child.expect(r" n\s*\r\n-+\r\n\s+2\r\n\(1 row\)")
         child.expect_exact("pycql> ")
         # a continuous query prints rows as they come until Ctrl-C stops it
         child.sendline("\\set start earliest")
         child.expect_exact("pycql> ")
         child.sendline("SELECT * FROM S;")
-        child.expect(r" A\s+\| B")
+        child.expect(r" a\s+\| b")
         child.expect(r"\s+22 \| yy")
         child.sendintr()
         child.expect_exact("Query stopped (2 rows).")
@@ -65,8 +78,12 @@ def test_interactive_session(tmp_path: Path) -> None:
         child.expect(r"ERROR: .*line 1, column \d+")
         child.expect_exact("^")
         child.expect_exact("pycql> ")
-        # Ctrl-C while typing drops the unfinished statement
+        # Ctrl-C while typing drops the unfinished statement. (Pause as a person
+        # would: a SIGINT arriving before readline waits for input is only seen
+        # at the next key, a CPython readline race outside pycql.)
+        time.sleep(0.5)
         child.send("SELECT")
+        time.sleep(0.5)
         child.sendintr()
         child.expect_exact("pycql> ")
         child.sendline("\\q")
@@ -80,15 +97,27 @@ def test_interactive_session(tmp_path: Path) -> None:
 
 def test_execute_option_runs_statements_and_exits(tmp_path: Path) -> None:
     done = _shell(
-        "-e", "CREATE STREAM S (a INTEGER)",
-        "-e", "INSERT INTO S VALUES (5), (6);",
-        "-e", "SELECT a FROM S WHERE a > 5",
-        "--from", "earliest", "--stop", "latest",
+        "-e",
+        "CREATE STREAM S (a INTEGER)",
+        "-e",
+        "INSERT INTO S VALUES (5), (6);",
+        "-e",
+        "SELECT a FROM S WHERE a > 5",
+        "--from",
+        "earliest",
+        "--stop",
+        "latest",
         tmp_path=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "OK", "INSERT 2", " A", "-------------", "            6", "(1 row)"]
+        "OK",
+        "INSERT 2",
+        " a",
+        "-" * 13,
+        " " + "6".rjust(11),
+        "(1 row)",
+    ]
 
 
 def test_errors_set_the_exit_status(tmp_path: Path) -> None:
@@ -107,7 +136,7 @@ def test_script_on_stdin_and_catalog_file(tmp_path: Path) -> None:
     catalog = tmp_path / "cat.json"
     done = _shell("--catalog", str(catalog), tmp_path=tmp_path, stdin=script)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["OK", "INSERT 2", " NAME", "------", " two", "(1 row)"]
+    assert done.stdout.splitlines() == ["OK", "INSERT 2", " name", "------", " two", "(1 row)"]
     again = _shell("--catalog", str(catalog), "-e", "SHOW TABLES", tmp_path=tmp_path)
     assert " T " in again.stdout or again.stdout.splitlines()[2].startswith(" T")
 
