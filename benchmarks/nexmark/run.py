@@ -1,0 +1,877 @@
+"""Run the Nexmark benchmark: pycql's queries, a ceiling, Quix Streams, planning cost.
+
+One command (see ``benchmarks/README.md``)::
+
+    python -m benchmarks.nexmark.run --quick          # a few minutes on 2 cores
+    python -m benchmarks.nexmark.run --events 2000000 # the full run
+
+What it does:
+
+1. uses the broker at ``--bootstrap`` or starts a local one
+   (:class:`pycql.kafka.LocalBroker`, in a temporary directory) and stops it
+   at the end;
+2. pre-loads one topic set (``person``, ``auction``, ``bid`` and q13's
+   ``side_input``, under a per-run prefix) from the generator;
+3. plans every query once here (:func:`pycql.planner.analyze`), then runs each
+   in its own process (``--child``), so peak memory is per query and no JVM
+   sits in the measured process:
+
+   * **throughput**: the query from the first record to the end of its topics
+     (``QueryRunner(stop="end")``); records/s of wall time and per CPU second
+     (``time.process_time`` of the process: the query thread and librdkafka's);
+   * **latency** at a fixed input rate (``--latency-rate``, events/s): a
+     producer thread writes events whose event time is their wall time, a
+     millisecond at a time, to fresh topics, while the query reads them live;
+     an output row's latency is the wall time it is returned by
+     ``QueryRunner.poll`` minus the wall time the input closing its instant
+     was handed to the producer (the first input at or after its instant);
+   * peak RSS (``getrusage``), operator state size (bytes of
+     ``orjson.dumps(Executor.state())`` at the end);
+
+4. the **ceiling**: a bare confluent-kafka loop that batch-consumes the bid
+   topic and ``orjson.loads`` each value, nothing else;
+5. the **Python peer**: Quix Streams running q0, q1, q2 and a windowed count
+   (``q5_count``), in ``benchmarks/.venv-quix`` (made here with ``venv`` and
+   pip when missing);
+6. planning cost: ``benchmarks/planning.py --json`` in a subprocess;
+
+then prints one table and writes ``benchmarks/results/latest.json`` and
+``benchmarks/results/latest.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime as _dt
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.nexmark.generator import (  # noqa: E402
+    SCHEMAS,
+    TOPICS,
+    GeneratorConfig,
+    NexmarkGenerator,
+    side_input_rows,
+)
+from benchmarks.nexmark.queries import QUERIES, QUERY_ORDER, NexmarkQuery  # noqa: E402
+
+BENCH_DIR = ROOT / "benchmarks"
+RESULTS_DIR = BENCH_DIR / "results"
+QUIX_VENV = BENCH_DIR / ".venv-quix"
+QUIX_QUERIES = ("q0", "q1", "q2", "q5_count")
+SIDE_TOPIC = "side_input"
+
+# Targets of issue 5, printed next to the numbers.
+TARGETS = {
+    "q2_per_core": 350_000,
+    "q2_of_ceiling": 0.7,
+    "q5_per_core": 100_000,
+    "p99_ms": 20.0,
+    "vs_quix": 5.0,
+}
+
+
+# -- the catalog the planner sees ---------------------------------------------------------
+
+
+def catalog(topic_prefix: str, views: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """The planner catalog of the Nexmark streams (topics under ``topic_prefix``)."""
+
+    def columns(pairs: tuple[tuple[str, str], ...], not_null: tuple[str, ...] = ()) -> list[Any]:
+        return [
+            {"name": c, "type": t, "nullable": c not in not_null, "precision": None,
+             "scale": None}
+            for c, t in pairs
+        ]
+
+    return {
+        "streams": [
+            {"name": name, "columns": columns(SCHEMAS[name]), "topic": topic_prefix + name,
+             "timestamp": "date_time", "format": "json"}
+            for name in TOPICS
+        ],
+        "tables": [
+            {"name": "side_input",
+             "columns": columns((("side_key", "BIGINT"), ("side_value", "VARCHAR")),
+                                not_null=("side_key",)),
+             "primary_key": ["side_key"], "topic": topic_prefix + SIDE_TOPIC, "format": "json"},
+        ],
+        "views": [{"name": name, "query": sql, "columns": []} for name, sql in views],
+    }
+
+
+def plan_query(query: NexmarkQuery, topic_prefix: str) -> dict[str, Any]:
+    """The JSON plan of ``query`` over the topics under ``topic_prefix``."""
+    from pycql.planner import analyze
+
+    answer = analyze(query.sql, catalog(topic_prefix, query.views))
+    plan: dict[str, Any] = answer["plan"]
+    return plan
+
+
+# -- loading topics ---------------------------------------------------------------------
+
+
+def load_events(
+    log: Any, config: GeneratorConfig, topic_prefix: str, *, side_time_ms: int | None = None
+) -> dict[str, int]:
+    """Create and fill the Nexmark topics (and q13's side table) under ``topic_prefix``.
+
+    The side table's records carry ``side_time_ms`` (default: 1 s before the
+    first event), so every bid sees the whole table.
+    """
+    from pycql.log.base import OutRecord, TopicSpec
+
+    for topic in (*TOPICS, SIDE_TOPIC):
+        log.create_topic(TopicSpec(topic_prefix + topic), exist_ok=True)
+    side_ts = config.base_time_ms - 1000 if side_time_ms is None else side_time_ms
+    log.produce(topic_prefix + SIDE_TOPIC,
+                [OutRecord(v, None, side_ts) for v in side_input_rows()])
+    counts = dict.fromkeys(TOPICS, 0)
+    producer_error: list[BaseException] = []
+    queue: list[Any] = []
+    ready = threading.Condition()
+    finished = False
+
+    # generate in this thread, produce in another: the broker and librdkafka
+    # work while Python builds the next batch
+    def produce_loop() -> None:
+        while True:
+            with ready:
+                while not queue and not finished:
+                    ready.wait()
+                if not queue and finished:
+                    return
+                batch = queue.pop(0)
+                ready.notify_all()
+            try:
+                for topic, (values, times) in batch.by_topic().items():
+                    if values:
+                        log.produce(topic_prefix + topic,
+                                    [OutRecord(v, None, t) for v, t in zip(values, times,
+                                                                            strict=True)])
+            except BaseException as exc:  # reported by the caller
+                producer_error.append(exc)
+                return
+
+    worker = threading.Thread(target=produce_loop, daemon=True)
+    worker.start()
+    for batch in NexmarkGenerator(config).chunks(100_000):
+        for topic, (values, _) in batch.by_topic().items():
+            counts[topic] += len(values)
+        with ready:
+            while len(queue) >= 2 and not producer_error:
+                ready.wait(0.5)
+            queue.append(batch)
+            ready.notify_all()
+        if producer_error:
+            break
+    with ready:
+        finished = True
+        ready.notify_all()
+    worker.join()
+    if producer_error:
+        raise producer_error[0]
+    return counts
+
+
+# -- children: one measurement per process ---------------------------------------------------
+
+
+def _maxrss_mb() -> float:
+    """Peak resident memory of this process, MB.
+
+    ``/proc/self/status`` VmHWM where there is one: ``getrusage``'s maxrss
+    survives ``execve`` and would report the parent's peak (it runs a JVM).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _open_log(args: argparse.Namespace) -> Any:
+    from pycql.log import open_log
+
+    if args.log == "memory":
+        return open_log()
+    return open_log(f"kafka://{args.bootstrap}")
+
+
+def child_throughput(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one plan over pre-loaded topics, from the first record to the end."""
+    from pycql.runtime.runner import QueryRunner
+
+    job = orjson.loads(Path(args.job).read_bytes())
+    plan = job["plan"]
+    log = _open_log(args)
+    if args.log == "memory":  # the embedded log lives in this process: fill it here
+        load_events(log, GeneratorConfig(**job["generator"]), job["topic_prefix"])
+    rss_before = _maxrss_mb()
+    runner = QueryRunner(plan, log, start="earliest", stop="end")
+    metrics = runner.metrics
+    emitted = 0
+    polls = 0
+    # the clock starts before the poll that returns the first records (as the
+    # ceiling's): reader start-up and the first fetch's wait are left out
+    t0 = c0 = None
+    while not runner.done:
+        before, cpu_before = time.perf_counter(), time.process_time()
+        emitted += len(runner.poll(0.5))
+        polls += 1
+        if t0 is None and metrics.records_in:
+            t0, c0 = before, cpu_before
+    if t0 is None or c0 is None:
+        raise SystemExit("the query read no records")
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    state = runner.executor.state()
+    state_bytes = len(orjson.dumps(state))
+    result_rows = None
+    if runner.executor.result_kind == "relation":
+        result_rows = len(runner.snapshot())
+    runner.close()
+    log.close()
+    return {
+        "records": metrics.records_in,
+        "emitted": emitted,
+        "late": metrics.late_records,
+        "malformed": metrics.malformed_records,
+        "result_rows": result_rows,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "records_per_s": metrics.records_in / wall if wall else None,
+        "records_per_cpu_s": metrics.records_in / cpu if cpu else None,
+        "cores_used": cpu / wall if wall else None,
+        "state_bytes": state_bytes,
+        "max_rss_mb": _maxrss_mb(),
+        "rss_before_mb": rss_before,
+        "polls": polls,
+    }
+
+
+def child_latency(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one plan live while a producer thread paces events at a fixed rate."""
+    from pycql.log.base import OutRecord, TopicSpec
+    from pycql.runtime.runner import QueryRunner
+
+    job = orjson.loads(Path(args.job).read_bytes())
+    plan = job["plan"]
+    prefix = job["topic_prefix"]
+    rate = int(job["rate"])
+    seconds = float(job["seconds"])
+    warmup = float(job.get("warmup_s", 1.0))
+    log = _open_log(args)
+    for topic in (*TOPICS, SIDE_TOPIC):
+        log.create_topic(TopicSpec(prefix + topic), exist_ok=True)
+    start_ms = int(time.time() * 1000) + 1500
+    log.produce(prefix + SIDE_TOPIC,
+                [OutRecord(v, None, start_ms - 1000) for v in side_input_rows()])
+    config = GeneratorConfig(seed=job["seed"], events=int(rate * seconds), rate=rate,
+                             base_time_ms=start_ms)
+    batch = NexmarkGenerator(config).generate()
+    # events grouped by millisecond: [(ms, {topic: [OutRecord]})]
+    by_ms: dict[int, dict[str, list[Any]]] = {}
+    for topic, (values, times) in batch.by_topic().items():
+        for v, t in zip(values, times, strict=True):
+            by_ms.setdefault(t, {}).setdefault(prefix + topic, []).append(OutRecord(v, None, t))
+    schedule = sorted(by_ms.items())
+    del batch
+    sent_ms: list[int] = []  # event-time ms, in order
+    sent_at: list[float] = []  # wall time (time.time) just before they were produced
+    producer_done = threading.Event()
+    producer_error: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            i = 0
+            while i < len(schedule):
+                now_ms = time.time() * 1000
+                if schedule[i][0] > now_ms:
+                    time.sleep(min((schedule[i][0] - now_ms) / 1000, 0.0005))
+                    continue
+                # every millisecond that is due, together
+                due: dict[str, list[Any]] = {}
+                first = i
+                while i < len(schedule) and schedule[i][0] <= now_ms:
+                    for topic, recs in schedule[i][1].items():
+                        due.setdefault(topic, []).extend(recs)
+                    i += 1
+                stamp = time.time()
+                for k in range(first, i):
+                    sent_ms.append(schedule[k][0])
+                    sent_at.append(stamp)
+                for topic, recs in due.items():
+                    log.produce(topic, recs)
+        except BaseException as exc:
+            producer_error.append(exc)
+        finally:
+            producer_done.set()
+
+    runner = QueryRunner(plan, log, start="latest")
+    producer = threading.Thread(target=produce, daemon=True)
+    c0 = time.process_time()
+    producer.start()
+    latencies: list[float] = []
+    emitted = 0
+    end_ms = start_ms + int(seconds * 1000)
+    deadline = time.time() + seconds + 30
+    skip_before = start_ms + int(warmup * 1000)
+    while time.time() < deadline:
+        out = runner.poll(0.05)
+        now = time.time()
+        if out:
+            emitted += len(out)
+            n_sent = len(sent_ms)  # a snapshot: the producer appends concurrently
+            for emission in out:
+                tau = emission.timestamp
+                if tau < skip_before:
+                    continue
+                k = bisect.bisect_left(sent_ms, tau, 0, n_sent)
+                if k < n_sent:
+                    latencies.append((now - sent_at[k]) * 1000)
+        wm = runner.executor.watermark
+        if producer_done.is_set() and wm is not None and wm >= end_ms - 1:
+            break
+    cpu = time.process_time() - c0
+    runner.cancel()
+    metrics = runner.metrics
+    runner.close()
+    log.close()
+    if producer_error:
+        raise producer_error[0]
+    latencies.sort()
+
+    def pct(p: float) -> float | None:
+        if not latencies:
+            return None
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
+
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "records": metrics.records_in,
+        "emitted": emitted,
+        "measured_rows": len(latencies),
+        "late": metrics.late_records,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "max_ms": latencies[-1] if latencies else None,
+        "cpu_s": cpu,
+        "watermark_reached": (runner.executor.watermark or 0) >= end_ms - 1,
+    }
+
+
+def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
+    """Batch-consume a topic with confluent-kafka and orjson-decode every value."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    expect = int(args.expect)
+    consumer = Consumer({
+        "bootstrap.servers": args.bootstrap,
+        "group.id": f"nexmark-ceiling-{uuid.uuid4().hex}",
+        "enable.auto.commit": False,
+        "enable.partition.eof": False,
+        "fetch.wait.max.ms": 100,
+        "queued.min.messages": 200_000,
+    })
+    consumer.assign([TopicPartition(args.topic, 0, OFFSET_BEGINNING)])
+    loads = orjson.loads
+    seen = 0
+    t0 = c0 = None
+    decoded = 0
+    while seen < expect:
+        before, cpu_before = time.perf_counter(), time.process_time()
+        messages = consumer.consume(10_000, 1.0)
+        if not messages:
+            continue
+        if t0 is None:
+            t0, c0 = before, cpu_before
+        for message in messages:
+            if message.error() is None:
+                decoded += len(loads(message.value()))
+        seen += len(messages)
+    assert t0 is not None and c0 is not None
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    consumer.close()
+    return {
+        "records": seen,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "records_per_s": seen / wall,
+        "records_per_cpu_s": seen / cpu if cpu else None,
+        "max_rss_mb": _maxrss_mb(),
+        "fields_decoded": decoded,
+    }
+
+
+# -- the parent: orchestration ------------------------------------------------------------
+
+
+def _free_port_pair() -> int:
+    for _ in range(100):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+
+
+def _run_child(kind: str, args: argparse.Namespace, extra: list[str],
+               timeout: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.nexmark.run", "--child", kind,
+               "--bootstrap", args.bootstrap or "", "--log", args.log, *extra]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        return {"error": " | ".join(tail) or f"exit status {done.returncode}"}
+    try:
+        result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    except (orjson.JSONDecodeError, IndexError):
+        return {"error": f"unreadable child output: {done.stdout[-300:]!r}"}
+    return result
+
+
+def ensure_quix_venv() -> tuple[Path | None, str]:
+    """The Quix Streams interpreter, making ``benchmarks/.venv-quix`` if needed."""
+    python = QUIX_VENV / "bin" / "python"
+    check = [str(python), "-c", "import quixstreams; print(quixstreams.__version__)"]
+    if python.exists():
+        done = subprocess.run(check, capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            return python, done.stdout.strip()
+    print("creating benchmarks/.venv-quix (Quix Streams) ...", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(QUIX_VENV)], check=True,
+                       capture_output=True, timeout=300)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "quixstreams"], check=True,
+                       capture_output=True, timeout=900)
+    except (subprocess.SubprocessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        text = detail.decode(errors="replace") if isinstance(detail, bytes) else str(detail)
+        return None, f"could not install quixstreams: {exc} {text.strip()[-200:]}"
+    done = subprocess.run(check, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return None, f"quixstreams does not import: {done.stderr.strip()[-200:]}"
+    return python, done.stdout.strip()
+
+
+def run_quix(python: Path, args: argparse.Namespace, topic: str, query: str,
+             records: int) -> dict[str, Any]:
+    command = [str(python), str(BENCH_DIR / "nexmark" / "quix_peer.py"), "--bootstrap",
+               args.bootstrap, "--topic", topic, "--query", query, "--events", str(records),
+               "--timeout", "120"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 900 s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        tail = done.stderr.strip().splitlines()[-2:]
+        return {"error": " | ".join(tail) or f"exit status {done.returncode}"}
+    result: dict[str, Any] = orjson.loads(lines[-1])
+    return result
+
+
+def planning_cost() -> dict[str, Any]:
+    done = subprocess.run([sys.executable, str(BENCH_DIR / "planning.py"), "--json",
+                           "--warm-runs", "100"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    result: dict[str, Any] = orjson.loads(lines[-1])
+    return result
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def _fmt(value: Any, spec: str = ",.0f") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return format(value, spec)
+
+
+def build_table(results: dict[str, Any]) -> list[list[str]]:
+    ceiling = results["ceiling"].get("records_per_s")
+    quix = results.get("quix", {})
+    header = ["query", "records", "rec/s", "rec/s per core", "x ceiling", "x Quix", "emitted",
+              "late", "p50 ms", "p99 ms", "peak RSS MB", "state KB"]
+    rows = [header]
+    for name, r in results["queries"].items():
+        t = r.get("throughput", {})
+        lat = r.get("latency", {})
+        if "error" in t:
+            rows.append([name, "error: " + t["error"][:80]] + [""] * (len(header) - 2))
+            continue
+        q = quix.get(name, {})
+        vs_quix = None
+        if q.get("records_per_s") and t.get("records_per_s"):
+            vs_quix = t["records_per_s"] / q["records_per_s"]
+        of_ceiling = None
+        if ceiling and t.get("records_per_s") and QUERIES[name].reads == ("bid",):
+            of_ceiling = t["records_per_s"] / ceiling
+        rows.append([
+            name, _fmt(t.get("records")), _fmt(t.get("records_per_s")),
+            _fmt(t.get("records_per_cpu_s")), _fmt(of_ceiling, ".2f"), _fmt(vs_quix, ".1f"),
+            _fmt(t.get("emitted")), _fmt(t.get("late")),
+            _fmt(lat.get("p50_ms"), ".1f") if "error" not in lat else "error",
+            _fmt(lat.get("p99_ms"), ".1f") if "error" not in lat else "error",
+            _fmt(t.get("max_rss_mb"), ".0f"),
+            _fmt((t.get("state_bytes") or 0) / 1024, ",.0f"),
+        ])
+    c = results["ceiling"]
+    rows.append(["ceiling (confluent-kafka + orjson)", _fmt(c.get("records")),
+                 _fmt(c.get("records_per_s")), _fmt(c.get("records_per_cpu_s")), "1.00", "",
+                 "", "", "", "", _fmt(c.get("max_rss_mb"), ".0f"), ""])
+    if "error" in quix:
+        rows.append(["Quix Streams", quix["error"][:100]] + [""] * (len(header) - 2))
+    for name in QUIX_QUERIES:
+        q = quix.get(name)
+        if not isinstance(q, dict):
+            continue
+        if "error" in q:
+            rows.append([f"Quix {name}", "error: " + q["error"][:80]] + [""] * (len(header) - 2))
+            continue
+        rows.append([f"Quix {name}", _fmt(q.get("records")), _fmt(q.get("records_per_s")),
+                     _fmt(q.get("records_per_cpu_s")),
+                     _fmt(q["records_per_s"] / ceiling if ceiling else None, ".2f"), "1.0",
+                     _fmt(q.get("outputs")), "", "", "", _fmt(q.get("max_rss_mb"), ".0f"), ""])
+    return rows
+
+
+def targets_summary(results: dict[str, Any]) -> list[str]:
+    out = []
+    q = results["queries"]
+    ceiling = results["ceiling"].get("records_per_s")
+    q2 = q.get("q2", {}).get("throughput", {})
+    if q2.get("records_per_cpu_s"):
+        out.append(f"q2 per core: {q2['records_per_cpu_s']:,.0f} rec/s "
+                   f"(target >= {TARGETS['q2_per_core']:,})")
+    if q2.get("records_per_s") and ceiling:
+        out.append(f"q2 / ceiling: {q2['records_per_s'] / ceiling:.2f} "
+                   f"(target >= {TARGETS['q2_of_ceiling']})")
+    q0 = q.get("q0", {}).get("throughput", {})
+    if q0.get("records_per_s") and ceiling:
+        out.append(f"q0 / ceiling: {q0['records_per_s'] / ceiling:.2f}")
+    q5 = q.get("q5", {}).get("throughput", {})
+    if q5.get("records_per_cpu_s"):
+        out.append(f"q5 per core: {q5['records_per_cpu_s']:,.0f} rec/s "
+                   f"(target >= {TARGETS['q5_per_core']:,})")
+    p99s = {n: r["latency"]["p99_ms"] for n, r in q.items()
+            if r.get("latency", {}).get("p99_ms") is not None}
+    if p99s:
+        worst = max(p99s, key=lambda n: p99s[n])
+        over = [n for n, v in p99s.items() if v > TARGETS["p99_ms"]]
+        out.append(f"p99 at {results['config']['latency_rate']:,} ev/s: worst {worst} "
+                   f"{p99s[worst]:.1f} ms; over {TARGETS['p99_ms']:.0f} ms: "
+                   f"{', '.join(over) or 'none'}")
+    quix = results.get("quix", {})
+    ratios = []
+    for name in QUIX_QUERIES:
+        mine = q.get(name, {}).get("throughput", {}).get("records_per_s")
+        theirs = quix.get(name, {}).get("records_per_s") if isinstance(quix.get(name),
+                                                                        dict) else None
+        if mine and theirs:
+            ratios.append(f"{name} {mine / theirs:.1f}x")
+    if ratios:
+        out.append(f"vs Quix Streams (target >= {TARGETS['vs_quix']:.0f}x): {', '.join(ratios)}")
+    p = results.get("planning", {})
+    if "cold_first_plan_s" in p:
+        out.append(f"planning: cold first plan {p['cold_first_plan_s'] * 1000:.0f} ms, warm "
+                   f"median {p['warm_plan_median_ms']:.1f} ms")
+    return out
+
+
+def render_text(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(rows[0]))]
+    lines = []
+    for k, row in enumerate(rows):
+        cells = [cell.rjust(widths[i]) if i else cell.ljust(widths[i])
+                 for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_markdown(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(rows[0]) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(rows[0]))) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return "\n".join(lines)
+
+
+def main_parent(args: argparse.Namespace) -> None:
+    if args.quick:
+        args.events = args.events or 300_000
+        args.latency_seconds = args.latency_seconds or 4.0
+    args.events = args.events or 1_000_000
+    args.latency_seconds = args.latency_seconds or 10.0
+    names = [q.strip() for q in args.queries.split(",")] if args.queries else list(QUERY_ORDER)
+    unknown = [n for n in names if n not in QUERIES]
+    if unknown:
+        raise SystemExit(f"unknown queries {unknown}; choose from {', '.join(QUERY_ORDER)}")
+
+    broker = None
+    broker_dir = None
+    if args.log == "kafka" and not args.bootstrap:
+        from pycql.kafka import LocalBroker
+
+        broker_dir = tempfile.mkdtemp(prefix="nexmark-kafka-")
+        broker = LocalBroker(broker_dir, _free_port_pair())
+        print(f"starting a local Kafka broker in {broker_dir} ...", flush=True)
+        broker.start(timeout=120)
+        args.bootstrap = broker.bootstrap
+    try:
+        results = run_all(args, names)
+    finally:
+        if broker is not None:
+            broker.stop()
+            shutil.rmtree(broker_dir or "", ignore_errors=True)
+
+    rows = build_table(results)
+    summary = targets_summary(results)
+    when = results["date"]
+    m = results["machine"]
+    print()
+    print(render_text(rows))
+    print()
+    for line in summary:
+        print("  " + line)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    cfg = results["config"]
+    md = [
+        "# Nexmark results (latest run)",
+        "",
+        f"- date: {when}",
+        f"- machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['platform']}",
+        f"- log: {cfg['log']}; {cfg['events']:,} events (seed {cfg['seed']}, event-time rate "
+        f"{cfg['rate']:,}/s); latency at {cfg['latency_rate']:,} events/s for "
+        f"{cfg['latency_seconds']:g} s",
+        "- rec/s: input records of the topics the query reads, per wall second; per core: "
+        "per CPU second of the process; x ceiling: against a bare confluent-kafka + orjson "
+        "loop over the bid topic (bid-only queries); x Quix: against Quix Streams on the "
+        "same records",
+        "",
+        render_markdown(rows),
+        "",
+        *[f"- {line}" for line in summary],
+        "",
+    ]
+    (RESULTS_DIR / "latest.md").write_text("\n".join(md))
+    print(f"\nwrote {RESULTS_DIR / 'latest.json'} and {RESULTS_DIR / 'latest.md'}")
+
+
+def run_all(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
+    run_id = f"nx{int(time.time())}{uuid.uuid4().hex[:4]}_"
+    # event time starts now: Kafka's time-based retention would delete records
+    # stamped years ago before the run ends
+    base_time = (int(time.time()) // 60) * 60 * 1000
+    config = GeneratorConfig(seed=args.seed, events=args.events, rate=args.rate,
+                             base_time_ms=base_time)
+    results: dict[str, Any] = {
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "config": {"events": args.events, "seed": args.seed, "rate": args.rate,
+                   "latency_rate": args.latency_rate, "latency_seconds": args.latency_seconds,
+                   "log": args.log, "bootstrap": args.bootstrap},
+        "queries": {},
+    }
+    counts: dict[str, int] = {}
+    work = Path(tempfile.mkdtemp(prefix="nexmark-jobs-"))
+    log = None
+    try:
+        if args.log == "kafka":
+            from pycql.log import open_log
+
+            log = open_log(f"kafka://{args.bootstrap}")
+            t0 = time.perf_counter()
+            counts = load_events(log, config, run_id)
+            load_s = time.perf_counter() - t0
+            print(f"pre-loaded {args.events:,} events ({counts}) in {load_s:.1f} s", flush=True)
+            results["preload"] = {"counts": counts, "seconds": load_s}
+        else:
+            counts = {t: n for t, n in zip(TOPICS, _kind_counts(config), strict=True)}
+
+        print("planning ...", flush=True)
+        plans: dict[str, Any] = {}
+        for name in names:
+            q = QUERIES[name]
+            try:
+                plans[name] = (plan_query(q, run_id), plan_query(q, f"{run_id}lat_{name}_"))
+            except Exception as exc:  # reported in the table
+                results["queries"][name] = {"throughput": {"error": f"planning: {exc}"}}
+
+        if args.log == "kafka":
+            print("ceiling ...", flush=True)
+            results["ceiling"] = _run_child(
+                "ceiling", args, ["--topic", run_id + "bid", "--expect", str(counts["bid"])],
+                timeout=600)
+        else:
+            results["ceiling"] = {"error": "the ceiling reads Kafka"}
+
+        for name in names:
+            if name not in plans:
+                continue
+            plan, lat_plan = plans[name]
+            job = work / f"{name}.json"
+            job.write_bytes(orjson.dumps({
+                "plan": plan, "topic_prefix": run_id,
+                "generator": {"seed": config.seed, "events": config.events,
+                              "rate": config.rate, "base_time_ms": config.base_time_ms},
+            }))
+            print(f"{name}: throughput ...", end="", flush=True)
+            entry: dict[str, Any] = {
+                "throughput": _run_child("throughput", args, ["--job", str(job)],
+                                         timeout=args.query_timeout)}
+            t = entry["throughput"]
+            print(f" {t.get('records_per_s', 0):,.0f} rec/s" if "error" not in t
+                  else f" {t['error']}", end="", flush=True)
+            if not args.no_latency:
+                lat_job = work / f"{name}-latency.json"
+                lat_job.write_bytes(orjson.dumps({
+                    "plan": lat_plan, "topic_prefix": f"{run_id}lat_{name}_",
+                    "rate": args.latency_rate, "seconds": args.latency_seconds,
+                    "seed": args.seed}))
+                print("; latency ...", end="", flush=True)
+                entry["latency"] = _run_child("latency", args, ["--job", str(lat_job)],
+                                              timeout=args.latency_seconds + 120)
+                lat = entry["latency"]
+                print(f" p99 {lat.get('p99_ms')} ms" if "error" not in lat
+                      else f" {lat['error']}", end="", flush=True)
+            print(flush=True)
+            results["queries"][name] = entry
+
+        if args.log == "kafka" and not args.no_quix:
+            python, version = ensure_quix_venv()
+            if python is None:
+                results["quix"] = {"error": version}
+                print(f"Quix Streams: {version}")
+            else:
+                results["quix"] = {"version": version}
+                for name in QUIX_QUERIES:
+                    print(f"Quix Streams {version} {name} ...", end="", flush=True)
+                    r = run_quix(python, args, run_id + "bid", name, counts["bid"])
+                    results["quix"][name] = r
+                    print(f" {r.get('records_per_s', 0):,.0f} rec/s" if "error" not in r
+                          else f" {r['error']}", flush=True)
+        elif args.no_quix:
+            results["quix"] = {"error": "not run (--no-quix)"}
+        else:
+            results["quix"] = {"error": "Quix Streams needs Kafka (--log kafka)"}
+
+        print("planning cost ...", flush=True)
+        results["planning"] = planning_cost()
+    finally:
+        if log is not None:
+            try:
+                for topic in log.topics():
+                    if topic.startswith(run_id):
+                        log.delete_topic(topic)
+            except Exception as exc:  # cleanup is best effort
+                print(f"(could not delete the run's topics: {exc})")
+            log.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def _kind_counts(config: GeneratorConfig) -> tuple[int, int, int]:
+    from benchmarks.nexmark.generator import event_kind
+
+    persons = auctions = bids = 0
+    for n in range(config.first_event, config.first_event + config.events):
+        kind = event_kind(n)
+        persons += kind == "person"
+        auctions += kind == "auction"
+        bids += kind == "bid"
+    return persons, auctions, bids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.nexmark.run",
+        description="The Nexmark benchmark of pycql (see benchmarks/README.md).")
+    parser.add_argument("--events", type=int, default=None,
+                        help="events to pre-load (default 1,000,000; --quick 300,000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run: 300k events, 4 s latency runs")
+    parser.add_argument("--queries", default=None,
+                        help=f"comma-separated subset of {','.join(QUERY_ORDER)}")
+    parser.add_argument("--bootstrap", default=None,
+                        help="use this Kafka broker (host:port) instead of starting one")
+    parser.add_argument("--log", choices=("kafka", "memory"), default="kafka",
+                        help="where the queries read from (memory: the embedded log, filled "
+                             "inside each query's process; no ceiling, no Quix)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rate", type=int, default=10_000,
+                        help="event-time rate of the pre-loaded events, events/s")
+    parser.add_argument("--latency-rate", type=int, default=10_000,
+                        help="input rate of the latency runs, events/s")
+    parser.add_argument("--latency-seconds", type=float, default=None)
+    parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-quix", action="store_true")
+    parser.add_argument("--query-timeout", type=float, default=900.0,
+                        help="seconds before a query's throughput run is abandoned")
+    # internal: one measurement in a child process
+    parser.add_argument("--child", choices=("throughput", "latency", "ceiling"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--job", help=argparse.SUPPRESS)
+    parser.add_argument("--topic", help=argparse.SUPPRESS)
+    parser.add_argument("--expect", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child = {"throughput": child_throughput, "latency": child_latency,
+                 "ceiling": child_ceiling}[args.child]
+        print(orjson.dumps(child(args)).decode(), flush=True)
+        return
+    main_parent(args)
+
+
+if __name__ == "__main__":
+    main()
