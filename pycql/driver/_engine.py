@@ -79,7 +79,32 @@ def start_stream(conn: Connection, plan: dict[str, Any], params: list[Any],
     """Start a stream-valued query; the caller polls the returned runner."""
     stop_at = position(stop, "stop")
     start_at = position(start, "start") or ("latest" if stop_at is None else "earliest")
+    if start_at == "latest":
+        start_at = _latest_of_streams(conn, plan)
     return _runner(conn, plan, params, start_at, stop_at)
+
+
+def _latest_of_streams(conn: Connection, plan: dict[str, Any]) -> dict[Any, int]:
+    """``"latest"`` made exact: the current end offset of every stream topic.
+
+    Table topics are left out, so they are read from the beginning: a table
+    joined by a continuous query is its whole current content, not only the
+    changes made after the query started. Fixing the offsets now (rather than
+    when the reader first fetches) also means a row written right after
+    ``execute`` returns is seen.
+    """
+    topics = sorted({
+        str(op.get("topic") or op["name"])
+        for op in plan["operators"]
+        if op.get("op") == "source" and op.get("source_kind") != "table"
+    })
+    if not topics:
+        return {}
+    reader = conn.database.log.reader(topics, "latest")
+    try:
+        return dict(reader.end_offsets())
+    finally:
+        reader.close()
 
 
 def snapshot(conn: Connection, plan: dict[str, Any], params: list[Any], start: Any, stop: Any,

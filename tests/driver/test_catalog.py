@@ -38,28 +38,69 @@ def test_planner_json_is_the_documented_shape() -> None:
     _sample(catalog)
     doc = catalog.to_planner_json()
     assert doc == {
-        "streams": [{
-            "name": "S",
-            "columns": [
-                {"name": "A", "type": "INTEGER", "nullable": True, "precision": None, "scale": None},
-                {"name": "TS", "type": "TIMESTAMP", "nullable": False, "precision": None,
-                 "scale": None},
-            ],
-            "topic": "s_topic", "timestamp": "TS", "format": "json",
-        }],
-        "tables": [{
-            "name": "R",
-            "columns": [
-                {"name": "A", "type": "INTEGER", "nullable": True, "precision": None, "scale": None},
-                {"name": "B", "type": "VARCHAR", "nullable": True, "precision": 20, "scale": None},
-            ],
-            "primary_key": ["A"], "topic": "R", "format": "json",
-        }],
-        "views": [{
-            "name": "V", "query": "select A from S",
-            "columns": [{"name": "A", "type": "INTEGER", "nullable": True, "precision": None,
-                         "scale": None}],
-        }],
+        "streams": [
+            {
+                "name": "S",
+                "columns": [
+                    {
+                        "name": "A",
+                        "type": "INTEGER",
+                        "nullable": True,
+                        "precision": None,
+                        "scale": None,
+                    },
+                    {
+                        "name": "TS",
+                        "type": "TIMESTAMP",
+                        "nullable": False,
+                        "precision": None,
+                        "scale": None,
+                    },
+                ],
+                "topic": "s_topic",
+                "timestamp": "TS",
+                "format": "json",
+            }
+        ],
+        "tables": [
+            {
+                "name": "R",
+                "columns": [
+                    {
+                        "name": "A",
+                        "type": "INTEGER",
+                        "nullable": True,
+                        "precision": None,
+                        "scale": None,
+                    },
+                    {
+                        "name": "B",
+                        "type": "VARCHAR",
+                        "nullable": True,
+                        "precision": 20,
+                        "scale": None,
+                    },
+                ],
+                "primary_key": ["A"],
+                "topic": "R",
+                "format": "json",
+            }
+        ],
+        "views": [
+            {
+                "name": "V",
+                "query": "select A from S",
+                "columns": [
+                    {
+                        "name": "A",
+                        "type": "INTEGER",
+                        "nullable": True,
+                        "precision": None,
+                        "scale": None,
+                    }
+                ],
+            }
+        ],
     }
     # JSON-serializable as the planner needs it
     assert orjson.loads(orjson.dumps(doc)) == doc
@@ -139,7 +180,11 @@ def test_log_store_shares_the_catalog_through_a_compacted_topic() -> None:
     # one record per change: key = name, tombstone = drop
     records = log.reader([CATALOG_TOPIC]).poll()
     assert [(r.key, r.value is None) for r in records] == [
-        (b"S", False), (b"R", False), (b"V", False), (b"S", True), (b"S2", False)
+        (b"S", False),
+        (b"R", False),
+        (b"V", False),
+        (b"S", True),
+        (b"S2", False),
     ]
 
 

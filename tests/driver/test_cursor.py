@@ -44,20 +44,29 @@ def test_ddl_has_no_description_and_show_lists_objects(conn: pycql.Connection) -
     cur.execute("CREATE VIEW Expensive AS SELECT * FROM Bids [RANGE 1 MINUTE] WHERE price > 10")
     cur.execute("SHOW STREAMS")
     assert [d.name for d in cur.description or []] == [
-        "NAME", "TOPIC", "PARTITIONS", "FORMAT", "TIMESTAMP"]
+        "NAME",
+        "TOPIC",
+        "PARTITIONS",
+        "FORMAT",
+        "TIMESTAMP",
+    ]
     assert cur.fetchall() == [("Bids", "Bids", 2, "json", "ts")]
     cur.execute("SHOW TABLES")
     assert cur.fetchall() == [("Items", "Items", 1, "json", "id")]
     cur.execute("SHOW VIEWS")
-    (name, kind, query), = cur.fetchall()
+    ((name, kind, query),) = cur.fetchall()
     assert (name, kind) == ("Expensive", "relation") and "price > 10" in query
     cur.execute("DESCRIBE items")
     assert cur.fetchall() == [
-        ("id", "INTEGER", False, "PRIMARY KEY"), ("name", "VARCHAR(20)", True, None)]
+        ("id", "INTEGER", False, "PRIMARY KEY"),
+        ("name", "VARCHAR(20)", True, None),
+    ]
     cur.execute("DESCRIBE Bids")
     assert cur.fetchall() == [
-        ("item", "INTEGER", True, None), ("price", "DOUBLE", True, None),
-        ("ts", "TIMESTAMP", True, "TIMESTAMP")]
+        ("item", "INTEGER", True, None),
+        ("price", "DOUBLE", True, None),
+        ("ts", "TIMESTAMP", True, "TIMESTAMP"),
+    ]
     assert "Bids" in conn.database.log.topics()
 
 
@@ -133,11 +142,15 @@ def test_bounded_run_of_a_stream_query(conn: pycql.Connection) -> None:
     _stream(cur)
     cur.execute("INSERT INTO Bids VALUES (1, 5.0, ?), (2, 15.0, ?)", (_at(1), _at(1)))
     cur.execute("INSERT INTO Bids VALUES (3, 25.0, ?)", (_at(2),))
-    cur.execute("SELECT ISTREAM(*) FROM Bids [NOW] WHERE price > ?", (10,),
-                start="earliest", stop="latest")
+    cur.execute(
+        "SELECT ISTREAM(*) FROM Bids [NOW] WHERE price > ?", (10,), start="earliest", stop="latest"
+    )
     assert cur.kind == "stream" and cur.rowcount == -1
     assert [(d.name, d.type_code) for d in cur.description or []] == [
-        ("item", "INTEGER"), ("price", "DOUBLE"), ("ts", "TIMESTAMP")]
+        ("item", "INTEGER"),
+        ("price", "DOUBLE"),
+        ("ts", "TIMESTAMP"),
+    ]
     assert cur.description[1].type_code == pycql.NUMBER  # type: ignore[index]
     first = cur.fetchone()
     assert first == (2, 15.0, _at(1))
@@ -167,8 +180,10 @@ def test_snapshot_of_a_windowed_aggregate(conn: pycql.Connection) -> None:
     assert cur.kind == "relation"
     assert sorted(cur.fetchall()) == [(1, 8.0)]
     # bounded at 00:20: the window holds (-00:10, 00:20]
-    cur.execute("SELECT item, SUM(price) FROM Bids [RANGE 30 SECONDS] GROUP BY item",
-                stop=_at(20) + dt.timedelta(milliseconds=1))
+    cur.execute(
+        "SELECT item, SUM(price) FROM Bids [RANGE 30 SECONDS] GROUP BY item",
+        stop=_at(20) + dt.timedelta(milliseconds=1),
+    )
     assert sorted(cur.fetchall()) == [(1, 3.0), (2, 4.0)]
 
 
@@ -219,7 +234,7 @@ def test_show_queries_lists_running_queries(conn: pycql.Connection) -> None:
     cur.execute("CREATE STREAM S (a INTEGER)")
     running = conn.cursor().execute("SELECT * FROM S WHERE a > 1")
     cur.execute("SHOW QUERIES")
-    (query_id, kind, started, sql), = cur.fetchall()
+    ((_query_id, kind, started, sql),) = cur.fetchall()
     assert kind == "stream" and sql == "SELECT * FROM S WHERE a > 1"
     assert isinstance(started, dt.datetime)
     running.close()
@@ -266,7 +281,7 @@ def test_explain(conn: pycql.Connection) -> None:
     lines = [r[0] for r in cur.fetchall()]
     assert len(lines) >= 1 and all(isinstance(line, str) for line in lines)
     cur.execute("EXPLAIN PLAN AS JSON FOR SELECT ISTREAM(*) FROM S [NOW] WHERE a > 1")
-    (text,), = cur.fetchall()
+    ((text,),) = cur.fetchall()
     import json
 
     plan = json.loads(text)
@@ -324,7 +339,7 @@ def test_fetch_without_results_and_closed_objects(conn: pycql.Connection) -> Non
 def test_delete_on_a_stream_is_not_supported(conn: pycql.Connection) -> None:
     cur = conn.cursor()
     cur.execute("CREATE STREAM S (a INTEGER)")
-    with pytest.raises(pycql.DatabaseError, match="tables only|append-only") as caught:
+    with pytest.raises(pycql.DatabaseError, match=r"tables only|append-only") as caught:
         cur.execute("DELETE FROM S")
     assert isinstance(caught.value, pycql.ProgrammingError | pycql.NotSupportedError)
 
@@ -358,3 +373,17 @@ def test_catalog_path_persists_the_catalog(tmp_path: Path) -> None:
 def test_unknown_dsn_is_an_interface_error() -> None:
     with pytest.raises(pycql.InterfaceError, match="unknown data source"):
         pycql.connect("postgres://x")
+
+
+def test_continuous_join_sees_the_whole_table_but_only_new_stream_rows(
+    conn: pycql.Connection,
+) -> None:
+    conn.execute("CREATE TABLE Names (id INTEGER, name VARCHAR(10), PRIMARY KEY (id))")
+    conn.execute("INSERT INTO Names VALUES (1, 'one'), (2, 'two')")
+    conn.execute("CREATE STREAM Ids (id INTEGER)")
+    conn.execute("INSERT INTO Ids VALUES (1)")  # before the query: not part of it
+    cur = conn.cursor()
+    cur.execute("SELECT RSTREAM(Ids.id, Names.name) FROM Ids [NOW], Names "
+                "WHERE Ids.id = Names.id")
+    conn.execute("INSERT INTO Ids VALUES (2), (3)")
+    assert cur.fetchmany(10, timeout=3) == [(2, "two")]

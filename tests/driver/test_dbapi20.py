@@ -48,11 +48,9 @@ class TestPycqlDBAPI20(dbapi20.DatabaseAPI20Test):
             cur = con.cursor()
             self.executeDDL2(cur)
             long_drink = "x" * 30
-            cur.execute(
-                "insert into %sbarflys values ('a', ?)" % self.table_prefix, (long_drink,)
-            )
+            cur.execute(f"insert into {self.table_prefix}barflys values ('a', ?)", (long_drink,))
             cur.setoutputsize(5, 1)
-            cur.execute("select drink from %sbarflys" % self.table_prefix)
+            cur.execute(f"select drink from {self.table_prefix}barflys")
             self.assertEqual(cur.fetchall(), [(long_drink,)])
         finally:
             con.close()

@@ -31,8 +31,9 @@ def _name(prefix: str) -> str:
 
 def test_continuous_query_with_producer_and_canceller_threads(kconn: pycql.Connection) -> None:
     stream = _name("clicks")
-    kconn.execute(f"CREATE STREAM {stream} (user_id INTEGER, page VARCHAR(20)) "
-                  "WITH (partitions = '2')")
+    kconn.execute(
+        f"CREATE STREAM {stream} (user_id INTEGER, page VARCHAR(20)) WITH (partitions = '2')"
+    )
     kconn.execute(f"INSERT INTO {stream} VALUES (100, 'before the query')")
     reader = kconn.cursor()
     reader.execute(f"SELECT user_id, page FROM {stream} WHERE user_id < ?", (100,))
@@ -50,8 +51,9 @@ def test_continuous_query_with_producer_and_canceller_threads(kconn: pycql.Conne
         writer = kconn.cursor()  # the connection is shared between threads
         for i in range(10):
             writer.execute(f"INSERT INTO {stream} VALUES (?, ?)", (i, f"page{i}"))
-        writer.executemany(f"INSERT INTO {stream} VALUES (?, ?)",
-                           [(i, f"page{i}") for i in range(10, 20)])
+        writer.executemany(
+            f"INSERT INTO {stream} VALUES (?, ?)", [(i, f"page{i}") for i in range(10, 20)]
+        )
         writer.execute(f"INSERT INTO {stream} VALUES (500, 'filtered out')")
 
     consumer = threading.Thread(target=consume)
@@ -92,16 +94,37 @@ def test_table_snapshot_and_stream_bounded_run(kconn: pycql.Connection) -> None:
     cur.execute(f"CREATE STREAM {stream} (item INTEGER, price DOUBLE) WITH (partitions = '3')")
     cur.execute(f"INSERT INTO {stream} VALUES (1, 5.0), (2, 50.0)")
     cur.execute(f"INSERT INTO {stream} VALUES (1, 70.0)")
-    cur.execute(f"SELECT ISTREAM(*) FROM {stream} [NOW] WHERE price > 10",
-                start="earliest", stop="latest")
+    cur.execute(
+        f"SELECT ISTREAM(*) FROM {stream} [NOW] WHERE price > 10", start="earliest", stop="latest"
+    )
     assert sorted(cur.fetchall()) == [(1, 70.0), (2, 50.0)]
     assert cur.ended and cur.rowtime is not None
 
 
+def test_continuous_join_reads_the_whole_table(kconn: pycql.Connection) -> None:
+    table, stream = _name("names"), _name("ids")
+    kconn.execute(f"CREATE TABLE {table} (id INTEGER, name VARCHAR(10), PRIMARY KEY (id))")
+    kconn.execute(f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two')")
+    kconn.execute(f"CREATE STREAM {stream} (id INTEGER) WITH (partitions = '2')")
+    kconn.execute(f"INSERT INTO {stream} VALUES (1)")  # before the query
+    cur = kconn.cursor()
+    cur.execute(f"SELECT RSTREAM({stream}.id, {table}.name) FROM {stream} [NOW], {table} "
+                f"WHERE {stream}.id = {table}.id")
+    kconn.execute(f"INSERT INTO {stream} VALUES (2), (3)")
+    rows: list[tuple[object, ...]] = []
+    deadline = time.monotonic() + 15
+    while not rows and time.monotonic() < deadline:
+        rows += cur.fetchmany(10, timeout=0.5)
+    assert rows == [(2, "two")]
+    cur.close()
+
+
 def test_catalog_is_shared_by_every_client(kafka_bootstrap: str) -> None:
     stream = _name("shared")
-    with pycql.connect(f"kafka://{kafka_bootstrap}") as one, \
-            pycql.connect(f"kafka://{kafka_bootstrap}") as two:
+    with (
+        pycql.connect(f"kafka://{kafka_bootstrap}") as one,
+        pycql.connect(f"kafka://{kafka_bootstrap}") as two,
+    ):
         one.execute(f"CREATE STREAM {stream} (a INTEGER)")
         assert stream in [r[0] for r in two.execute("SHOW STREAMS").fetchall()]
         two.execute(f"INSERT INTO {stream} VALUES (1), (2)")
