@@ -123,8 +123,9 @@ def _start() -> Any:
                 jvm_options.append(f"-XX:SharedArchiveFile={archive}")
             try:
                 jvm_path = jpype.getDefaultJVMPath()
+                # interrupt=False: Ctrl-C stays Python's (it cancels a query, see the driver)
                 jpype.startJVM(*jvm_options, jvmpath=jvm_path, classpath=[str(jar)],
-                               convertStrings=False)
+                               convertStrings=False, interrupt=False)
             except (OSError, jpype.JVMNotFoundException, jpype.JVMNotSupportedException) as exc:
                 raise InterfaceError(
                     f"could not start the Java VM for the CQL planner: {exc}. "

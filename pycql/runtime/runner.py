@@ -6,8 +6,10 @@ topics' upserts and tombstones into inserts and deletes, pushes them into the
 executor and advances it along a *watermark*:
 
 * the watermark is ``min over input partitions of (max timestamp seen) -
-  lateness_ms``; records up to ``lateness_ms`` out of order are reordered
-  (the executor buffers pending instants);
+  lateness_ms - 1``: the newest instant of a partition stays open, since more
+  records with the same timestamp may follow in a later batch; records up to
+  ``lateness_ms`` out of order are reordered (the executor buffers pending
+  instants);
 * a record at or below the watermark (its instant is closed) is *late*: it is
   counted and written to the dead-letter topic, never silently dropped;
   records the decoder rejects go there too;
@@ -15,6 +17,8 @@ executor and advances it along a *watermark*:
   watermark back; when every partition is caught up for ``idle_timeout_ms``
   the watermark moves to wall-clock now minus lateness (live runs), so RANGE
   windows expire without input;
+* table topics are always read from their beginning, whatever ``start`` says:
+  a table's value at the first instant depends on all of its history;
 * with ``stop`` set the run is bounded: ``"end"`` stops at the end offsets the
   topics had when the runner started, an ``int`` stops at that timestamp; the
   last instant is closed and iteration ends.
@@ -46,7 +50,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pycql.errors import ProgrammingError
-from pycql.log.base import Log, OutRecord, Record, StartAt, TopicSpec, explicit_start
+from pycql.log.base import (
+    Log,
+    LogReader,
+    OutRecord,
+    Record,
+    StartAt,
+    TopicSpec,
+    explicit_start,
+)
 from pycql.runtime.executor import Emission, Executor
 
 DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
@@ -136,7 +148,7 @@ class QueryRunner:
             seen.add(spec["name"])
             info = self._source_info(spec, decoders)
             self._sources.setdefault(info.topic, []).append(info)
-        self._reader = log.reader(list(self._sources), start)  # type: ignore[arg-type]
+        self._reader = self._open_reader(log, start)
         self._max_ts: dict[tuple[str, int], int] = {}
         self._stop_offsets: dict[tuple[str, int], int] | None = None
         if stop == "end" or isinstance(stop, dict):
@@ -151,6 +163,17 @@ class QueryRunner:
         self._done = False
         self._cancelled = False
         self._closed = False
+
+    def _open_reader(self, log: Log, start: StartAt | str) -> LogReader:
+        stream_topics = [t for t, infos in self._sources.items()
+                         if not all(i.is_table for i in infos)]
+        table_topics = [t for t in self._sources if t not in stream_topics]
+        if start == "earliest" or not table_topics:
+            return log.reader(list(self._sources), start)  # type: ignore[arg-type]
+        tables = log.reader(table_topics, "earliest")
+        if not stream_topics:
+            return tables
+        return _ReaderPair(log.reader(stream_topics, start), tables)  # type: ignore[arg-type]
 
     def _source_info(
         self, spec: dict[str, Any], decoders: Mapping[str, DecoderFn] | None
@@ -327,7 +350,7 @@ class QueryRunner:
         seen = [self._max_ts[tp] for tp in assignment if tp in self._max_ts]
         if not seen:
             return None
-        return min(seen) - self._lateness
+        return min(seen) - self._lateness - 1
 
     def _advance(self, watermark: int | None) -> list[Emission]:
         if watermark is None:
@@ -379,3 +402,30 @@ class QueryRunner:
                 if wm is not None and wm >= stop:
                     self._done = True
         return out
+
+
+class _ReaderPair(LogReader):
+    """Streams read from the run's start, tables from their beginning, as one reader."""
+
+    def __init__(self, streams: LogReader, tables: LogReader) -> None:
+        self._streams = streams
+        self._tables = tables
+
+    def poll(self, max_records: int = 10_000, timeout: float = 0.1) -> list[Record]:
+        records = self._tables.poll(max_records, 0.0)
+        if len(records) < max_records:
+            records += self._streams.poll(max_records - len(records), 0.0 if records else timeout)
+        return records
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return self._streams.assignment() + self._tables.assignment()
+
+    def end_offsets(self) -> dict[tuple[str, int], int]:
+        return {**self._streams.end_offsets(), **self._tables.end_offsets()}
+
+    def position(self) -> dict[tuple[str, int], int]:
+        return {**self._streams.position(), **self._tables.position()}
+
+    def close(self) -> None:
+        self._streams.close()
+        self._tables.close()

@@ -13,10 +13,22 @@ from pycql.runtime import QueryRunner
 from .plans import PlanBuilder, agg
 
 
-def _produce(log: MemoryLog, topic: str, items: list[tuple[int, Any]], key: bytes | None = None,
-             partition: int | None = None) -> None:
-    log.produce(topic, [OutRecord(None if v is None else orjson.dumps(v), key=key,
-                                  timestamp_ms=t, partition=partition) for t, v in items])
+def _produce(
+    log: MemoryLog,
+    topic: str,
+    items: list[tuple[int, Any]],
+    key: bytes | None = None,
+    partition: int | None = None,
+) -> None:
+    log.produce(
+        topic,
+        [
+            OutRecord(
+                None if v is None else orjson.dumps(v), key=key, timestamp_ms=t, partition=partition
+            )
+            for t, v in items
+        ],
+    )
 
 
 def _stream_log(partitions: int = 1) -> MemoryLog:
@@ -43,9 +55,18 @@ def test_bounded_run_to_end_closes_the_last_instant() -> None:
     _produce(log, "S", [(1, {"A": 1}), (2, {"A": 2}), (30, {"A": 3})])
     with QueryRunner(_range_count_plan(10), log, stop="end") as runner:
         got = [(e.timestamp, e.sign, e.row) for e in runner]
-    assert got == [(1, -1, (0,)), (1, 1, (1,)), (2, -1, (1,)), (2, 1, (2,)),
-                   (11, -1, (2,)), (11, 1, (1,)), (12, -1, (1,)), (12, 1, (0,)),
-                   (30, -1, (0,)), (30, 1, (1,))]
+    assert got == [
+        (1, -1, (0,)),
+        (1, 1, (1,)),
+        (2, -1, (1,)),
+        (2, 1, (2,)),
+        (11, -1, (2,)),
+        (11, 1, (1,)),
+        (12, -1, (1,)),
+        (12, 1, (0,)),
+        (30, -1, (0,)),
+        (30, 1, (1,)),
+    ]
     assert runner.metrics.records_in == 3 and runner.metrics.emitted == len(got)
 
 
@@ -54,11 +75,11 @@ def test_out_of_order_within_lateness_is_reordered_later_is_dead_lettered() -> N
     _produce(log, "S", [(10, {"A": 10}), (8, {"A": 8}), (20, {"A": 20})])
     runner = QueryRunner(_istream_plan(), log, lateness_ms=5)
     got = runner.poll(0.1)
-    # watermark = 20 - 5 = 15: instants 8 and 10 close, in time order
+    # watermark = 20 - 5 - 1 = 14: instants 8 and 10 close, in time order
     assert [(e.timestamp, e.row) for e in got] == [(8, (8,)), (10, (10,))]
     _produce(log, "S", [(12, {"A": 12}), (16, {"A": 16})])
     got = runner.poll(0.1)
-    assert got == []  # 12 <= 15 is late; 16 waits for the watermark
+    assert got == []  # 12 <= 14 is late; 16 waits for the watermark
     assert runner.metrics.late_records == 1
     dead = log.reader(["S.dead-letters"]).poll(timeout=0.1)
     assert len(dead) == 1 and orjson.loads(dead[0].value)["reason"].startswith("late")
@@ -70,8 +91,7 @@ def test_out_of_order_within_lateness_is_reordered_later_is_dead_lettered() -> N
 
 def test_malformed_records_go_to_the_dead_letter_topic() -> None:
     log = _stream_log()
-    log.produce("S", [OutRecord(b"{oops", timestamp_ms=1),
-                      OutRecord(b'{"A": 5}', timestamp_ms=2)])
+    log.produce("S", [OutRecord(b"{oops", timestamp_ms=1), OutRecord(b'{"A": 5}', timestamp_ms=2)])
     with QueryRunner(_istream_plan(), log, stop="end", dead_letter_topic="DLQ") as runner:
         got = list(runner)
     assert [e.row for e in got] == [(5,)]
@@ -87,12 +107,22 @@ def test_watermark_is_the_minimum_over_partitions() -> None:
     got = []
     for _ in range(3):
         got += runner.poll(0.05)
-    # partition 1 is at 7: only instants <= 7 close
-    assert [e.timestamp for e in got] == [5, 7]
+    # partition 1 is at 7 and instant 7 may still grow: only instants < 7 close
+    assert [e.timestamp for e in got] == [5]
     _produce(log, "S", [(60, {"A": 60})], partition=1)
     got = runner.poll(0.05)
-    assert [e.timestamp for e in got] == [50]
+    # partition 0 is at 50 now the lowest: instants < 50 close
+    assert [e.timestamp for e in got] == [7]
     runner.close()
+
+
+def test_an_instant_split_over_several_batches_loses_nothing() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(1, {"A": i}) for i in range(5)] + [(2, {"A": 99})])
+    with QueryRunner(_istream_plan(), log, stop="end", max_records=2) as runner:
+        got = [(e.timestamp, e.row) for e in runner]
+    assert sorted(got) == [(1, (i,)) for i in range(5)] + [(2, (99,))]
+    assert runner.metrics.late_records == 0
 
 
 def test_table_topic_upserts_and_tombstones() -> None:
@@ -108,24 +138,29 @@ def test_table_topic_upserts_and_tombstones() -> None:
     with QueryRunner(plan, log, stop="end") as runner:
         got = [(e.timestamp, e.sign, e.row) for e in runner]
         assert runner.executor.snapshot() == [(1, "c")]
-    assert got == [(1, 1, (1, "a")), (2, 1, (2, "b")), (3, -1, (1, "a")), (3, 1, (1, "c")),
-                   (4, -1, (2, "b"))]
+    assert got == [
+        (1, 1, (1, "a")),
+        (2, 1, (2, "b")),
+        (3, -1, (1, "a")),
+        (3, 1, (1, "c")),
+        (4, -1, (2, "b")),
+    ]
 
 
 def test_idle_input_advances_to_wall_clock() -> None:
     log = _stream_log()
     _produce(log, "S", [(1000, {"A": 1})])
     now = [2.0]
-    runner = QueryRunner(_range_count_plan(500), log, idle_timeout_ms=100,
-                         clock=lambda: now[0])
-    got = runner.poll(0.05)
-    assert [(e.timestamp, e.row) for e in got] == [(1000, (0,)), (1000, (1,))]
+    runner = QueryRunner(_range_count_plan(500), log, idle_timeout_ms=100, clock=lambda: now[0])
+    # instant 1000 stays open: more records with that timestamp may still come
+    assert runner.poll(0.05) == []
     assert runner.poll(0.01) == []  # caught up: the idle timer starts
     now[0] = 2.05
     assert runner.poll(0.01) == []  # not idle long enough
     now[0] = 2.2
-    got = runner.poll(0.01)  # idle: watermark -> 2200 ms, the tuple expired at 1500
-    assert [(e.timestamp, e.sign, e.row) for e in got] == [(1500, -1, (1,)), (1500, 1, (0,))]
+    got = runner.poll(0.01)  # idle: watermark -> 2200 ms; 1000 closes, the tuple expires at 1500
+    assert [(e.timestamp, e.sign, e.row) for e in got] == [
+        (1000, -1, (0,)), (1000, 1, (1,)), (1500, -1, (1,)), (1500, 1, (0,))]
     runner.close()
 
 
