@@ -450,14 +450,15 @@ class NexmarkGenerator:
 
 
 def side_input_rows(keys: int = 10_000) -> list[bytes]:
-    """The side table of q13: ``key`` 0 .. keys-1 and a string ``value``, as JSON.
+    """The side table of q13: ``side_key`` 0 .. keys-1 and a string ``side_value``.
 
-    Flink's Nexmark reads a file of ``key,value`` lines; ours is computed.
+    Flink's Nexmark reads a file of ``key,value`` lines; ours is computed
+    (the columns are renamed: VALUE is a reserved word).
 
     >>> side_input_rows(2)
-    [b'{"key":0,"value":"side-0"}', b'{"key":1,"value":"side-1"}']
+    [b'{"side_key":0,"side_value":"side-0"}', b'{"side_key":1,"side_value":"side-1"}']
     """
-    return [orjson.dumps({"key": k, "value": f"side-{k}"}) for k in range(keys)]
+    return [orjson.dumps({"side_key": k, "side_value": f"side-{k}"}) for k in range(keys)]
 
 
 def write_to_log(
