@@ -513,6 +513,7 @@ class NaiveEvaluator:
         self._stream_cache: dict[tuple[int, int], list[Row]] = {}
         self._instants_cache: dict[int, list[int]] = {}
         self._plan_instants: frozenset[int] | None = None
+        self._by_time: dict[int, dict[int, list[Row]]] = {}
 
     # ---- kinds -----------------------------------------------------------
 
@@ -561,6 +562,15 @@ class NaiveEvaluator:
         self._instants_cache[op_id] = out
         return out
 
+    def _source_index(self, op_id: int) -> dict[int, list[Row]]:
+        """A stream source's elements by timestamp, in arrival order."""
+        if op_id not in self._by_time:
+            index: dict[int, list[Row]] = {}
+            for t, row in self._source_input[op_id]:
+                index.setdefault(int(t), []).append(tuple(row))
+            self._by_time[op_id] = index
+        return self._by_time[op_id]
+
     def plan_instants(self) -> frozenset[int]:
         """The instants of interest of every operator of the plan."""
         if self._plan_instants is None:
@@ -603,7 +613,7 @@ class NaiveEvaluator:
         if kind == "source":
             if op.get("source_kind", "stream") != "stream":
                 raise OracleError("a table source is a relation, not a stream")
-            return [tuple(e[1]) for e in self._source_input[op["id"]] if int(e[0]) == tau]
+            return list(self._source_index(op["id"]).get(tau, ()))
         if kind in ("istream", "dstream", "rstream"):
             child = inputs[0]
             now = self.relation_at(tau, child)
