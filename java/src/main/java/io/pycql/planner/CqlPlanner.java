@@ -106,9 +106,12 @@ public final class CqlPlanner {
       kind = "parse";
       message = Errors.firstLine(e.getMessage());
       java.util.Collection<String> expected = e.getExpectedTokenNames();
-      if (e.getCause() == null || e.getCause() instanceof org.apache.calcite.sql.parser.impl
-          .ParseException == false) {
+      if (!(e.getCause() instanceof io.pycql.planner.parser.impl.ParseException)) {
         expected = List.of();
+      }
+      if (message.startsWith("Non-query expression encountered in illegal context")) {
+        message = "Not a statement: expected a query (SELECT, ISTREAM(...), RSTREAM(...), "
+            + "DSTREAM(...), VALUES) or CREATE, DROP, INSERT, UPSERT, DELETE, SHOW, DESCRIBE, EXPLAIN";
       }
       if (!expected.isEmpty() && expected.size() <= 8) {
         message += "; expected " + String.join(", ", new java.util.TreeSet<>(expected));
