@@ -22,7 +22,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pycql.planner import _jvm, analyze  # noqa: E402
+from pycql.planner import _jvm, analyze
 
 CATALOG: dict[str, Any] = {
     "streams": [

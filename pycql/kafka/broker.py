@@ -280,6 +280,9 @@ class LocalBroker:
             # pycql creates its topics explicitly; a typo must not create one.
             "auto.create.topics.enable": "false",
             "delete.topic.enable": "true",
+            # A development broker keeps what it is given: replays and tests use
+            # historical event times, which time-based retention would delete.
+            "log.retention.ms": "-1",
             # A small machine: fewer threads than a production broker.
             "num.network.threads": "2",
             "num.io.threads": "4",

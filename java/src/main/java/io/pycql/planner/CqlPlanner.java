@@ -86,9 +86,15 @@ public final class CqlPlanner {
     try {
       return new Statement(sql, CqlCatalog.parse(catalogJson), options(optionsJson)).run();
     } catch (Throwable t) {
+      if (DEBUG) {
+        t.printStackTrace();  // for pycql's developers: PYCQL_PLANNER_DEBUG=1
+      }
       return errorJson(t);
     }
   }
+
+  /** Print the Java stack trace of every failure to stderr (set PYCQL_PLANNER_DEBUG=1). */
+  private static final boolean DEBUG = System.getenv("PYCQL_PLANNER_DEBUG") != null;
 
   // ------------------------------------------------------------------ errors
 

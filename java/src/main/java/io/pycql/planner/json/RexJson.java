@@ -72,6 +72,12 @@ public final class RexJson {
           + " (" + e.getKind() + ") in a plan");
     }
     putType(o, e.getType());
+    if (e.getKind() == SqlKind.CAST && !e.getType().isNullable()
+        && ((RexCall) e).getOperands().get(0).getType().isNullable()) {
+      // Calcite's simplifier may type CAST(x AS T NOT NULL) over a nullable x (from
+      // COALESCE(x, x), for one): the value can still be NULL, so say so.
+      o.put("nullable", true);
+    }
     return o;
   }
 

@@ -179,7 +179,7 @@ public final class CqlAnalyzer {
         SqlToRelConverter.config().withExpand(true).withTrimUnusedFields(true));
     RelRoot root = converter.convertQuery(validated, false, true);
     RelNode rel = converter.decorrelate(validated, root.rel);
-    rel = converter.trimUnusedFields(!root.collation.getFieldCollations().isEmpty(), rel);
+    rel = trimUnusedFields(converter, !root.collation.getFieldCollations().isEmpty(), rel);
     rel = root.withRel(rel).project();
     rel = declaredNames(rel);
     if (renames != null && !renames.isEmpty()) {
@@ -282,6 +282,21 @@ public final class CqlAnalyzer {
       return true;
     }
     return rel instanceof LogicalValues;
+  }
+
+  /**
+   * Calcite's field trimmer, or the untrimmed plan where Calcite's metadata trips over a
+   * comparison with a NULL literal (an assertion in RelOptPredicateList, e.g. for
+   * {@code CASE WHEN CAST(NULL AS INTEGER) = x THEN ...}). Trimming only drops unused
+   * columns; the untrimmed plan means the same.
+   */
+  private static RelNode trimUnusedFields(SqlToRelConverter converter, boolean ordered,
+      RelNode rel) {
+    try {
+      return converter.trimUnusedFields(ordered, rel);
+    } catch (AssertionError e) {
+      return rel;
+    }
   }
 
   // ------------------------------------------------- ISTREAM/DSTREAM/RSTREAM
