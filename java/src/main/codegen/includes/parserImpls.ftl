@@ -123,6 +123,38 @@ RelToStreamKind CqlRelToStreamKind() :
 |   <RSTREAM> { return RelToStreamKind.RSTREAM; }
 }
 
+/**
+ * ISTREAM(...), DSTREAM(...) or RSTREAM(...) met inside an expression. As the only item of
+ * a select list its operands are select items, aliases allowed:
+ * {@code SELECT ISTREAM(auction, price * 2 AS doubled) FROM Bid [NOW]}; around a query
+ * ({@code EXPLAIN PLAN FOR ISTREAM(SELECT ...)}) its one operand is the query. Either way it
+ * is a call of the unresolved function of that name, which the analyzer turns into the
+ * relation-to-stream operator (and rejects anywhere else).
+ */
+SqlNode CqlRelToStreamCall() :
+{
+    final Span s;
+    final RelToStreamKind kind;
+    final List<SqlNode> items = new ArrayList<SqlNode>();
+    final SqlNode query;
+}
+{
+    kind = CqlRelToStreamKind() { s = span(); }
+    <LPAREN>
+    (
+        LOOKAHEAD({ getToken(1).kind == SELECT || getToken(1).kind == WITH
+            || getToken(1).kind == VALUES })
+        query = OrderedQueryOrExpr(ExprContext.ACCEPT_QUERY) { items.add(query); }
+    |
+        AddSelectItem(items) ( <COMMA> AddSelectItem(items) )*
+    )
+    <RPAREN>
+    {
+        return new SqlUnresolvedFunction(new SqlIdentifier(kind.name(), s.pos()), null, null,
+            null, null, SqlFunctionCategory.USER_DEFINED_FUNCTION).createCall(s.end(this), items);
+    }
+}
+
 /** ISTREAM(query), DSTREAM(query), RSTREAM(query) around a whole query. */
 SqlNode CqlRelToStreamStatement() :
 {

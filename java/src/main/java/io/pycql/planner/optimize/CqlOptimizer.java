@@ -59,6 +59,7 @@ public final class CqlOptimizer {
       CoreRules.FILTER_PROJECT_TRANSPOSE,
       CoreRules.FILTER_INTO_JOIN,
       CoreRules.JOIN_CONDITION_PUSH,
+      CoreRules.JOIN_PUSH_EXPRESSIONS,
       CoreRules.FILTER_AGGREGATE_TRANSPOSE,
       CoreRules.FILTER_SET_OP_TRANSPOSE,
       CoreRules.AGGREGATE_PROJECT_MERGE,
