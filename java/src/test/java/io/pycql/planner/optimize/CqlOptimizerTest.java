@@ -58,7 +58,8 @@ class CqlOptimizerTest {
     assertEquals(List.of("FilterReduceExpressionsRule", "ProjectReduceExpressionsRule",
         "JoinReduceExpressionsRule", "FilterMergeRule", "ProjectMergeRule",
         "ProjectRemoveRule", "FilterProjectTransposeRule", "FilterIntoJoinRule",
-        "JoinConditionPushRule", "FilterAggregateTransposeRule", "FilterSetOpTransposeRule",
+        "JoinConditionPushRule", "JoinPushExpressionsRule", "FilterAggregateTransposeRule",
+        "FilterSetOpTransposeRule",
         "AggregateProjectMergeRule", "FilterWindowTransposeRule", "ProjectWindowTransposeRule",
         "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule"), names);
   }
