@@ -38,6 +38,7 @@ def test_explain_json(case: golden_file.Case, catalog: dict[str, Any]) -> None:
     for op in plan["operators"]:  # topological order: inputs come first
         assert all(ids.index(i) < ids.index(op["id"]) for i in op["inputs"])
     pretty = orjson.dumps(
-        {k: v for k, v in plan.items() if k != "sql"}, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+        {k: v for k, v in plan.items() if k != "sql"},
+        option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS,
     ).decode()
     golden_file.check(JSON_FILE, JSON_CASES, case, "json", pretty)
