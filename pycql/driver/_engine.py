@@ -108,8 +108,9 @@ def _latest_of_streams(conn: Connection, plan: dict[str, Any]) -> dict[Any, int]
 
 
 def snapshot(conn: Connection, plan: dict[str, Any], params: list[Any], start: Any, stop: Any,
-             deadline: float | None) -> tuple[list[Row], int | None]:
-    """The rows of a relation-valued query at its last instant, and that instant."""
+             deadline: float | None) -> tuple[list[Row], int | None, Any]:
+    """The rows of a relation-valued query at its last instant, that instant, and the
+    runner's metrics (records read, late and malformed records)."""
     start_at = position(start, "start") or "earliest"
     stop_at = position(stop, "stop") or "latest"
     runner = _runner(conn, plan, params, start_at, stop_at)
@@ -121,7 +122,7 @@ def snapshot(conn: Connection, plan: dict[str, Any], params: list[Any], start: A
                 )
             runner.poll(0.05)
         rows = [tuple(r) for r in runner.snapshot()]
-        return rows, getattr(runner, "instant", None)
+        return rows, getattr(runner, "instant", None), getattr(runner, "metrics", None)
     except BaseException:
         runner.cancel()
         raise

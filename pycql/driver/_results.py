@@ -60,6 +60,11 @@ class Result:
         return None
 
     @property
+    def metrics(self) -> Any:
+        """The query's runner metrics (``pycql.runtime.RunnerMetrics``), if it ran one."""
+        return None
+
+    @property
     def finished(self) -> bool:
         raise NotImplementedError
 
@@ -73,11 +78,16 @@ class Result:
 class RowList(Result):
     """A finite, already computed list of rows (snapshots, SHOW, EXPLAIN, DESCRIBE)."""
 
-    def __init__(self, rows: list[Row], rowtime: int | None = None) -> None:
+    def __init__(self, rows: list[Row], rowtime: int | None = None, metrics: Any = None) -> None:
         self._rows = rows
         self._next = 0
         self.rowcount = len(rows)
         self._rowtime = rowtime
+        self._metrics = metrics
+
+    @property
+    def metrics(self) -> Any:
+        return self._metrics
 
     def fetch(self, n: int | None, timeout: float | None) -> list[Row]:
         start = self._next
@@ -132,6 +142,10 @@ class ContinuousResult(Result):
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
+
+    @property
+    def metrics(self) -> Any:
+        return getattr(self._runner, "metrics", None)
 
     @property
     def finished(self) -> bool:

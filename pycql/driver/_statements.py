@@ -137,10 +137,10 @@ def _query(
         if include_rowtime:
             columns.append({"name": "ROWTIME", "type": "TIMESTAMP", "nullable": False})
         return Outcome(result, columns, "stream")
-    rows, instant = _engine.snapshot(conn, plan, values, start, stop, deadline)
+    rows, instant, metrics = _engine.snapshot(conn, plan, values, start, stop, deadline)
     if converters is not None:
         rows = [_convert(row, converters) for row in rows]
-    return Outcome(RowList(rows, instant), columns, "relation", len(rows))
+    return Outcome(RowList(rows, instant, metrics), columns, "relation", len(rows))
 
 
 def _convert(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> Row:

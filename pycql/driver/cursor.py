@@ -28,6 +28,7 @@ from pycql.errors import InterfaceError, ProgrammingError
 
 if TYPE_CHECKING:
     from pycql.driver.connection import Connection
+    from pycql.runtime.runner import RunnerMetrics
 
 Row = tuple[Any, ...]
 
@@ -278,6 +279,16 @@ class Cursor:
         """The timestamp of the last fetched row as a UTC-aware datetime (stream results)."""
         ms = self.rowtime_ms
         return None if ms is None else rowtime_datetime(ms)
+
+    @property
+    def metrics(self) -> RunnerMetrics | None:
+        """Counters of the current query: records read, late and malformed records
+        (both kept in the dead-letter topic, never dropped), rows emitted, watermark.
+
+        ``None`` for statements that run no query (DDL, INSERT, SHOW, EXPLAIN).
+        """
+        result = self._result
+        return None if result is None else result.metrics
 
     # -- stopping ------------------------------------------------------------------
     @property
