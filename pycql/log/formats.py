@@ -20,7 +20,12 @@ either a row (with its timestamp) or an ``(record, reason)`` error, which the
 runtime writes to a dead-letter topic with :func:`dead_letter_record`.
 
 * JSON (orjson): one object per record, keys matched to column names
-  case-insensitively; a missing key is NULL.
+  case-insensitively; a missing key is NULL. A batch is decoded column by
+  column in C-level loops; a batch holding anything unusual (an error, a
+  key in another case, a value needing conversion the batch checks do not
+  know) is decoded again record by record, which decides rows and reasons.
+  Every column is checked, whether the query reads it or not: a record is
+  valid or dead-lettered the same way for every query over its topic.
 * CSV (the csv module): fields in column order; an empty field is NULL.
 """
 
@@ -33,6 +38,7 @@ import decimal
 import io
 import math
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -86,6 +92,7 @@ def _describe(value: Any) -> str:
 
 def _integer(kind: str) -> Converter:
     low, high = _INT_RANGES[kind]
+    expected = f"expected {'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
 
     def convert(value: Any) -> Any:
         if type(value) is int and low <= value <= high:
@@ -96,9 +103,9 @@ def _integer(kind: str) -> Converter:
             try:
                 value = int(value.strip())
             except ValueError:
-                raise _BadValue(f"expected an {kind}, got {_describe(value)}") from None
+                raise _BadValue(f"{expected}, got {_describe(value)}") from None
         elif type(value) is not int:
-            raise _BadValue(f"expected an {kind}, got {_describe(value)}")
+            raise _BadValue(f"{expected}, got {_describe(value)}")
         if not low <= value <= high:
             raise _BadValue(f"{value} is out of the range of {kind}")
         return value
@@ -143,7 +150,12 @@ def _decimal(precision: int | None, scale: int | None) -> Converter:
         else:
             raise _BadValue(f"expected a DECIMAL, got {_describe(value)}")
         if quantum is not None:
-            number = number.quantize(quantum, rounding=decimal.ROUND_HALF_UP)
+            try:
+                number = number.quantize(quantum, rounding=decimal.ROUND_HALF_UP)
+            except decimal.InvalidOperation:  # more digits than the context's precision
+                raise _BadValue(
+                    f"{_describe(value)} does not fit DECIMAL({precision}, {scale or 0})"
+                ) from None
         if limit is not None and number.adjusted() >= limit:
             raise _BadValue(f"{number} does not fit DECIMAL({precision}, {scale or 0})")
         return number
@@ -348,6 +360,14 @@ def _finish(
 def _json_decoder(
     columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None
 ) -> Decoder:
+    one_by_one = _json_record_decoder(columns, converters, time_index)
+    return _json_batch_decoder(columns, converters, time_index, one_by_one)
+
+
+def _json_record_decoder(
+    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None
+) -> Decoder:
+    """The reference JSON decoder: one record at a time, every value converted."""
     exact = [(column["name"], convert) for column, convert in zip(columns, converters, strict=True)]
     folded = [(name.lower(), convert) for name, convert in exact]
     loads = orjson.loads
@@ -381,6 +401,164 @@ def _json_decoder(
                 continue
             _finish(record, row, time_index, rows, times, errors)
         return rows, times, errors
+
+    return decode
+
+
+#: Checks one column of a batch of rows (tuples of decoded JSON values):
+#: True when every value already is the engine's value, False when some value
+#: needs the record-at-a-time decoder, or the converted column as a list.
+ColumnCheck = Callable[[list[tuple[Any, ...]]], list[Any] | bool]
+
+_NoneType = type(None)
+
+
+def _only(values: list[Any], expected: type, nullable: bool) -> list[Any] | None:
+    """The non-NULL ``values`` when all of them have type ``expected``, else None."""
+    types = set(map(type, values))
+    if len(types) == 1:
+        if expected in types:
+            return values
+        return [] if nullable and _NoneType in types else None
+    if nullable and len(types) == 2 and expected in types and _NoneType in types:
+        return [v for v in values if v is not None]
+    return None
+
+
+def _column_check(index: int, column: dict[str, Any], convert: Converter) -> ColumnCheck:
+    """The batch check of column ``index``; it agrees with ``convert`` on every value.
+
+    orjson reads JSON integers into ``int`` only from -2**63 to 2**64 - 1 (others
+    become floats), so a BIGINT column needs no lower-bound check.
+    """
+    kind = str(column["type"]).upper()
+    nullable = bool(column.get("nullable", True))
+    length = column.get("precision")
+    pick = itemgetter(index)
+
+    if kind in _INT_RANGES or kind in ("TIMESTAMP", "DATE", "TIME"):
+        low, high = _INT_RANGES.get(kind, (None, None))
+        if kind == "TIME":
+            low, high = 0, _MS_PER_DAY - 1
+        if low is not None and low <= -(2**63):
+            low = None
+
+        def integers(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
+            present = _only(list(map(pick, rows)), int, nullable)
+            if present is None:
+                return False
+            if present:
+                if high is not None and max(present) > high:
+                    return False
+                if low is not None and min(present) < low:
+                    return False
+                if kind == "DATE" and any(v % _MS_PER_DAY for v in present):
+                    return False
+            return True
+
+        return integers
+    if kind in ("DOUBLE", "FLOAT", "REAL"):
+        numbers = {float, int, _NoneType} if nullable else {float, int}
+
+        def floats(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
+            values = list(map(pick, rows))
+            types = set(map(type, values))
+            if types == {float}:
+                return True
+            if types <= numbers:
+                return [float(v) if type(v) is int else v for v in values]
+            return False
+
+        return floats
+    if kind in ("VARCHAR", "CHAR"):
+        pad = kind == "CHAR" and length is not None
+
+        def strings(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
+            values = list(map(pick, rows))
+            present = _only(values, str, nullable)
+            if present is None:
+                return False
+            if length is not None and present:
+                if max(map(len, present)) > length:
+                    return False
+                if pad and min(map(len, present)) < length:
+                    return [None if v is None else v.ljust(length) for v in values]
+            return True
+
+        return strings
+    if kind == "BOOLEAN":
+
+        def booleans(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
+            return _only(list(map(pick, rows)), bool, nullable) is not None
+
+        return booleans
+
+    def converted(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
+        try:
+            return list(map(convert, map(pick, rows)))
+        except _BadValue:
+            return False
+
+    return converted
+
+
+def _json_batch_decoder(
+    columns: Sequence[dict[str, Any]],
+    converters: list[Converter],
+    time_index: int | None,
+    one_by_one: Decoder,
+) -> Decoder:
+    """The JSON decoder of whole batches, in C-level loops (``map``).
+
+    Each record is parsed and its values picked by one ``itemgetter`` into a
+    row; then each column is checked in one pass (types, ranges, lengths).
+    A batch with anything unusual (bad JSON, a missing or differently-cased
+    key, a value of another type, a NULL timestamp) goes to ``one_by_one``,
+    the reference decoder, so the results and error reasons are always the
+    reference's.
+    """
+    width = len(columns)
+    if width == 0:
+        return one_by_one
+    checks = [
+        _column_check(index, column, convert)
+        for index, (column, convert) in enumerate(zip(columns, converters, strict=True))
+    ]
+    pick = itemgetter(*[column["name"] for column in columns])
+    loads = orjson.loads
+    value_of = itemgetter(5)  # Record.value
+    timestamp_of = itemgetter(3)  # Record.timestamp_ms
+    time_of = None if time_index is None else itemgetter(time_index)
+    unusual = (orjson.JSONDecodeError, KeyError, TypeError, IndexError)
+
+    def decode(records: Sequence[Record]) -> DecodedBatch:
+        if not records:
+            return [], [], []
+        try:
+            picked = map(pick, map(loads, map(value_of, records)))
+            rows: list[tuple[Any, ...]] = list(zip(picked)) if width == 1 else list(picked)
+        except unusual:
+            return one_by_one(records)
+        converted: dict[int, list[Any]] = {}
+        for index, check in enumerate(checks):
+            fits = check(rows)
+            if fits is False:
+                return one_by_one(records)
+            if fits is not True:
+                converted[index] = fits
+        if converted:
+            columns_now = [
+                converted[i] if i in converted else list(map(itemgetter(i), rows))
+                for i in range(width)
+            ]
+            rows = list(zip(*columns_now, strict=True))
+        if time_of is None:
+            times: list[int] = list(map(timestamp_of, records))
+        else:
+            times = list(map(time_of, rows))
+            if None in times:
+                return one_by_one(records)
+        return rows, times, []
 
     return decode
 
