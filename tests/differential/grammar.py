@@ -23,7 +23,6 @@ operations, and ISTREAM/DSTREAM/RSTREAM in both spellings.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,11 +270,7 @@ def _r2s_select(r2s: str, items: list[str], distinct: bool = False) -> str:
     d = "DISTINCT " if distinct else ""
     if r2s == "none" or r2s == "wrap":
         return f"SELECT {d}{', '.join(items)}"
-    # the planner takes no aliases inside SELECT ISTREAM(...): drop them there
-    bare = [re.sub(r" AS [EKG]\d+$", "", item) for item in items]
-    if distinct:
-        return f"SELECT {r2s}(DISTINCT {', '.join(bare)})"
-    return f"SELECT {r2s}({', '.join(bare)})"
+    return f"SELECT {r2s}({d}{', '.join(items)})"
 
 
 def _wrap(r2s: str, sql: str, wrap_op: str) -> str:

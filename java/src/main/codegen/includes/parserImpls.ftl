@@ -137,6 +137,7 @@ SqlNode CqlRelToStreamCall() :
     final RelToStreamKind kind;
     final List<SqlNode> items = new ArrayList<SqlNode>();
     final SqlNode query;
+    SqlLiteral quantifier = null;
 }
 {
     kind = CqlRelToStreamKind() { s = span(); }
@@ -146,12 +147,17 @@ SqlNode CqlRelToStreamCall() :
             || getToken(1).kind == VALUES })
         query = OrderedQueryOrExpr(ExprContext.ACCEPT_QUERY) { items.add(query); }
     |
+        [
+            <DISTINCT> { quantifier = SqlSelectKeyword.DISTINCT.symbol(getPos()); }
+        |   <ALL> { quantifier = SqlSelectKeyword.ALL.symbol(getPos()); }
+        ]
         AddSelectItem(items) ( <COMMA> AddSelectItem(items) )*
     )
     <RPAREN>
     {
         return new SqlUnresolvedFunction(new SqlIdentifier(kind.name(), s.pos()), null, null,
-            null, null, SqlFunctionCategory.USER_DEFINED_FUNCTION).createCall(s.end(this), items);
+            null, null, SqlFunctionCategory.USER_DEFINED_FUNCTION)
+            .createCall(quantifier, s.end(this), items);
     }
 }
 

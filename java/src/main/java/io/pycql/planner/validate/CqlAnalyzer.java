@@ -55,6 +55,8 @@ import org.apache.calcite.sql.SqlJoin;
 import org.apache.calcite.sql.SqlKind;
 import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlNodeList;
+import org.apache.calcite.sql.SqlSelectKeyword;
+import org.apache.calcite.sql.SqlLiteral;
 import org.apache.calcite.sql.SqlOrderBy;
 import org.apache.calcite.sql.SqlSelect;
 import org.apache.calcite.sql.SqlUnresolvedFunction;
@@ -352,6 +354,11 @@ public final class CqlAnalyzer {
                 kind + "() needs the select list inside it, e.g. " + kind + "(*)");
           }
           select.setSelectList(newItems);
+          SqlLiteral quantifier = call.getFunctionQuantifier();
+          if (quantifier != null && quantifier.getValue() == SqlSelectKeyword.DISTINCT) {
+            // SELECT ISTREAM(DISTINCT a, b) is ISTREAM(SELECT DISTINCT a, b ...)
+            select.setOperand(0, new SqlNodeList(List.of(quantifier), quantifier.getParserPosition()));
+          }
           return new SqlCqlRelToStream(call.getParserPosition(), kind, query);
         }
       }
