@@ -47,6 +47,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, groupby
+from operator import itemgetter
 from typing import Any, Literal
 
 from pycql.errors import ProgrammingError
@@ -60,6 +62,10 @@ from pycql.log.base import (
     explicit_start,
 )
 from pycql.runtime.executor import Emission, Executor
+
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+_PARTITION = itemgetter(1)  # Record.partition
 
 DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
 DecoderFn = Callable[[list[Record]], DecodedBatch]
@@ -257,12 +263,24 @@ class QueryRunner:
         if dead:
             self._dead_letter(dead)
 
-    def _note_time(self, record: Record, ts: int) -> None:
-        tp = (record.topic, record.partition)
-        if ts > self._max_ts.get(tp, ts - 1):
-            self._max_ts[tp] = ts
-        if self._last_ts is None or ts > self._last_ts:
-            self._last_ts = ts
+    def _note_times(self, topic: str, partitions: Sequence[int], times: Sequence[int]) -> None:
+        """Note the newest timestamp of each partition (and of all) in one batch.
+
+        ``partitions[i]`` is the partition of the record with timestamp
+        ``times[i]``; a log returns a partition's records in runs, so this is
+        a few C-level ``max`` calls per batch.
+        """
+        if not times:
+            return
+        max_ts = self._max_ts
+        for partition, run in groupby(zip(partitions, times, strict=True), key=_FIRST):
+            newest = max(map(_SECOND, run))
+            tp = (topic, partition)
+            if newest > max_ts.get(tp, newest - 1):
+                max_ts[tp] = newest
+        newest = max(times)
+        if self._last_ts is None or newest > self._last_ts:
+            self._last_ts = newest
 
     def _ingest_source(
         self,
@@ -272,7 +290,51 @@ class QueryRunner:
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
-        tombstones = [r for r in records if r.value is None] if info.is_table else []
+        if info.is_table:
+            self._ingest_table(info, records, watermark, stop_ts, dead)
+            return
+        rows, times, errors = info.decoder(records)
+        values = records
+        if errors:
+            self.metrics.malformed_records += len(errors)
+            dead.extend(errors)
+            bad = {(r.partition, r.offset) for r, _ in errors}
+            values = [r for r in records if (r.partition, r.offset) not in bad]
+        if not times:
+            return
+        self._note_times(values[0].topic, list(map(_PARTITION, values)), times)
+        if watermark is not None and min(times) <= watermark:
+            kept = [ts > watermark for ts in times]
+            for record, ts, keep in zip(values, times, kept, strict=True):
+                if not keep:
+                    self.metrics.late_records += 1
+                    dead.append(
+                        (record, f"late: timestamp {ts} is at or before the watermark {watermark}")
+                    )
+            rows = list(compress(rows, kept))
+            times = list(compress(times, kept))
+        if stop_ts is not None and times and max(times) > stop_ts:
+            kept = [ts <= stop_ts for ts in times]
+            rows = list(compress(rows, kept))
+            times = list(compress(times, kept))
+        # by instant, in arrival order within one (a stable sort; a sorted batch,
+        # the usual case, costs one pass)
+        by_time = sorted(zip(times, rows, strict=True), key=_FIRST)
+        push = self.executor.push
+        name = info.name
+        for ts, run in groupby(by_time, key=_FIRST):
+            push(name, ts, list(map(_SECOND, run)))
+
+    def _ingest_table(
+        self,
+        info: _SourceInfo,
+        records: list[Record],
+        watermark: int | None,
+        stop_ts: int | None,
+        dead: list[tuple[Record, str]],
+    ) -> None:
+        """Upserts and tombstones of a table topic -> inserts and deletes per instant."""
+        tombstones = [r for r in records if r.value is None]
         values = [r for r in records if r.value is not None] if tombstones else records
         rows, times, errors = info.decoder(values)
         if errors:
@@ -283,22 +345,22 @@ class QueryRunner:
         inserts: dict[int, list[tuple[Any, ...]]] = {}
         deletes: dict[int, list[tuple[Any, ...]]] = {}
         items: list[tuple[Record, tuple[Any, ...] | None, int]] = list(
-            zip(values, rows, times, strict=True))
+            zip(values, rows, times, strict=True)
+        )
         if tombstones:
             items += [(r, None, r.timestamp_ms) for r in tombstones]
             items.sort(key=lambda item: (item[0].partition, item[0].offset))
+        if items:
+            partitions = [item[0].partition for item in items]
+            self._note_times(items[0][0].topic, partitions, [item[2] for item in items])
         for record, row, ts in items:
-            self._note_time(record, ts)
             if watermark is not None and ts <= watermark:
                 self.metrics.late_records += 1
-                dead.append((record, f"late: timestamp {ts} is at or before the watermark "
-                                     f"{watermark}"))
+                dead.append(
+                    (record, f"late: timestamp {ts} is at or before the watermark {watermark}")
+                )
                 continue
             if stop_ts is not None and ts > stop_ts:
-                continue
-            if not info.is_table:
-                assert row is not None
-                inserts.setdefault(ts, []).append(row)
                 continue
             key: Any = record.key
             if key is None and row is not None and info.key_indexes is not None:
