@@ -30,9 +30,18 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, cast
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
 from pycql.errors import OperationalError, ProgrammingError
@@ -65,6 +74,17 @@ _UNREACHABLE = {
     KafkaError._MSG_TIMED_OUT,
     KafkaError.REQUEST_TIMED_OUT,
 }
+
+
+# Message accessors for map(): the batch is converted field by field in C.
+_error_of = Message.error
+_topic_of = Message.topic
+_partition_of = Message.partition
+_offset_of = Message.offset
+_timestamp_of = Message.timestamp
+_key_of = Message.key
+_value_of = Message.value
+_SECOND = itemgetter(1)
 
 
 def _config_key(name: str) -> str:
@@ -408,32 +428,38 @@ class KafkaReader(LogReader):
                     messages.extend(consumer.consume(max_records - 1, 0))
         except KafkaException as exc:
             raise self._log._error("reading", exc.args[0]) from None
-        records: list[Record] = []
-        append = records.append
-        new_record = tuple.__new__  # skips the NamedTuple's Python-level __new__
-        positions = self._positions
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                raise self._log._error(f"reading {message.topic()}[{message.partition()}]", error)
-            # A message without an error always has a topic, partition and offset.
-            topic: str = message.topic()  # type: ignore[assignment]
-            partition: int = message.partition()  # type: ignore[assignment]
-            offset: int = message.offset()  # type: ignore[assignment]
-            append(
-                new_record(
-                    Record,
-                    (
-                        topic,
-                        partition,
-                        offset,
-                        message.timestamp()[1],
-                        message.key(),
-                        message.value(),
-                    ),
-                )
+        if any(map(_error_of, messages)):
+            for message in messages:
+                error = message.error()
+                if error is not None:
+                    where = f"{message.topic()}[{message.partition()}]"
+                    raise self._log._error(f"reading {where}", error)
+        # One C-level pass per field; a message without an error always has a
+        # topic, partition and offset. tuple.__new__ skips the NamedTuple's
+        # Python-level __new__.
+        topics = cast("list[str]", list(map(_topic_of, messages)))
+        partitions = cast("list[int]", list(map(_partition_of, messages)))
+        offsets = cast("list[int]", list(map(_offset_of, messages)))
+        records: list[Record] = list(
+            map(
+                tuple.__new__,
+                repeat(Record, len(messages)),
+                zip(
+                    topics,
+                    partitions,
+                    offsets,
+                    map(_SECOND, map(_timestamp_of, messages)),
+                    map(_key_of, messages),
+                    map(_value_of, messages),
+                    strict=True,
+                ),
             )
-            positions[(topic, partition)] = offset + 1
+        )
+        # a partition's messages come in offset order: the last one is the newest
+        positions = self._positions
+        newest = dict(zip(zip(topics, partitions, strict=True), offsets, strict=True))
+        for pair, offset in newest.items():
+            positions[pair] = offset + 1
         return records
 
     def _check_broker(self) -> None:
