@@ -23,8 +23,9 @@ Every operator's synopsis is serializable (:meth:`Operator.state`,
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -504,6 +505,80 @@ class _Agg:
         return total / n
 
 
+def _compile_aggregate(
+    group: Sequence[int], aggs: Sequence[_Agg]
+) -> tuple[Callable[..., None], Callable[[Row, list[Any]], Row]]:
+    """Per-query code of an aggregate: the update loop and the output row.
+
+    ``update(delta, groups, changed, new_group)`` applies ``(row, count)``
+    pairs to the group states (``[rows, output_row, acc...]``) with each
+    call's accumulator update written out (no per-row loop over the calls,
+    no kind tests); ``output(key, g)`` is ``key + (result of each call,)``.
+    """
+    key = "(" + "".join(f"row[{i}], " for i in group).rstrip(" ") + ")"
+    lines = [
+        "def update(delta, groups, changed, new_group):",
+        "    for row, c in delta:",
+        f"        k = {key}",
+        "        g = changed.get(k)",
+        "        if g is None:",
+        "            g = groups.get(k)",
+        "            if g is None:",
+        "                g = groups[k] = new_group()",
+        "            changed[k] = g",
+        "        g[0] += c",
+    ]
+    results = []
+    namespace: dict[str, Any] = {}
+    for i, a in enumerate(aggs):
+        slot = i + 2
+        if a.kind == "count_star":
+            results.append("g[0]")
+            continue
+        if a.kind == "count":
+            results.append(f"g[{slot}]")
+        else:
+            namespace[f"result{i}"] = a.result
+            results.append(f"result{i}(g[{slot}], g[0])")
+        if len(a.args) > 1:
+            lines.append(f"        v = ({''.join(f'row[{j}], ' for j in a.args)})")
+            present = " and ".join(f"row[{j}] is not None" for j in a.args)
+        else:
+            lines.append(f"        v = row[{a.arg}]")
+            present = "v is not None"
+        lines.append(f"        if {present}:")
+        if a.kind == "count":
+            lines.append(f"            g[{slot}] += c")
+        elif a.kind == "sum":
+            lines += [
+                f"            acc = g[{slot}]",
+                "            acc[1] += c",
+                "            acc[0] = acc[0] + v * c if acc[1] else 0",
+            ]
+        else:  # a bag: value -> count
+            lines += [
+                f"            bag = g[{slot}]",
+                "            n = bag.get(v, 0) + c",
+                "            if n:",
+                "                bag[v] = n",
+                "            else:",
+                "                del bag[v]",
+            ]
+    lines += [
+        "",
+        "def output(k, g):",
+        f"    return k + ({''.join(r + ', ' for r in results)})",
+    ]
+    exec(compile("\n".join(lines) + "\n", "<pycql aggregate>", "exec"), namespace)
+    return namespace["update"], namespace["output"]
+
+
+_PLUS_ONE = (1).__eq__
+_MINUS_ONE = (-1).__eq__
+_ROW = itemgetter(0)
+_COUNT = itemgetter(1)
+
+
 class Aggregate(Operator):
     """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX [DISTINCT], and DISTINCT (no aggs).
 
@@ -512,6 +587,10 @@ class Aggregate(Operator):
     ``[sum, non-null count]`` pair, or a ``value -> count`` bag for MIN/MAX and
     DISTINCT calls, so the extreme stays right when it is deleted). A global
     aggregate (empty ``group``) keeps its single row at all times.
+
+    The per-row work is compiled once per query (:func:`_compile_aggregate`);
+    when every call is ``COUNT(*)`` (or there are none: DISTINCT) a batch is
+    counted per group with :class:`collections.Counter` instead.
     """
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
@@ -522,6 +601,13 @@ class Aggregate(Operator):
         self.key = compile_key(self.group)
         self.is_global = not self.group and bool(self.aggs)
         self.groups: KeyedStore[list[Any]] = KeyedStore()
+        self._update, self._output_row = _compile_aggregate(self.group, self.aggs)
+        self._counts_only = all(a.kind == "count_star" for a in self.aggs)
+        # C-level key of a row: a scalar for one GROUP BY column (made a tuple
+        # once per group), a tuple for several
+        self._group_key: Callable[[Row], Any] | None = (
+            itemgetter(*self.group) if self.group else None
+        )
         if self.is_global:
             self.groups[()] = self._new_group()
 
@@ -531,7 +617,41 @@ class Aggregate(Operator):
     def _output(self, key: Row, g: list[Any]) -> Row | None:
         if g[0] <= 0 and not self.is_global:
             return None
-        return key + tuple(a.result(g[i + 2], g[0]) for i, a in enumerate(self.aggs))
+        return self._output_row(key, g)
+
+    def _net_counts(self, d: Pairs) -> dict[Any, int]:
+        """Net count per group key in ``d``, keys in order of first appearance."""
+        counts = list(map(_COUNT, d))
+        key_of = self._group_key
+        keys: list[Any] = [()] * len(d) if key_of is None else list(map(key_of, map(_ROW, d)))
+        plus = counts.count(1)
+        if plus == len(counts):
+            return Counter(keys)
+        net = dict.fromkeys(keys, 0)
+        if plus + counts.count(-1) == len(counts):
+            for k, n in Counter(compress(keys, map(_PLUS_ONE, counts))).items():
+                net[k] += n
+            for k, n in Counter(compress(keys, map(_MINUS_ONE, counts))).items():
+                net[k] -= n
+        else:
+            for k, c in zip(keys, counts, strict=True):
+                net[k] += c
+        return net
+
+    def _count(self, d: Pairs, changed: dict[Row, list[Any]]) -> None:
+        """COUNT(*)-only aggregates: apply the net count of each group."""
+        groups = self.groups
+        wrap = len(self.group) == 1
+        for k, n in self._net_counts(d).items():
+            if wrap:
+                k = (k,)
+            g = changed.get(k)
+            if g is None:
+                g = groups.get(k)
+                if g is None:
+                    g = groups[k] = self._new_group()
+                changed[k] = g
+            g[0] += n
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]
@@ -539,43 +659,17 @@ class Aggregate(Operator):
         if tau is None and self.is_global:
             changed[()] = self.groups[()]
         if d:
-            groups = self.groups
-            key = self.key
-            aggs = self.aggs
-            for row, c in d:
-                k = key(row)
-                g = changed.get(k)
-                if g is None:
-                    g = groups.get(k)
-                    if g is None:
-                        g = groups[k] = self._new_group()
-                    changed[k] = g
-                g[0] += c
-                for i, a in enumerate(aggs):
-                    kind = a.kind
-                    if kind == "count_star":
-                        continue
-                    v = a.value_of(row)
-                    if v is None:
-                        continue
-                    if kind == "count":
-                        g[i + 2] += c
-                    elif kind == "sum":
-                        acc = g[i + 2]
-                        acc[1] += c
-                        acc[0] = acc[0] + v * c if acc[1] else 0
-                    else:
-                        bag = g[i + 2]
-                        n = bag.get(v, 0) + c
-                        if n:
-                            bag[v] = n
-                        else:
-                            del bag[v]
+            if self._counts_only:
+                self._count(d, changed)
+            else:
+                self._update(d, self.groups, changed, self._new_group)
         if not changed:
             return None
         out: Pairs = []
+        output_row = self._output_row
+        keep_empty = self.is_global
         for k, g in changed.items():
-            new = self._output(k, g)
+            new = output_row(k, g) if g[0] > 0 or keep_empty else None
             old = g[1]
             if new != old:
                 if old is not None:
