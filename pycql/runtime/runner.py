@@ -44,6 +44,7 @@ executor and advances it along a *watermark*:
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,16 @@ from pycql.log.base import (
     explicit_start,
 )
 from pycql.runtime.executor import Emission, Executor
+
+#: The youngest generation's garbage-collection threshold while
+#: :meth:`QueryRunner.poll` runs (CPython's default is 700; a threshold of 0,
+#: collection switched off, or one above this is left alone). A batch makes
+#: tens of thousands of tracked objects (rows are tuples): with the default, a
+#: young collection runs every 700 of them and each third one moves on to an
+#: older generation. Measured on Nexmark over Kafka (276,000 bids, 2 cores):
+#: q2 0.93 -> 0.75 s CPU, q5 1.44 -> 1.28 s (10,000 and 50,000 gave the same).
+#: The previous threshold is restored when the poll returns.
+GC_YOUNG_THRESHOLD = 20_000
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
@@ -218,12 +229,20 @@ class QueryRunner:
         """Read one batch, apply it, advance the watermark; return what the query emitted."""
         if self.done:
             return []
-        records = self._reader.poll(self._max_records, timeout)
-        if records:
-            self.metrics.records_in += len(records)
-            self._ingest(records)
-        emissions = self._advance(self._watermark_now())
-        emissions += self._check_progress(bool(records))
+        threshold = gc.get_threshold()
+        fewer = 0 < threshold[0] < GC_YOUNG_THRESHOLD
+        if fewer:
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
+        try:
+            records = self._reader.poll(self._max_records, timeout)
+            if records:
+                self.metrics.records_in += len(records)
+                self._ingest(records)
+            emissions = self._advance(self._watermark_now())
+            emissions += self._check_progress(bool(records))
+        finally:
+            if fewer:
+                gc.set_threshold(*threshold)
         self.metrics.emitted += len(emissions)
         return emissions
 

@@ -191,3 +191,31 @@ def test_a_batch_whose_oldest_record_is_exactly_at_the_watermark() -> None:
         "late: timestamp 19 is at or before the watermark 19"
     ]
     assert _run(RecordAtATime, scenario, 10_000) == (out, metrics, watermark, dead)
+
+
+def test_a_poll_raises_the_young_gc_threshold_and_restores_it() -> None:
+    import gc
+
+    from pycql.log.formats import make_decoder
+    from pycql.runtime.runner import GC_YOUNG_THRESHOLD
+
+    seen: list[tuple[int, int, int]] = []
+    decode = make_decoder(PLANS["istream"]["operators"][0]["columns"], "json")
+
+    def spying(records: list[Record]) -> Any:
+        seen.append(gc.get_threshold())
+        return decode(records)
+
+    log = MemoryLog()
+    log.create_topic(TopicSpec("S"))
+    _produce(log, [(0, 1, {"A": 1, "B": 2})])
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with QueryRunner(PLANS["istream"], log, stop="end", decoders={"S": spying}) as runner:
+            rows = [e.row for e in runner]
+        assert rows == [(1, 2)]
+        assert seen == [(GC_YOUNG_THRESHOLD, 10, 10)]
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
