@@ -387,6 +387,14 @@ class ExprCompiler:
             fn = "_idiv" if ints and rfam != "float" else "_div"
             return self._strict(ops, lambda t: f"{fn}({t[0]}, {t[1]})")
         if op == "MOD":
+            divisor = ops[1].get("value") if ops[1]["kind"] == "literal" else None
+            if fams == ["integer", "integer"] and type(divisor) is int and divisor != 0:
+                # inline: the remainder of |a| by |b| with the sign of a
+                v, modulus = self._fresh(), abs(divisor)
+                return self._strict(
+                    ops,
+                    lambda t: f"({v} % {modulus} if ({v} := {t[0]}) >= 0 else -(-{v} % {modulus}))",
+                )
             return self._strict(ops, lambda t: f"_mod({t[0]}, {t[1]})")
         if op == "CASE":
             return self._case(ops)
