@@ -100,7 +100,19 @@ class Shell:
         else:
             self.out.write(render_table(names, rows) + "\n")
             self.out.write(f"({len(rows)} row{'' if len(rows) == 1 else 's'})\n")
+        self._report_dead_letters(cur)
         self.out.flush()
+
+    def _report_dead_letters(self, cur: pycql.Cursor) -> None:
+        """Say so when the query met records it could not use (kept in dead letters)."""
+        metrics = cur.metrics
+        if metrics is None or not (metrics.malformed_records or metrics.late_records):
+            return
+        self.err.write(
+            f"Note: {metrics.malformed_records} malformed and {metrics.late_records} late "
+            "record(s) were kept in the dead-letter topic, not used.\n"
+        )
+        self.err.flush()
 
     def _print_stream(self, cur: pycql.Cursor, names: list[str]) -> None:
         assert cur.description is not None
@@ -117,10 +129,11 @@ class Shell:
             cur.cancel()
             self.out.flush()
             self.err.write(f"Query stopped ({table.count} row{'' if table.count == 1 else 's'}).\n")
-            self.err.flush()
+            self._report_dead_letters(cur)
             return
         self.out.write(f"({table.count} row{'' if table.count == 1 else 's'})\n")
         self.out.flush()
+        self._report_dead_letters(cur)
 
     # -- backslash commands ------------------------------------------------------
     def command(self, line: str) -> bool:
