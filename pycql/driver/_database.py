@@ -192,6 +192,9 @@ def _unreachable(address: str, exc: BaseException) -> OperationalError:
 def _open_log(url: str | None, options: dict[str, Any]) -> Log:
     from pycql.log import open_log
 
+    if "connect_timeout" in options:  # the documented name of the log's ``timeout``
+        options = dict(options)
+        options["timeout"] = float(options.pop("connect_timeout"))
     try:
         return open_log(url, **options)
     except OperationalError:
@@ -201,4 +204,6 @@ def _open_log(url: str | None, options: dict[str, Any]) -> Log:
     except Exception as exc:
         if url is None:
             raise
+        if "No such configuration property" in str(exc):
+            raise InterfaceError(f"bad Kafka client option: {exc}") from None
         raise _unreachable(url.removeprefix("kafka://"), exc) from None

@@ -1,8 +1,11 @@
-"""Bad records are counted where the user sees them: ``cursor.metrics``."""
+"""Bad records are counted where the user sees them (``cursor.metrics``); connection options."""
 
 from __future__ import annotations
 
+import time
+
 import orjson
+import pytest
 
 import pycql
 from pycql.log import OutRecord
@@ -36,3 +39,16 @@ def test_a_stream_query_counts_as_it_runs() -> None:
         assert metrics is not None and metrics.records_in == 3 and metrics.emitted == 2
         cur.execute("SHOW STREAMS")
         assert cur.metrics is None
+
+
+def test_connect_timeout_bounds_the_wait_for_a_missing_broker() -> None:
+    started = time.monotonic()
+    with pytest.raises(pycql.OperationalError) as info:
+        pycql.connect("kafka://127.0.0.1:1", connect_timeout=1)
+    assert time.monotonic() - started < 30
+    assert "127.0.0.1:1" in str(info.value) and "pycql.kafka start" in str(info.value)
+
+
+def test_an_unknown_kafka_option_is_an_interface_error() -> None:
+    with pytest.raises(pycql.InterfaceError, match=r"no\.such\.thing"):
+        pycql.connect("kafka://127.0.0.1:1", no_such_thing=1)
