@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import compress, groupby, repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -35,6 +37,11 @@ from pycql.runtime.operators import Operator, Sort, Source, build_operator
 from pycql.runtime.state import Multiset, Row, consolidate, decode_values, encode_values
 
 STATE_VERSION = 1
+
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+_NEW_TUPLE = tuple.__new__
+TimedRows = list[tuple[Row, int]]
 
 
 class Emission(NamedTuple):
@@ -47,6 +54,12 @@ class Emission(NamedTuple):
     timestamp: int
     sign: int
     row: tuple[Any, ...]
+
+
+def _inserts(times: Sequence[int], rows: Sequence[Row]) -> list[Emission]:
+    """``Emission(times[i], 1, tuple(rows[i]))`` for every ``i``, built in C-level passes."""
+    return list(map(_NEW_TUPLE, repeat(Emission),
+                    zip(times, repeat(1), map(tuple, rows))))
 
 
 def plan_fingerprint(plan: dict[str, Any]) -> str:
@@ -126,6 +139,33 @@ class Executor:
         self._pending_times: list[int] = []
         self._watermark: int | None = None
         self._last_instant: int | None = None
+        self._chain = self._stateless_chain()
+        # with a stateless chain, pending input is (row, timestamp) pairs in arrival order
+        self._timed_pending: TimedRows = []
+
+    def _stateless_chain(self) -> list[Callable[[TimedRows], TimedRows]] | None:
+        """The timed batch functions from the only source to the root, if the plan is one.
+
+        A plan qualifies when it is a line: one stream source, then only
+        operators that are stateless row by row over a stream (stream_filter,
+        filter and project of a stream), the last one the root. Such a plan's
+        output at ``tau`` is its input at ``tau`` filtered and projected, so
+        :meth:`advance` runs all the instants it closes in one pass.
+        """
+        source, *rest = self._ops
+        if not isinstance(source, Source) or source.is_table or not rest:
+            return None
+        chain = []
+        previous = source.id
+        for op in rest:
+            fn = op.timed_batch()
+            if fn is None or op.inputs != [previous] or op.always:
+                return None
+            chain.append(fn)
+            previous = op.id
+        if previous != self._root.id or not self._root_is_stream:
+            return None
+        return chain
 
     # --- the API ----------------------------------------------------------------------
 
@@ -179,6 +219,9 @@ class Executor:
             raise ValueError(f"{source!r} is a stream: it takes inserts only")
         if not inserts and not deletes:
             return
+        if self._chain is not None:
+            self._timed_pending += zip(inserts, repeat(timestamp))
+            return
         at = self._pending.get(timestamp)
         if at is None:
             at = self._pending[timestamp] = {}
@@ -189,11 +232,59 @@ class Executor:
         slot[0].extend(inserts)
         slot[1].extend(deletes)
 
+    def push_many(self, source: str, timestamps: Sequence[int], rows: Sequence[Row]) -> None:
+        """Buffer inserts of ``source``: ``rows[i]`` at instant ``timestamps[i]``.
+
+        The same as ``push(source, t, [rows at t])`` for each distinct ``t``
+        (rows of one instant keep their order), in one call: a decoded batch
+        of a topic goes in at once. The timestamps need not be sorted; every
+        one must be after the watermark, else ``ValueError`` and nothing is
+        buffered.
+
+        >>> ex = Executor(_example_plan())
+        >>> ex.push_many("S", [7, 5, 7], [(1,), (2,), (3,)])
+        >>> ex.advance(100)
+        [Emission(timestamp=15, sign=1, row=(2,)), Emission(timestamp=17, sign=1, row=(1,)), \
+Emission(timestamp=17, sign=1, row=(3,))]
+        """
+        ops = self._sources.get(source)
+        if not ops:
+            raise ProgrammingError(
+                f"the query reads no source named {source!r} (it reads {self.sources})")
+        if len(timestamps) != len(rows):
+            raise ValueError(f"{len(timestamps)} timestamps for {len(rows)} rows")
+        if not rows:
+            return
+        oldest = min(timestamps)
+        if self._watermark is not None and oldest <= self._watermark:
+            raise ValueError(
+                f"instant {oldest} of {source!r} is already closed "
+                f"(watermark {self._watermark})")
+        if self._chain is not None:
+            self._timed_pending += zip(rows, timestamps, strict=True)
+            return
+        pending = self._pending
+        pending_times = self._pending_times
+        # by instant, in arrival order within one (a stable sort; a sorted batch costs one pass)
+        by_time = sorted(zip(timestamps, rows, strict=True), key=_FIRST)
+        for ts, run in groupby(by_time, key=_FIRST):
+            at = pending.get(ts)
+            if at is None:
+                at = pending[ts] = {}
+                heapq.heappush(pending_times, ts)
+            slot = at.get(source)
+            if slot is None:
+                at[source] = [list(map(_SECOND, run)), []]
+            else:
+                slot[0].extend(map(_SECOND, run))
+
     def advance(self, watermark: int) -> list[Emission]:
         """Close every instant ``<= watermark`` with input or timers; return the emissions."""
         out: list[Emission] = []
         if self._watermark is not None and watermark <= self._watermark:
             return out
+        if self._chain is not None:
+            return self._advance_chain(self._chain, watermark)
         times = self._pending_times
         while True:
             tau = times[0] if times else None
@@ -211,6 +302,63 @@ class Executor:
                 del self._pending[tau]
         self._watermark = watermark
         return out
+
+    def _advance_chain(
+        self, chain: list[Callable[[TimedRows], TimedRows]], watermark: int
+    ) -> list[Emission]:
+        """:meth:`advance` of a stateless chain: every closed instant in one pass."""
+        pending = self._timed_pending
+        if not pending:
+            self._watermark = watermark
+            return []
+        if max(map(_SECOND, pending)) <= watermark:
+            ready, rest = pending, []
+        else:
+            due = [t <= watermark for t in map(_SECOND, pending)]
+            ready = list(compress(pending, due))
+            rest = list(compress(pending, [not d for d in due]))
+        if not ready:
+            self._watermark = watermark
+            return []
+        ready.sort(key=_SECOND)  # stable: arrival order within an instant
+        self._timed_pending = rest
+        out = ready
+        try:
+            for fn in chain:
+                out = fn(out)
+        except Exception:
+            # the chain is stateless: run the instants one by one to fail exactly
+            # where the general path does (earlier instants closed, this one pending)
+            emissions = self._run_one_by_one(ready)
+        else:
+            emissions = _inserts(list(map(_SECOND, out)), list(map(_FIRST, out)))
+            self._last_instant = ready[-1][1]
+        self._watermark = watermark
+        return emissions
+
+    def _run_one_by_one(self, ready: TimedRows) -> list[Emission]:
+        """Run ``ready`` (sorted pairs) instant by instant through :meth:`_run`.
+
+        Used when the one-pass chain raised: the failing instant raises the
+        general path's ``DataError``, and it and the later instants go back to
+        pending.
+        """
+        name = self._chain_source_name()
+        done = 0
+        emissions: list[Emission] = []
+        for tau, run in groupby(ready, key=_SECOND):
+            rows = list(map(_FIRST, run))
+            try:
+                emissions += self._run(tau, {name: [rows, []]})
+            except BaseException:
+                self._timed_pending = ready[done:] + self._timed_pending
+                raise
+            done += len(rows)
+            self._last_instant = tau
+        return emissions
+
+    def _chain_source_name(self) -> str:
+        return next(iter(self._sources))
 
     def snapshot(self) -> list[Row]:
         """The root relation's current value (ordered if the root is a sort)."""
@@ -230,15 +378,23 @@ class Executor:
             "plan": plan_fingerprint(self.plan),
             "watermark": self._watermark,
             "last_instant": self._last_instant,
-            "pending": [
-                [t, name, [list(r) for r in ins], [list(r) for r in dels]]
-                for t in sorted(self._pending)
-                for name, (ins, dels) in self._pending[t].items()
-            ],
+            "pending": self._pending_json(),
             "operators": {str(op.id): op.state() for op in self._ops},
             "root": self._root_value.to_json(),
         })
         return data
+
+    def _pending_json(self) -> list[list[Any]]:
+        if self._chain is not None:
+            name = self._chain_source_name()
+            by_time = sorted(self._timed_pending, key=_SECOND)
+            return [[t, name, [list(r) for r, _ in run], []]
+                    for t, run in groupby(by_time, key=_SECOND)]
+        return [
+            [t, name, [list(r) for r in ins], [list(r) for r in dels]]
+            for t in sorted(self._pending)
+            for name, (ins, dels) in self._pending[t].items()
+        ]
 
     @classmethod
     def restore(
@@ -260,6 +416,9 @@ class Executor:
         self._watermark = state["watermark"]
         self._last_instant = state.get("last_instant")
         for t, name, ins, dels in state["pending"]:
+            if self._chain is not None:
+                self._timed_pending += [(tuple(r), t) for r in ins]
+                continue
             at = self._pending.get(t)
             if at is None:
                 at = self._pending[t] = {}
@@ -313,3 +472,16 @@ class Executor:
         emissions = [Emission(tau, -1, r) for r, c in net.items() if c < 0 for _ in range(-c)]
         emissions += [Emission(tau, 1, r) for r, c in net.items() if c > 0 for _ in range(c)]
         return emissions
+
+
+def _example_plan() -> dict[str, Any]:
+    """A plan for the examples: ``DSTREAM(S [RANGE 10])`` over a stream ``S(A)``."""
+    cols = [{"name": "A", "type": "INTEGER"}]
+    return {"pycql_plan": 1, "root": 2, "result": {"kind": "stream", "columns": cols},
+            "operators": [
+                {"id": 0, "op": "source", "name": "S", "source_kind": "stream", "inputs": [],
+                 "output": "stream", "columns": cols},
+                {"id": 1, "op": "window", "window": {"kind": "range", "range_ms": 10},
+                 "inputs": [0], "output": "relation", "columns": cols},
+                {"id": 2, "op": "dstream", "inputs": [1], "output": "stream",
+                 "columns": cols}]}

@@ -91,6 +91,16 @@ class Operator:
         """The synopsis as JSON-able data (``None``: stateless)."""
         return None
 
+    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+        """This operator over ``(row, timestamp)`` pairs of many instants at once, if it can.
+
+        Only stateless row-by-row operators over a stream can: their output
+        at ``tau`` depends on their input at ``tau`` alone, so one pass over
+        the pairs of a whole batch (in time order) gives each instant's output
+        in order, the timestamp riding along in the pair. ``None`` otherwise.
+        """
+        return None
+
     def load(self, data: Any) -> None:
         """Restore what :meth:`state` returned."""
 
@@ -114,6 +124,27 @@ def _is_relation(spec: Spec) -> bool:
     return bool(spec.get("output", "relation") != "stream")
 
 
+def _timed_batch(
+    condition: Any, exprs: Any, columns: Sequence[dict[str, Any]], params: Sequence[object]
+) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]]:
+    """The select-project over ``(row, timestamp)`` pairs.
+
+    A relation delta's compiled form carries a value (its count) next to each
+    row through the condition and the projection; here that value is the
+    timestamp.
+
+    >>> a_gt_1 = {"kind": "call", "op": ">", "type": "BOOLEAN", "operands": [
+    ...     {"kind": "input", "index": 0, "type": "INTEGER"},
+    ...     {"kind": "literal", "value": 1, "type": "INTEGER"}]}
+    >>> fn = _timed_batch(a_gt_1, None, [{"name": "A", "type": "INTEGER"}], ())
+    >>> fn([((1,), 10), ((2,), 11)])
+    [((2,), 11)]
+    """
+    fn: Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] = compile_batch(
+        condition, exprs, columns, params, counted=True).fn
+    return fn
+
+
 class Filter(Operator):
     """Filter: keeps rows whose condition IS TRUE (over a relation delta or a stream)."""
 
@@ -121,10 +152,15 @@ class Filter(Operator):
         super().__init__(spec, inputs, params)
         self.fn = compile_batch(spec["condition"], None, inputs[0]["columns"], params,
                                 counted=_is_relation(inputs[0]))
+        self._timed_args = (spec["condition"], None, inputs[0]["columns"], params)
+        self._over_stream = not _is_relation(inputs[0])
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]
         return self.fn(d) if d else None
+
+    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+        return _timed_batch(*self._timed_args) if self._over_stream else None
 
 
 class Project(Operator):
@@ -134,10 +170,15 @@ class Project(Operator):
         super().__init__(spec, inputs, params)
         self.fn = compile_batch(None, spec["exprs"], inputs[0]["columns"], params,
                                 counted=_is_relation(inputs[0]))
+        self._timed_args = (None, spec["exprs"], inputs[0]["columns"], params)
+        self._over_stream = not _is_relation(inputs[0])
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]
         return self.fn(d) if d else None
+
+    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+        return _timed_batch(*self._timed_args) if self._over_stream else None
 
 
 class StreamFilter(Operator):
@@ -148,10 +189,15 @@ class StreamFilter(Operator):
         exprs = spec.get("exprs")
         self.fn = compile_batch(spec.get("condition"), exprs if exprs else None,
                                 inputs[0]["columns"], params, counted=False)
+        self._timed_args = (spec.get("condition"), exprs if exprs else None,
+                            inputs[0]["columns"], params)
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]
         return self.fn(d) if d else None
+
+    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+        return _timed_batch(*self._timed_args)
 
 
 class Values(Operator):

@@ -336,13 +336,7 @@ class QueryRunner:
             kept = [ts <= stop_ts for ts in times]
             rows = list(compress(rows, kept))
             times = list(compress(times, kept))
-        # by instant, in arrival order within one (a stable sort; a sorted batch,
-        # the usual case, costs one pass)
-        by_time = sorted(zip(times, rows, strict=True), key=_FIRST)
-        push = self.executor.push
-        name = info.name
-        for ts, run in groupby(by_time, key=_FIRST):
-            push(name, ts, list(map(_SECOND, run)))
+        self.executor.push_many(info.name, times, rows)
 
     def _ingest_table(
         self,
