@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import compress, groupby, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -56,10 +56,22 @@ class Emission(NamedTuple):
     row: tuple[Any, ...]
 
 
-def _inserts(times: Sequence[int], rows: Sequence[Row]) -> list[Emission]:
+def _inserts(times: Iterable[int], rows: Iterable[Row]) -> list[Emission]:
     """``Emission(times[i], 1, tuple(rows[i]))`` for every ``i``, built in C-level passes."""
     return list(map(_NEW_TUPLE, repeat(Emission),
                     zip(times, repeat(1), map(tuple, rows))))
+
+
+def _step_failed(exc: Exception, op: Operator, tau: int | None) -> None:
+    """Raise ``exc`` of ``op.step`` at ``tau`` as a :class:`DataError` where it is one."""
+    if isinstance(exc, DataError):
+        return
+    if isinstance(exc, ArithmeticError):
+        raise DataError(f"{exc} (operator {op.id}: {op.spec['op']})") from exc
+    if isinstance(exc, TypeError | ValueError):
+        raise DataError(
+            f"cannot evaluate operator {op.id} ({op.spec['op']}) at instant {tau}: {exc}"
+        ) from exc
 
 
 def plan_fingerprint(plan: dict[str, Any]) -> str:
@@ -140,8 +152,60 @@ class Executor:
         self._watermark: int | None = None
         self._last_instant: int | None = None
         self._chain = self._stateless_chain()
+        self._step_all = self._compile_instant()
         # with a stateless chain, pending input is (row, timestamp) pairs in arrival order
         self._timed_pending: TimedRows = []
+
+    def _compile_instant(self) -> Callable[[int | None, dict[str, list[list[Any]]]], Any]:
+        """One instant of the whole plan as straight-line Python, compiled once.
+
+        ``run(tau, feed)`` returns the root's delta. Each operator runs as in
+        this loop, written out per operator (no per-instant dispatch)::
+
+            for op in operators:
+                inputs = [delta of each input]
+                if tau is None or op.always or any(inputs) or op's timer <= tau:
+                    delta of op = op.step(tau, inputs) or nothing
+
+        (the timer test only for operators with timers), and an error in a
+        step becomes a :class:`DataError` naming the operator.
+        """
+        namespace: dict[str, Any] = {"_fail": _step_failed, "_ops": self._ops}
+        lines = ["def run(tau, feed):", "    cur = None", "    try:"]
+        for k, op in enumerate(self._ops):
+            d = f"d{op.id}"
+            if isinstance(op, Source):
+                namespace[f"name{k}"] = op.name
+                lines += [f"        slot = feed.get(name{k})",
+                          "        if slot:",
+                          ("            " + d + " = [(r, 1) for r in slot[0]] + "
+                           "[(r, -1) for r in slot[1]]") if op.is_table else
+                          f"            {d} = slot[0]",
+                          "        else:",
+                          f"            {d} = None"]
+                continue
+            namespace[f"step{k}"] = op.step
+            inputs = [f"d{i}" for i in op.inputs]
+            args = "[" + ", ".join(inputs) + "]"
+            tests = ["tau is None"]
+            if not op.always:
+                tests += inputs
+                if type(op).next_timer is not Operator.next_timer:
+                    namespace[f"timer{k}"] = op.next_timer
+                    tests.append(f"((t := timer{k}()) is not None and t <= tau)")
+            else:
+                tests = ["True"]
+            lines += [f"        cur = {k}",
+                      f"        {d} = (step{k}(tau, {args}) or None) if "
+                      f"{' or '.join(tests)} else None"]
+        lines += ["    except Exception as exc:",
+                  "        if cur is not None:",
+                  "            _fail(exc, _ops[cur], tau)",
+                  "        raise",
+                  f"    return d{self._root.id}"]
+        exec(compile("\n".join(lines) + "\n", "<pycql instant>", "exec"), namespace)
+        fn: Callable[[int | None, dict[str, list[list[Any]]]], Any] = namespace["run"]
+        return fn
 
     def _stateless_chain(self) -> list[Callable[[TimedRows], TimedRows]] | None:
         """The timed batch functions from the only source to the root, if the plan is one.
@@ -429,42 +493,13 @@ Emission(timestamp=17, sign=1, row=(3,))]
     # --- one instant ----------------------------------------------------------------
 
     def _run(self, tau: int | None, feed: dict[str, list[list[Any]]]) -> list[Emission]:
-        outs: dict[int, Any] = {}
-        for op in self._ops:
-            if isinstance(op, Source):
-                slot = feed.get(op.name)
-                if slot:
-                    ins, dels = slot
-                    if op.is_table:
-                        delta: Any = [(r, 1) for r in ins] + [(r, -1) for r in dels]
-                    else:
-                        delta = ins
-                    outs[op.id] = delta
-                continue
-            inputs = [outs.get(i) for i in op.inputs]
-            if tau is not None and not op.always and not any(inputs):
-                t = op.next_timer()
-                if t is None or t > tau:
-                    continue
-            try:
-                result = op.step(tau, inputs)
-            except DataError:
-                raise
-            except (ZeroDivisionError, ArithmeticError) as exc:
-                raise DataError(f"{exc} (operator {op.id}: {op.spec['op']})") from exc
-            except (TypeError, ValueError) as exc:
-                raise DataError(
-                    f"cannot evaluate operator {op.id} ({op.spec['op']}) at instant {tau}: {exc}"
-                ) from exc
-            if result:
-                outs[op.id] = result
-        root_delta = outs.get(self._root.id)
+        root_delta = self._step_all(tau, feed)
         if not root_delta:
             return []
         if self._root_is_stream:
             if tau is None:
                 return []
-            return [Emission(tau, 1, tuple(r)) for r in root_delta]
+            return _inserts(repeat(tau), root_delta)
         net = consolidate(root_delta)
         self._root_value.update_pairs(net.items())
         if tau is None:
