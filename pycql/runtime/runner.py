@@ -45,6 +45,7 @@ executor and advances it along a *watermark*:
 from __future__ import annotations
 
 import gc
+import operator
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,9 @@ DecoderFn = Callable[[list[Record]], DecodedBatch]
 #: stop offsets, ``{partition: offset}`` or ``{(topic, partition): offset}``
 #: (partitions not named stop at their end offset at start).
 StopAt = Literal["end", "latest"] | int | dict[int, int] | dict[tuple[str, int], int]
+
+
+_record_topic = operator.itemgetter(0)  # Record.topic
 
 
 @dataclass
@@ -270,9 +274,14 @@ class QueryRunner:
     # --- ingestion ----------------------------------------------------------------------
 
     def _ingest(self, records: list[Record]) -> None:
-        by_topic: dict[str, list[Record]] = {}
-        for r in records:
-            by_topic.setdefault(r.topic, []).append(r)
+        by_topic: dict[str, list[Record]]
+        topics = set(map(_record_topic, records))  # a C-level pass
+        if len(topics) == 1:
+            by_topic = {topics.pop(): records}  # the common case: one topic per batch
+        else:
+            by_topic = {}
+            for r in records:
+                by_topic.setdefault(r.topic, []).append(r)
         dead: list[tuple[Record, str]] = []
         watermark = self.executor.watermark
         stop_ts = self._stop if isinstance(self._stop, int) else None
