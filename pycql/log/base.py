@@ -86,8 +86,12 @@ class LogReader(ABC):
         """The (topic, partition) pairs this reader reads."""
 
     @abstractmethod
-    def end_offsets(self) -> dict[tuple[str, int], int]:
-        """The current end (next offset to be written) of every assigned partition."""
+    def end_offsets(self, fresh: bool = True) -> dict[tuple[str, int], int]:
+        """The current end (next offset to be written) of every assigned partition.
+
+        ``fresh=False`` allows a recently known value (Kafka: the end the last
+        fetch reported) instead of asking the broker now.
+        """
 
     @abstractmethod
     def position(self) -> dict[tuple[str, int], int]:

@@ -368,13 +368,16 @@ class KafkaReader(LogReader):
         if error.fatal() or error.code() in _UNREACHABLE:
             self._trouble = error
 
-    def _watermarks(self, topic: str, partition: int) -> tuple[int, int]:
+    def _watermarks(self, topic: str, partition: int, cached: bool = False) -> tuple[int, int]:
         try:
-            low, high = self._consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=self._log.timeout, cached=False
+            marks = self._consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=self._log.timeout, cached=cached
             )
         except KafkaException as exc:
             raise self._failure(f"reading offsets of {topic}[{partition}]", exc.args[0]) from None
+        if cached and (marks is None or marks[1] < 0):  # nothing cached yet: ask the broker
+            return self._watermarks(topic, partition, cached=False)
+        low, high = marks
         return int(low), int(high)
 
     def _failure(self, doing: str, error: KafkaError) -> OperationalError:
@@ -478,8 +481,8 @@ class KafkaReader(LogReader):
     def assignment(self) -> list[tuple[str, int]]:
         return list(self._pairs)
 
-    def end_offsets(self) -> dict[tuple[str, int], int]:
-        return {pair: self._watermarks(*pair)[1] for pair in self._pairs}
+    def end_offsets(self, fresh: bool = True) -> dict[tuple[str, int], int]:
+        return {pair: self._watermarks(*pair, cached=not fresh)[1] for pair in self._pairs}
 
     def position(self) -> dict[tuple[str, int], int]:
         return dict(self._positions)

@@ -230,7 +230,7 @@ class MemoryReader(LogReader):
     def assignment(self) -> list[tuple[str, int]]:
         return [pair for pair, _ in self._cursors]
 
-    def end_offsets(self) -> dict[tuple[str, int], int]:
+    def end_offsets(self, fresh: bool = True) -> dict[tuple[str, int], int]:
         with self._log._changed:
             return {pair: len(records) for pair, records in self._cursors}
 

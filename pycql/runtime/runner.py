@@ -98,6 +98,8 @@ class RunnerMetrics:
 
     records_in: int = 0
     late_records: int = 0
+    #: table changes older than the watermark, applied at the first open instant
+    deferred_table_changes: int = 0
     malformed_records: int = 0
     emitted: int = 0
     watermark: int | None = None
@@ -171,6 +173,8 @@ class QueryRunner:
             self._sources.setdefault(info.topic, []).append(info)
         self._reader = self._open_reader(log, start)
         self._max_ts: dict[tuple[str, int], int] = {}
+        #: when (``clock``) each partition last delivered a record: idleness
+        self._heard_at: dict[tuple[str, int], float] = {}
         self._stop_offsets: dict[tuple[str, int], int] | None = None
         if stop == "end" or isinstance(stop, dict):
             self._stop_offsets = self._reader.end_offsets()
@@ -301,9 +305,11 @@ class QueryRunner:
         if not times:
             return
         max_ts = self._max_ts
+        heard_at = self._clock()
         for partition, run in groupby(zip(partitions, times, strict=True), key=_FIRST):
             newest = max(map(_SECOND, run))
             tp = (topic, partition)
+            self._heard_at[tp] = heard_at
             if newest > max_ts.get(tp, newest - 1):
                 max_ts[tp] = newest
         newest = max(times)
@@ -377,11 +383,10 @@ class QueryRunner:
             self._note_times(items[0][0].topic, partitions, [item[2] for item in items])
         for record, row, ts in items:
             if watermark is not None and ts <= watermark:
-                self.metrics.late_records += 1
-                dead.append(
-                    (record, f"late: timestamp {ts} is at or before the watermark {watermark}")
-                )
-                continue
+                # A table holds stored data: a change arriving after its instant
+                # closed takes effect at the first open instant, never dropped.
+                self.metrics.deferred_table_changes += 1
+                ts = watermark + 1
             if stop_ts is not None and ts > stop_ts:
                 continue
             key: Any = record.key
@@ -422,19 +427,38 @@ class QueryRunner:
     # --- progress -----------------------------------------------------------------------
 
     def _watermark_now(self) -> int | None:
-        """min over partitions of max timestamp - lateness; partitions never seen and
-        caught up do not count; one never seen with data to read holds it back."""
+        """The minimum over partitions of their newest timestamp, minus lateness, minus 1.
+
+        A partition never heard from does not count once it is caught up; one
+        with records to read holds the watermark back. A partition is *idle*
+        when it is caught up (everything in it has been read) and delivered
+        nothing for ``idle_timeout_ms``: it does not hold the watermark back
+        either, so a quiet partition or a table read long ago cannot stall the
+        others (a record it receives later with an old timestamp is late).
+        Replays are exact: a partition with records left to read is never idle.
+        """
         assignment = self._reader.assignment()
-        unseen = [tp for tp in assignment if tp not in self._max_ts]
-        if unseen:
-            ends = self._reader.end_offsets()
-            positions = self._reader.position()
-            if any(positions.get(tp, 0) < ends.get(tp, 0) for tp in unseen):
-                return None
-        seen = [self._max_ts[tp] for tp in assignment if tp in self._max_ts]
+        max_ts = self._max_ts
+        ends: dict[tuple[str, int], int] | None = None
+        positions: dict[tuple[str, int], int] = {}
+
+        def caught_up(tp: tuple[str, int]) -> bool:
+            nonlocal ends, positions
+            if ends is None:
+                ends = self._reader.end_offsets(fresh=False)
+                positions = self._reader.position()
+            return positions.get(tp, 0) >= ends.get(tp, 0)
+
+        if any(tp not in max_ts and not caught_up(tp) for tp in assignment):
+            return None
+        seen = sorted((max_ts[tp], tp) for tp in assignment if tp in max_ts)
         if not seen:
             return None
-        return min(seen) - self._lateness - 1
+        quiet_since = self._clock() - self._idle_timeout
+        for newest, tp in seen:
+            if self._heard_at.get(tp, quiet_since) > quiet_since or not caught_up(tp):
+                return newest - self._lateness - 1
+        return seen[0][0] - self._lateness - 1  # all idle: the heartbeat takes over
 
     def _advance(self, watermark: int | None) -> list[Emission]:
         if watermark is None:
@@ -504,8 +528,8 @@ class _ReaderPair(LogReader):
     def assignment(self) -> list[tuple[str, int]]:
         return self._streams.assignment() + self._tables.assignment()
 
-    def end_offsets(self) -> dict[tuple[str, int], int]:
-        return {**self._streams.end_offsets(), **self._tables.end_offsets()}
+    def end_offsets(self, fresh: bool = True) -> dict[tuple[str, int], int]:
+        return {**self._streams.end_offsets(fresh), **self._tables.end_offsets(fresh)}
 
     def position(self) -> dict[tuple[str, int], int]:
         return {**self._streams.position(), **self._tables.position()}

@@ -170,3 +170,68 @@ def test_stop_at_timestamp() -> None:
     with QueryRunner(_istream_plan(), log, stop=5) as runner:
         got = [e.row for e in runner]
     assert got == [(1,), (5,)]
+
+
+def test_an_idle_partition_does_not_stall_the_others() -> None:
+    log = _stream_log(partitions=2)
+    now = [100.0]
+    runner = QueryRunner(_istream_plan(), log, idle_timeout_ms=1000, clock=lambda: now[0])
+    _produce(log, "S", [(5, {"A": 5})], partition=1)
+    _produce(log, "S", [(10, {"A": 10}), (20, {"A": 20})], partition=0)
+    # partition 1's newest is 5: the watermark is 4, instant 5 may still grow
+    assert runner.poll(0.05) == []
+    now[0] = 100.5  # partition 1 quiet for 0.5 s: not idle yet
+    _produce(log, "S", [(30, {"A": 30})], partition=0)
+    assert runner.poll(0.05) == []
+    now[0] = 101.5  # partition 1 caught up and quiet for 1.5 s: idle, partition 0 leads
+    _produce(log, "S", [(40, {"A": 40})], partition=0)
+    assert [e.timestamp for e in runner.poll(0.05)] == [5, 10, 20, 30]
+    # A record for an instant already closed is late, kept in the dead letters.
+    _produce(log, "S", [(6, {"A": 6})], partition=1)
+    assert runner.poll(0.05) == []
+    assert runner.metrics.late_records == 1
+    runner.close()
+
+
+def test_replays_never_count_a_partition_with_records_left_as_idle() -> None:
+    log = _stream_log(partitions=2)
+    _produce(log, "S", [(t, {"A": t}) for t in (1, 50)], partition=1)
+    _produce(log, "S", [(t, {"A": t}) for t in range(2, 40)], partition=0)
+    now = [0.0]
+    with QueryRunner(_istream_plan(), log, stop="end", idle_timeout_ms=0, max_records=3,
+                     clock=lambda: now[0]) as runner:
+        got = []
+        for emission in runner:
+            got.append(emission.timestamp)
+            now[0] += 10.0  # every poll looks like a long silence
+    assert sorted(got) == [1, *range(2, 40), 50]
+    assert runner.metrics.late_records == 0
+
+
+def test_a_late_table_change_applies_at_the_first_open_instant() -> None:
+    log = MemoryLog()
+    log.create_topic(TopicSpec("S"))
+    log.create_topic(TopicSpec("R"))
+    b = PlanBuilder()
+    stream = b.window(b.source("S", "A"), "now")
+    table = b.source("R", "K", "V:VARCHAR", table=True)
+    b.to_stream("rstream", b.join(stream, table, "inner", left_keys=[0], right_keys=[0]))
+    plan = b.plan()
+    now = [0.0]
+    runner = QueryRunner(plan, log, idle_timeout_ms=1000, clock=lambda: now[0])
+    _produce(log, "S", [(10, {"A": 1}), (20, {"A": 1}), (30, {"A": 1})])
+    assert runner.poll(0.05) == []  # no table row yet: the join is empty
+    assert runner.executor.watermark == 29
+    # The table row is stamped 5, long closed: it takes effect at instant 30.
+    _produce(log, "R", [(5, {"K": 1, "V": "one"})], key=b"1")
+    _produce(log, "S", [(40, {"A": 1})])
+    assert runner.poll(0.05) == []  # the table just spoke: it holds the watermark a while
+    now[0] = 0.5
+    _produce(log, "S", [(50, {"A": 1})])
+    assert runner.poll(0.05) == []
+    now[0] = 1.6  # the table has been quiet for 1.6 s: idle, the stream leads
+    _produce(log, "S", [(60, {"A": 1})])
+    got = [(e.timestamp, e.row) for e in runner.poll(0.05)]
+    assert got == [(30, (1, 1, "one")), (40, (1, 1, "one")), (50, (1, 1, "one"))]
+    assert runner.metrics.deferred_table_changes == 1 and runner.metrics.late_records == 0
+    runner.close()

@@ -29,6 +29,7 @@ class RecordAtATime(QueryRunner):
 
     def _note_time(self, record: Record, ts: int) -> None:
         tp = (record.topic, record.partition)
+        self._heard_at[tp] = self._clock()
         if ts > self._max_ts.get(tp, ts - 1):
             self._max_ts[tp] = ts
         if self._last_ts is None or ts > self._last_ts:
