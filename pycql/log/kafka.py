@@ -75,6 +75,13 @@ _UNREACHABLE = {
     KafkaError.REQUEST_TIMED_OUT,
 }
 
+# Errors of a partition whose leadership the broker is still loading (just created).
+_NOT_READY_YET = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+}
+
 
 # Message accessors for map(): the batch is converted field by field in C.
 _error_of = Message.error
@@ -369,12 +376,20 @@ class KafkaReader(LogReader):
             self._trouble = error
 
     def _watermarks(self, topic: str, partition: int, cached: bool = False) -> tuple[int, int]:
-        try:
-            marks = self._consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=self._log.timeout, cached=cached
-            )
-        except KafkaException as exc:
-            raise self._failure(f"reading offsets of {topic}[{partition}]", exc.args[0]) from None
+        deadline = time.monotonic() + self._log.timeout
+        while True:
+            try:
+                marks = self._consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=self._log.timeout, cached=cached
+                )
+                break
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                # Just after a topic is created its partition may not be led yet: retry.
+                if error.code() in _NOT_READY_YET and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise self._failure(f"reading offsets of {topic}[{partition}]", error) from None
         if cached and (marks is None or marks[1] < 0):  # nothing cached yet: ask the broker
             return self._watermarks(topic, partition, cached=False)
         low, high = marks
