@@ -10,13 +10,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
 from pycql.errors import OperationalError
-from pycql.kafka import LocalBroker, default_libs_dir
+from pycql.kafka import LocalBroker, default_libs_dir, free_port_pair
 from pycql.log import MemoryLog
 
 
@@ -26,22 +25,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "kafka: needs a real Kafka broker (one per test session)")
     config.addinivalue_line("markers", "slow: long-running (differential testing at scale)")
 
-
-def _free_port_pair() -> int:
-    """A port P with P and P+1 both free on 127.0.0.1 (client and controller)."""
-    for _ in range(100):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +37,7 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBrok
             "`mvn -B -q -f java/kafka-broker/pom.xml package` (Kafka tests never skip)",
             pytrace=False,
         )
-    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), _free_port_pair(), libs=libs)
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), free_port_pair(), libs=libs)
     try:
         broker.start(timeout=120)
     except OperationalError as error:

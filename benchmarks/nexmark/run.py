@@ -49,7 +49,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -443,19 +442,6 @@ def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
 # -- the parent: orchestration ------------------------------------------------------------
 
 
-def _free_port_pair() -> int:
-    for _ in range(100):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
-
 
 def _run_child(kind: str, args: argparse.Namespace, extra: list[str],
                timeout: float) -> dict[str, Any]:
@@ -692,10 +678,10 @@ def main_parent(args: argparse.Namespace) -> None:
     broker = None
     broker_dir = None
     if args.log == "kafka" and not args.bootstrap:
-        from pycql.kafka import LocalBroker
+        from pycql.kafka import LocalBroker, free_port_pair
 
         broker_dir = tempfile.mkdtemp(prefix="nexmark-kafka-")
-        broker = LocalBroker(broker_dir, _free_port_pair())
+        broker = LocalBroker(broker_dir, free_port_pair())
         print(f"starting a local Kafka broker in {broker_dir} ...", flush=True)
         broker.start(timeout=120)
         args.bootstrap = broker.bootstrap

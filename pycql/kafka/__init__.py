@@ -12,6 +12,6 @@ from Python::
 See ``docs/kafka.md``.
 """
 
-from pycql.kafka.broker import BrokerStatus, LocalBroker, default_libs_dir
+from pycql.kafka.broker import BrokerStatus, LocalBroker, default_libs_dir, free_port_pair
 
-__all__ = ["BrokerStatus", "LocalBroker", "default_libs_dir"]
+__all__ = ["BrokerStatus", "LocalBroker", "default_libs_dir", "free_port_pair"]

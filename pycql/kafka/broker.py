@@ -40,7 +40,7 @@ from typing import Any
 
 from pycql.errors import OperationalError
 
-__all__ = ["BrokerStatus", "LocalBroker", "default_libs_dir"]
+__all__ = ["BrokerStatus", "LocalBroker", "default_libs_dir", "free_port_pair"]
 
 #: The JVM's heap; a local broker for tests and development needs little.
 DEFAULT_HEAP = "512m"
@@ -58,6 +58,24 @@ def default_libs_dir() -> Path:
         return Path(override)
     return Path(__file__).resolve().parents[2] / ".kafka" / "libs"
 
+
+
+def free_port_pair() -> int:
+    """A port P with P and P+1 both free on 127.0.0.1: a :class:`LocalBroker`'s client
+    and controller ports."""
+    for _ in range(100):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
 
 @dataclass(frozen=True)
 class BrokerStatus:

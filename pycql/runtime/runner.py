@@ -328,12 +328,7 @@ class QueryRunner:
             self._ingest_table(info, records, watermark, stop_ts, dead)
             return
         rows, times, errors = info.decoder(records)
-        values = records
-        if errors:
-            self.metrics.malformed_records += len(errors)
-            dead.extend(errors)
-            bad = {(r.partition, r.offset) for r, _ in errors}
-            values = [r for r in records if (r.partition, r.offset) not in bad]
+        values = self._set_aside_malformed(records, errors, dead)
         if not times:
             return
         self._note_times(values[0].topic, list(map(_PARTITION, values)), times)
@@ -353,6 +348,21 @@ class QueryRunner:
             times = list(compress(times, kept))
         self.executor.push_many(info.name, times, rows)
 
+    def _set_aside_malformed(
+        self,
+        records: list[Record],
+        errors: list[tuple[Record, str]],
+        dead: list[tuple[Record, str]],
+    ) -> list[Record]:
+        """Count and keep (for the dead letters) what the decoder rejected; return the rest,
+        in step with the decoded rows."""
+        if not errors:
+            return records
+        self.metrics.malformed_records += len(errors)
+        dead.extend(errors)
+        bad = {(r.partition, r.offset) for r, _ in errors}
+        return [r for r in records if (r.partition, r.offset) not in bad]
+
     def _ingest_table(
         self,
         info: _SourceInfo,
@@ -365,11 +375,7 @@ class QueryRunner:
         tombstones = [r for r in records if r.value is None]
         values = [r for r in records if r.value is not None] if tombstones else records
         rows, times, errors = info.decoder(values)
-        if errors:
-            self.metrics.malformed_records += len(errors)
-            dead.extend(errors)
-            bad = {(r.partition, r.offset) for r, _ in errors}
-            values = [r for r in values if (r.partition, r.offset) not in bad]
+        values = self._set_aside_malformed(values, errors, dead)
         inserts: dict[int, list[tuple[Any, ...]]] = {}
         deletes: dict[int, list[tuple[Any, ...]]] = {}
         items: list[tuple[Record, tuple[Any, ...] | None, int]] = list(
