@@ -114,6 +114,10 @@ class Stream:
     partitions: int = 1
     #: Whether pycql created the topic (then DROP deletes it; else DROP leaves it).
     owns_topic: bool = False
+    #: The stream's event-time options as written in ``WITH (...)`` (``lateness``,
+    #: ``idle_timeout``, ``idle_advance``, ``max_future``; see
+    #: :mod:`pycql.runtime.eventtime`); the connection's settings fill in the rest.
+    time_options: tuple[tuple[str, str], ...] = ()
     kind: Literal["stream"] = field(default="stream", init=False)
 
     def planner_json(self) -> dict[str, Any]:
@@ -131,6 +135,7 @@ class Stream:
             **self.planner_json(),
             "partitions": self.partitions,
             "owns_topic": self.owns_topic,
+            "time_options": dict(self.time_options),
         }
 
 
@@ -202,6 +207,7 @@ def entry_from_json(data: dict[str, Any]) -> CatalogEntry:
             format=data.get("format") or "json",
             partitions=int(data.get("partitions") or 1),
             owns_topic=bool(data.get("owns_topic", False)),
+            time_options=tuple(sorted((data.get("time_options") or {}).items())),
         )
     if kind == "table":
         return Table(

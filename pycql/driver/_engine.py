@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pycql.driver._types import epoch_ms
 from pycql.errors import OperationalError, ProgrammingError
+from pycql.runtime.eventtime import TimePolicy
 
 if TYPE_CHECKING:
     from pycql.driver.connection import Connection
@@ -65,13 +67,43 @@ def _runner(conn: Connection, plan: dict[str, Any], params: list[Any],
             start: Position, stop: Position | None) -> Any:
     from pycql.runtime.runner import QueryRunner
 
-    options: dict[str, Any] = {}
-    if conn.lateness_ms is not None:
-        options["lateness_ms"] = conn.lateness_ms
+    options: dict[str, Any] = {"on_error": conn.on_error}
     if conn.dead_letter_topic is not None:
         options["dead_letter_topic"] = conn.dead_letter_topic
-    return QueryRunner(plan, conn.database.log, params=tuple(params), start=start, stop=stop,
-                       **options)
+    return QueryRunner(with_time_policies(conn, plan), conn.database.log, params=tuple(params),
+                       start=start, stop=stop, **options)
+
+
+def connection_time_policy(conn: Connection) -> TimePolicy:
+    """The event-time defaults of ``conn`` (its ``lateness_ms``, ``idle_timeout_ms``,
+    ``max_future_ms``) over pycql's own."""
+    default = TimePolicy()
+    changes: dict[str, Any] = {}
+    if conn.lateness_ms is not None:
+        changes["lateness_ms"] = conn.lateness_ms
+    if conn.idle_timeout_ms is not None:
+        changes["idle_timeout_ms"] = conn.idle_timeout_ms
+    if conn.max_future_ms is not None:
+        changes["max_future_ms"] = conn.max_future_ms
+    return replace(default, **changes)
+
+
+def with_time_policies(conn: Connection, plan: dict[str, Any]) -> dict[str, Any]:
+    """``plan`` with each source operator's ``"time"``: its stream's ``WITH`` options over
+    the connection's defaults (``docs/plan-json.md``), so the plan alone says how its
+    event time moves."""
+    from pycql.catalog import Stream
+
+    default = connection_time_policy(conn)
+    catalog = conn.database.catalog
+    operators = []
+    for op in plan["operators"]:
+        if op.get("op") == "source":
+            entry = catalog.find(str(op["name"]))
+            options = dict(entry.time_options) if isinstance(entry, Stream) else {}
+            op = {**op, "time": default.with_options(options).to_json()}
+        operators.append(op)
+    return {**plan, "operators": operators}
 
 
 def start_stream(conn: Connection, plan: dict[str, Any], params: list[Any],

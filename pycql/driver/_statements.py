@@ -8,7 +8,9 @@ count (INSERT, DELETE, DDL).
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ from pycql.errors import (
     NotSupportedError,
     ProgrammingError,
 )
+from pycql.runtime.eventtime import TIME_OPTIONS, TimePolicy
 
 if TYPE_CHECKING:
     from pycql.driver._database import Database
@@ -34,7 +37,7 @@ Row = tuple[Any, ...]
 Envelope = dict[str, Any]
 StartStop = str | int | _dt.datetime | dict[int, int] | None
 
-_STREAM_OPTIONS = {"topic", "format", "timestamp", "partitions"}
+_STREAM_OPTIONS = {"topic", "format", "timestamp", "partitions", *TIME_OPTIONS}
 _TABLE_OPTIONS = {"topic", "format", "partitions"}
 _FORMATS = ("json", "csv")
 
@@ -80,6 +83,8 @@ def execute(
         return _explain(envelope)
     if kind in ("insert", "delete"):
         return Outcome(rowcount=execute_many_writes(conn, envelope, sql, [params]))
+    if kind == "heartbeat":
+        return Outcome(rowcount=_heartbeat(conn.database, envelope, params))
     handler = _DDL.get(str(kind))
     if handler is None:
         raise NotSupportedError(f"the driver cannot carry out {kind!r} statements")
@@ -103,7 +108,17 @@ def bind_params(declared: Sequence[dict[str, Any]], params: tuple[Any, ...]) -> 
             f"{len(params)} value(s) were given"
         )
     by_index = sorted(declared, key=lambda p: int(p.get("index", 0)))
-    return [to_engine(v, str(p.get("type", "ANY"))) for v, p in zip(params, by_index, strict=True)]
+    return [
+        to_engine(v, str(p.get("type", "ANY")), precision=p.get("precision"),
+                  scale=p.get("scale"), what=_param_name(p))
+        for v, p in zip(params, by_index, strict=True)
+    ]
+
+
+def _param_name(param: dict[str, Any]) -> str:
+    """How an error names a parameter: ``parameter 2 (column V)``."""
+    where = f" (column {param['column']})" if param.get("column") else ""
+    return f"parameter {int(param.get('index', 0)) + 1}{where}"
 
 
 def _query(
@@ -221,10 +236,13 @@ def _create_stream(db: Database, envelope: Envelope) -> Outcome:
         timestamp = matches[0].name
     if db.catalog.find(name) is not None:
         raise ProgrammingError(f"{name} already exists")
+    time_options = tuple(sorted((k, options[k]) for k in TIME_OPTIONS if k in options))
+    TimePolicy().with_options(dict(time_options))  # a bad value is an error now, not later
     topic = options.get("topic", name)
     partitions = int(options.get("partitions", "1"))
     created = _create_topic(db, topic, partitions, compacted=False)
-    stream = Stream(name, columns, topic, timestamp, options["format"], partitions, created)
+    stream = Stream(name, columns, topic, timestamp, options["format"], partitions, created,
+                    time_options)
     db.catalog.add(stream)
     return Outcome(rowcount=0)
 
@@ -370,11 +388,16 @@ _DDL: dict[str, Callable[[Database, Envelope], Outcome]] = {
 
 
 # -- INSERT, UPSERT, DELETE ----------------------------------------------------------
-def _param_types(node: Any, found: dict[int, str]) -> None:
-    """Collect ``index -> type`` of every ``{"kind": "param"}`` inside ``node``."""
+def _param_types(node: Any, found: dict[int, dict[str, Any]]) -> None:
+    """Collect ``index -> {"type", "precision", "scale"}`` of every ``{"kind": "param"}``
+    inside ``node``."""
     if isinstance(node, dict):
         if node.get("kind") == "param":
-            found.setdefault(int(node["index"]), str(node.get("type", "ANY")))
+            found.setdefault(int(node["index"]), {
+                "type": str(node.get("type", "ANY")),
+                "precision": node.get("precision"),
+                "scale": node.get("scale"),
+            })
         for value in node.values():
             _param_types(value, found)
     elif isinstance(node, list):
@@ -398,13 +421,27 @@ def _params_as_inputs(node: Any) -> Any:
 
 
 def _declared_params(envelope: Envelope) -> list[dict[str, Any]]:
-    found: dict[int, str] = {}
-    _param_types(envelope.get("rows"), found)
-    _param_types(envelope.get("condition"), found)
-    _param_types(envelope.get("timestamp"), found)
+    found: dict[int, dict[str, Any]] = {}
+    for member in ("rows", "condition", "timestamp", "timestamps"):
+        _param_types(envelope.get(member), found)
     if found and sorted(found) != list(range(len(found))):
         raise InternalError(f"parameter indexes {sorted(found)} are not 0..n-1")
-    return [{"index": i, "type": found[i]} for i in sorted(found)]
+    columns = _param_columns(envelope)
+    return [{"index": i, **found[i], "column": columns.get(i)} for i in sorted(found)]
+
+
+def _param_columns(envelope: Envelope) -> dict[int, str]:
+    """Which target column each parameter of an INSERT fills, where one does directly
+    (``?`` or ``CAST(? AS type)``), for error messages."""
+    names = envelope.get("columns") or []
+    out: dict[int, str] = {}
+    for row in envelope.get("rows") or []:
+        for name, expr in zip(names, row, strict=False):
+            while isinstance(expr, dict) and expr.get("op") == "CAST" and expr.get("operands"):
+                expr = expr["operands"][0]
+            if isinstance(expr, dict) and expr.get("kind") == "param":
+                out.setdefault(int(expr["index"]), str(name))
+    return out
 
 
 def _target(db: Database, envelope: Envelope) -> Stream | Table:
@@ -456,8 +493,6 @@ def _insert(
     declared: list[dict[str, Any]],
     bound: list[list[Any]],
 ) -> int:
-    from pycql.log.base import OutRecord
-    from pycql.log.formats import make_encoder
     from pycql.runtime.expr import compile_row
 
     names = [c.name for c in target.columns]
@@ -470,16 +505,13 @@ def _insert(
     row_fns = [
         compile_row(_params_as_inputs(exprs), param_columns) for exprs in envelope["rows"]
     ]
-    ts_expr = envelope.get("timestamp")
-    ts_fn = None if ts_expr is None else compile_row([_params_as_inputs(ts_expr)], param_columns)
-    encode = make_encoder([c.to_json() for c in target.columns], target.format)
+    ts_fns = _timestamp_fns(envelope, param_columns)
     width = len(names)
     rows: list[list[Any]] = []
     explicit_ts: list[Any] = []
     for values in bound:
         args = tuple(values)
-        stamp = None if ts_fn is None else ts_fn(args)[0]
-        for fn in row_fns:
+        for fn, ts_fn in zip(row_fns, ts_fns, strict=True):
             given = fn(args)
             if len(given) != len(positions):
                 raise ProgrammingError(
@@ -489,7 +521,7 @@ def _insert(
             for pos, value in zip(positions, given, strict=True):
                 row[pos] = value
             rows.append(row)
-            explicit_ts.append(stamp)
+            explicit_ts.append(None if ts_fn is None else _rowtime(ts_fn(args)[0]))
     for row in rows:
         for column, value in zip(target.columns, row, strict=True):
             if value is None and not column.nullable:
@@ -497,8 +529,80 @@ def _insert(
                     f"column {column.name} of {target.name} is NOT NULL: give it a value"
                 )
     if isinstance(target, Stream):
-        now = int(time.time() * 1000)
-        ts_index = None if target.timestamp is None else names.index(target.timestamp)
+        return _append_to_stream(db, target, rows, explicit_ts)
+    return _write_table_rows(db, target, [tuple(r) for r in rows], bool(envelope.get("upsert")))
+
+
+def _timestamp_fns(envelope: Envelope, param_columns: list[dict[str, Any]]) -> list[Any]:
+    """One function per VALUES row giving its explicit event time (``ROWTIME``), or None."""
+    from pycql.runtime.expr import compile_row
+
+    count = len(envelope["rows"])
+    exprs = envelope.get("timestamps")
+    if exprs is None:  # one expression for every row (or none)
+        exprs = [envelope.get("timestamp")] * count
+    return [
+        None if e is None else compile_row([_params_as_inputs(e)], param_columns) for e in exprs
+    ]
+
+
+def _rowtime(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProgrammingError(f"ROWTIME must be a TIMESTAMP or epoch milliseconds, not {value!r}")
+    return int(value)
+
+
+class _AppendClock:
+    """Stamps the INSERTs of one stream in the order they are appended.
+
+    The stamp is taken and the records appended under one lock, and never runs
+    backwards (a wall clock stepped back by NTP does not reorder a stream), so
+    statements from several threads and connections of this process always
+    arrive in timestamp order and none is late.
+    """
+
+    __slots__ = ("last", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = 0
+
+    def now(self) -> int:
+        self.last = max(self.last, int(time.time() * 1000))
+        return self.last
+
+
+_append_clocks: weakref.WeakKeyDictionary[Any, dict[str, _AppendClock]] = (
+    weakref.WeakKeyDictionary()
+)
+_append_clocks_lock = threading.Lock()
+
+
+def _append_clock(log: Any, topic: str) -> _AppendClock:
+    with _append_clocks_lock:
+        clocks = _append_clocks.setdefault(log, {})
+        clock = clocks.get(topic)
+        if clock is None:
+            clock = clocks[topic] = _AppendClock()
+        return clock
+
+
+def _append_to_stream(
+    db: Database, stream: Stream, rows: list[list[Any]], explicit_ts: list[int | None]
+) -> int:
+    """Append rows to a stream: an explicit ROWTIME (or timestamp column value) is the
+    row's event time; the others are stamped now, in append order."""
+    from pycql.log.base import OutRecord
+    from pycql.log.formats import make_encoder
+
+    names = [c.name for c in stream.columns]
+    ts_index = None if stream.timestamp is None else names.index(stream.timestamp)
+    encode = make_encoder([c.to_json() for c in stream.columns], stream.format)
+    clock = _append_clock(db.log, stream.topic)
+    with clock.lock:
+        now = clock.now()
         stamps = []
         for row, stamp in zip(rows, explicit_ts, strict=True):
             if ts_index is not None:
@@ -506,14 +610,40 @@ def _insert(
                     row[ts_index] = now if stamp is None else stamp
                 stamps.append(int(row[ts_index]))
             else:
-                stamps.append(now if stamp is None else int(stamp))
+                stamps.append(now if stamp is None else stamp)
         payloads = encode([tuple(r) for r in rows])
         db.log.produce(
-            target.topic,
+            stream.topic,
             [OutRecord(value, None, ts) for value, ts in zip(payloads, stamps, strict=True)],
         )
-        return len(payloads)
-    return _write_table_rows(db, target, [tuple(r) for r in rows], bool(envelope.get("upsert")))
+    return len(payloads)
+
+
+def _heartbeat(db: Database, envelope: Envelope, params: tuple[Any, ...]) -> int:
+    """``ALTER STREAM S HEARTBEAT τ``: S has no more records before τ. A watermark control
+    record (:mod:`pycql.log.control`) of ``τ - 1`` goes to every partition of S's topic,
+    so queries close the instants before τ at once. Returns the partitions written."""
+    from pycql.log.control import watermark_record
+    from pycql.runtime.expr import compile_row
+
+    db.catalog.refresh()
+    target = _target(db, envelope)
+    if not isinstance(target, Stream):
+        raise ProgrammingError(f"{target.name} is a table: heartbeats are for streams")
+    declared = _declared_params(envelope)
+    values = bind_params(declared, params)
+    expr = envelope.get("timestamp")
+    if isinstance(expr, dict):
+        param_columns = [{"name": f"?{p['index']}", "type": p["type"]} for p in declared]
+        expr = compile_row([_params_as_inputs(expr)], param_columns)(tuple(values))[0]
+    tau = _rowtime(expr)
+    if tau is None:
+        raise ProgrammingError("a heartbeat needs a timestamp, not NULL")
+    partitions = db.log.partitions(target.topic)
+    db.log.produce(target.topic, [
+        watermark_record(tau - 1, producer="heartbeat", partition=p) for p in range(partitions)
+    ])
+    return partitions
 
 
 def _write_table_rows(db: Database, table: Table, rows: list[Row], upsert: bool) -> int:

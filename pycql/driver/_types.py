@@ -142,21 +142,70 @@ def epoch_ms(value: _dt.datetime | _dt.date | int | float) -> int:
     raise ProgrammingError(f"not a point in time: {value!r}")
 
 
-def to_engine(value: Any, sql_type: str) -> Any:
+#: The range of each SQL integer type.
+_INTEGER_RANGES = {
+    "TINYINT": (-(1 << 7), (1 << 7) - 1),
+    "SMALLINT": (-(1 << 15), (1 << 15) - 1),
+    "INTEGER": (-(1 << 31), (1 << 31) - 1),
+    "BIGINT": (-(1 << 63), (1 << 63) - 1),
+}
+_APPROXIMATE = ("FLOAT", "REAL", "DOUBLE")
+
+
+def to_engine(
+    value: Any,
+    sql_type: str,
+    *,
+    precision: int | None = None,
+    scale: int | None = None,
+    what: str = "the value",
+) -> Any:
     """Convert a Python value (a parameter) to the engine's value for ``sql_type``.
 
-    Python values that already are the engine's (numbers, strings, ``None``)
-    pass through; :mod:`datetime` values become integers.
+    Values are checked against the type, as a database checks an assignment:
+    a number given as text (``"1"``) is converted, anything else that does not
+    fit is a :class:`~pycql.errors.DataError` naming ``what`` (a parameter or a
+    column), never a value that silently matches nothing. :mod:`datetime`
+    values become the engine's integers.
+
+    >>> to_engine("42", "INTEGER")
+    42
+    >>> to_engine("not-an-int", "INTEGER", what="column K")
+    Traceback (most recent call last):
+    ...
+    pycql.errors.DataError: column K is an INTEGER: 'not-an-int' is not a whole number
     """
     if value is None:
         return None
     kind = sql_type.upper()
+    if kind in _INTEGER_RANGES:
+        return _to_integer(value, kind, what)
+    if kind == "DECIMAL":
+        return _to_decimal(value, precision, scale, what)
+    if kind in _APPROXIMATE:
+        return _to_float(value, kind, what)
+    if kind == "BOOLEAN":
+        if isinstance(value, bool):
+            return value
+        raise DataError(f"{what} is a BOOLEAN: pass True or False, not {value!r}")
+    if kind in ("CHAR", "VARCHAR"):
+        if isinstance(value, bytes | bytearray | memoryview):
+            value = bytes(value).decode()
+        if not isinstance(value, str):
+            raise DataError(f"{what} is a {kind}: pass a str, not {type(value).__name__} {value!r}")
+        if precision is not None and 0 <= precision < len(value):
+            raise DataError(
+                f"{what} is a {kind}({precision}): {value[:20]!r}... has {len(value)} characters"
+                if len(value) > 20 else
+                f"{what} is a {kind}({precision}): {value!r} has {len(value)} characters"
+            )
+        return value
     if kind in ("TIMESTAMP", "DATE"):
         if isinstance(value, _dt.date | int | float) and not isinstance(value, bool):
             return epoch_ms(value)
         if isinstance(value, str):
             return epoch_ms(_parse_datetime(value))
-        raise DataError(f"cannot use {value!r} as a {kind}")
+        raise DataError(f"cannot use {value!r} as a {kind} ({what})")
     if kind == "TIME":
         if isinstance(value, _dt.time):
             return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + (
@@ -164,18 +213,92 @@ def to_engine(value: Any, sql_type: str) -> Any:
             )
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise DataError(f"cannot use {value!r} as a TIME")
+        raise DataError(f"cannot use {value!r} as a TIME ({what})")
     if kind == "INTERVAL_DAY_SECOND":
         if isinstance(value, _dt.timedelta):
             return value // _dt.timedelta(milliseconds=1)
         return value
     if isinstance(value, _dt.datetime):  # e.g. a datetime for an untyped (ANY) parameter
         return epoch_ms(value)
-    if isinstance(value, decimal.Decimal) and kind not in ("DECIMAL",):
-        return float(value) if kind in ("FLOAT", "REAL", "DOUBLE") else value
     if isinstance(value, bytes | bytearray | memoryview) and kind in ("CHAR", "VARCHAR"):
         return bytes(value).decode()
     return value
+
+
+def _article(kind: str) -> str:
+    return "an" if kind[0] in "AEIOU" else "a"
+
+
+def _number_text(value: str) -> str:
+    return value.strip().replace("_", "")
+
+
+def _to_integer(value: Any, kind: str, what: str) -> int:
+    low, high = _INTEGER_RANGES[kind]
+    where = f"{what} is {_article(kind)} {kind}"
+    number: int
+    if isinstance(value, bool):
+        raise DataError(f"{where}: pass a number, not {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float | decimal.Decimal):
+        if not (value == value and value not in (float("inf"), float("-inf"))) or value % 1:
+            raise DataError(f"{where}: {value!r} is not a whole number")
+        number = int(value)
+    elif isinstance(value, str):
+        try:
+            number = int(_number_text(value))
+        except ValueError:
+            raise DataError(f"{where}: {value!r} is not a whole number") from None
+    else:
+        raise DataError(f"{where}: pass a number, not {type(value).__name__} {value!r}")
+    if not low <= number <= high:
+        raise DataError(f"{where}: {number} is out of its range {low}..{high}")
+    return number
+
+
+def _to_decimal(value: Any, precision: int | None, scale: int | None, what: str) -> Any:
+    if isinstance(value, bool):
+        raise DataError(f"{what} is a DECIMAL: pass a number, not {value!r}")
+    try:
+        if isinstance(value, decimal.Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = decimal.Decimal(value)
+        elif isinstance(value, float):
+            number = decimal.Decimal(repr(value))
+        elif isinstance(value, str):
+            number = decimal.Decimal(_number_text(value))
+        else:
+            raise DataError(f"{what} is a DECIMAL: pass a number, not {type(value).__name__} "
+                            f"{value!r}")
+    except decimal.InvalidOperation:
+        raise DataError(f"{what} is a DECIMAL: {value!r} is not a number") from None
+    if not number.is_finite():
+        raise DataError(f"{what} is a DECIMAL: {value!r} is not a finite number")
+    if precision is not None and precision > 0:
+        digits = precision - (scale or 0)
+        if abs(number) >= decimal.Decimal(10) ** digits:
+            raise DataError(
+                f"{what} is a DECIMAL({precision}, {scale or 0}): {value!r} does not fit"
+            )
+    return number
+
+
+def _to_float(value: Any, kind: str, what: str) -> float:
+    if isinstance(value, bool):
+        raise DataError(f"{what} is a {kind}: pass a number, not {value!r}")
+    if isinstance(value, int | float | decimal.Decimal):
+        try:
+            return float(value)
+        except OverflowError:
+            raise DataError(f"{what} is a {kind}: {value!r} is too large") from None
+    if isinstance(value, str):
+        try:
+            return float(_number_text(value))
+        except ValueError:
+            raise DataError(f"{what} is a {kind}: {value!r} is not a number") from None
+    raise DataError(f"{what} is a {kind}: pass a number, not {type(value).__name__} {value!r}")
 
 
 def _parse_datetime(text: str) -> _dt.datetime:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from pycql.driver.cursor import Cursor
 
 #: Options the driver itself understands; every other option goes to the log.
-_DRIVER_OPTIONS = ("lateness_ms", "dead_letter_topic", "rowtime_column")
+_DRIVER_OPTIONS = ("lateness_ms", "idle_timeout_ms", "max_future_ms", "on_error",
+                   "dead_letter_topic", "rowtime_column")
 
 
 class Connection:
@@ -48,7 +49,19 @@ class Connection:
     def __init__(self, database: Database, options: dict[str, Any]) -> None:
         self._db: Database | None = database
         self.dsn = database.url
-        self.lateness_ms: int | None = options.get("lateness_ms")
+        #: Event-time defaults for streams that do not set their own (``docs/time.md``):
+        #: out-of-orderness allowed, quiet time before a partition is idle, how far
+        #: ahead of the wall clock a timestamp may be (``None``: no bound).
+        self.lateness_ms: int | None = _milliseconds(options, "lateness_ms")
+        self.idle_timeout_ms: int | None = _milliseconds(options, "idle_timeout_ms")
+        self.max_future_ms: int | None = _milliseconds(options, "max_future_ms")
+        #: What a query does with a row an expression fails on: ``"dead_letter"``
+        #: (keep it in the dead letters and go on, the default) or ``"fail"``.
+        self.on_error: str = str(options.get("on_error", "dead_letter"))
+        if self.on_error not in ("dead_letter", "fail"):
+            raise InterfaceError(
+                f"on_error must be 'dead_letter' or 'fail', not {self.on_error!r}"
+            )
         self.dead_letter_topic: str | None = options.get("dead_letter_topic")
         #: Add a ``ROWTIME`` (TIMESTAMP) column to the rows of stream-valued queries.
         self.rowtime_column: bool = bool(options.get("rowtime_column", False))
@@ -153,3 +166,12 @@ class Connection:
                 self.close()
         except Exception:
             pass
+
+
+def _milliseconds(options: dict[str, Any], name: str) -> int | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InterfaceError(f"{name} must be a whole number of milliseconds >= 0, not {value!r}")
+    return value

@@ -5,23 +5,32 @@ records in batches (:func:`pycql.log.formats.make_decoder`), turns table
 topics' upserts and tombstones into inserts and deletes, pushes them into the
 executor and advances it along a *watermark*:
 
-* the watermark is ``min over input partitions of (max timestamp seen) -
-  lateness_ms - 1``: the newest instant of a partition stays open, since more
-  records with the same timestamp may follow in a later batch; records up to
-  ``lateness_ms`` out of order are reordered (the executor buffers pending
-  instants);
+* each source has a :class:`~pycql.runtime.eventtime.TimePolicy` (its
+  ``CREATE STREAM ... WITH (lateness, idle_timeout, idle_advance,
+  max_future)``, the connection's options as defaults);
+* the watermark is driven by the data: ``min over input partitions of (max
+  timestamp seen - lateness_ms - 1)``; the newest instant of a partition stays
+  open, since more records with the same timestamp may follow in a later
+  batch; records up to ``lateness_ms`` out of order are reordered (the
+  executor buffers pending instants). A watermark control record
+  (:mod:`pycql.log.control`, CQL's heartbeat) moves a partition's part of it
+  directly;
 * a record at or below the watermark (its instant is closed) is *late*: it is
   counted and written to the dead-letter topic, never silently dropped;
-  records the decoder rejects go there too;
-* a partition that has no record yet and nothing to read does not hold the
-  watermark back; when every partition is caught up for ``idle_timeout_ms``
-  the watermark moves to wall-clock now minus lateness (live runs), so RANGE
-  windows expire without input;
+  records the decoder rejects, records stamped more than ``max_future_ms``
+  ahead of the wall clock, and rows an expression fails on go there too;
+* a partition that is caught up and quiet for ``idle_timeout_ms`` does not
+  hold the watermark back (a partition with records left to read never is
+  idle, so replays are exact); when every input is idle, the instants
+  received so far close (``idle_advance="newest"``, the default) or, for a
+  source that asks for it (``idle_advance="wall_clock"``), time moves to the
+  wall clock minus its lateness so RANGE windows expire without input;
 * table topics are always read from their beginning, whatever ``start`` says:
   a table's value at the first instant depends on all of its history;
 * with ``stop`` set the run is bounded: ``"end"`` stops at the end offsets the
-  topics had when the runner started, an ``int`` stops at that timestamp; the
-  last instant is closed and iteration ends.
+  topics had when the runner started, explicit offsets stop exactly there,
+  an ``int`` stops at that timestamp; the last instant is closed and
+  iteration ends.
 
 >>> from pycql.log.memory import MemoryLog
 >>> from pycql.log.base import OutRecord, TopicSpec
@@ -45,13 +54,14 @@ executor and advances it along a *watermark*:
 from __future__ import annotations
 
 import gc
-import operator
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
+
+import orjson
 
 from pycql.errors import ProgrammingError
 from pycql.log.base import (
@@ -63,6 +73,8 @@ from pycql.log.base import (
     TopicSpec,
     explicit_start,
 )
+from pycql.log.control import CONTROL_KEY, parse_control
+from pycql.runtime.eventtime import TimePolicy, format_duration
 from pycql.runtime.executor import Emission, Executor
 
 #: The youngest generation's garbage-collection threshold while
@@ -78,6 +90,10 @@ GC_YOUNG_THRESHOLD = 20_000
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 _PARTITION = itemgetter(1)  # Record.partition
+_KEY = itemgetter(4)  # Record.key
+_record_topic = itemgetter(0)  # Record.topic
+_TOPIC_PARTITION = attrgetter("topic", "partition")
+_NEVER = -(1 << 62)  # before every timestamp
 
 DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
 DecoderFn = Callable[[list[Record]], DecodedBatch]
@@ -85,24 +101,48 @@ DecoderFn = Callable[[list[Record]], DecodedBatch]
 #: Where a bounded run stops: ``"end"`` (alias ``"latest"``) = the end offsets
 #: when the runner starts; an ``int`` = a timestamp (inclusive); a dict = explicit
 #: stop offsets, ``{partition: offset}`` or ``{(topic, partition): offset}``
-#: (partitions not named stop at their end offset at start).
+#: (partitions not named stop at their end offset at start). A run never reads
+#: past its stop offsets, even when a poll returns more.
 StopAt = Literal["end", "latest"] | int | dict[int, int] | dict[tuple[str, int], int]
 
+#: What a run does with a row an expression fails on: keep it in the dead
+#: letters and go on, or end the query with the DataError.
+OnError = Literal["dead_letter", "fail"]
 
-_record_topic = operator.itemgetter(0)  # Record.topic
+
+@dataclass
+class SourceMetrics:
+    """Counters of one source (stream or table) of a :class:`QueryRunner`."""
+
+    #: its time policy (lateness, idle timeout, idle advance, future bound)
+    policy: TimePolicy
+    records_in: int = 0
+    #: at or before the watermark when they arrived (kept in the dead letters)
+    late_records: int = 0
+    #: undecodable, or stamped beyond ``max_future_ms`` (kept in the dead letters)
+    malformed_records: int = 0
+    #: of ``malformed_records``, those stamped too far ahead of the wall clock
+    future_records: int = 0
+    #: watermark control records (heartbeats) read
+    heartbeats: int = 0
+    #: why the last late or future record was set aside
+    last_reason: str | None = None
 
 
 @dataclass
 class RunnerMetrics:
-    """Counters of one :class:`QueryRunner`."""
+    """Counters of one :class:`QueryRunner` (``sources`` has them per source)."""
 
     records_in: int = 0
     late_records: int = 0
     #: table changes older than the watermark, applied at the first open instant
     deferred_table_changes: int = 0
     malformed_records: int = 0
+    #: rows an expression failed on (division by zero, overflow, ...), in the dead letters
+    expression_errors: int = 0
     emitted: int = 0
     watermark: int | None = None
+    sources: dict[str, SourceMetrics] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,6 +153,8 @@ class _SourceInfo:
     decoder: DecoderFn
     key_indexes: list[int] | None
     rows_by_key: dict[Any, tuple[Any, ...]]
+    policy: TimePolicy
+    metrics: SourceMetrics
 
 
 class QueryRunner:
@@ -123,6 +165,12 @@ class QueryRunner:
     ``pycql.log.formats.make_decoder(columns, format, timestamp)``.
     ``dead_letter_topic`` names one topic for every rejected record; by default
     each source topic ``T`` has its own, ``T.dead-letters``.
+
+    ``lateness_ms``, ``idle_timeout_ms``, ``idle_advance`` and
+    ``max_future_ms`` are the default :class:`~pycql.runtime.eventtime.TimePolicy`;
+    a source operator's ``"time"`` member (the driver sets it from the
+    stream's options) overrides them for that source. ``on_error`` says what
+    a row an expression fails on does (see :data:`OnError`).
     ``clock`` (seconds, like :func:`time.time`) exists for tests.
     """
 
@@ -136,6 +184,9 @@ class QueryRunner:
         stop: StopAt | str | dict[Any, int] | None = None,
         lateness_ms: int = 0,
         idle_timeout_ms: int = 1000,
+        idle_advance: Literal["newest", "wall_clock"] = "newest",
+        max_future_ms: int | None = 3_600_000,
+        on_error: OnError = "dead_letter",
         dead_letter_topic: str | None = None,
         decoders: Mapping[str, DecoderFn] | None = None,
         max_records: int = 10_000,
@@ -150,31 +201,39 @@ class QueryRunner:
         if isinstance(start, str) and start not in ("earliest", "latest"):
             raise ProgrammingError(f"start must be 'earliest', 'latest', a timestamp or offsets, "
                                    f"not {start!r}")
-        if lateness_ms < 0:
-            raise ProgrammingError("lateness_ms must not be negative")
-        self.executor = Executor(plan, params)
+        if on_error not in ("dead_letter", "fail"):
+            raise ProgrammingError(f"on_error must be 'dead_letter' or 'fail', not {on_error!r}")
+        default_policy = TimePolicy(lateness_ms, idle_timeout_ms, idle_advance, max_future_ms)
+        self.executor = Executor(plan, params)  # INTEGRATION-PENDING on_error
         self.metrics = RunnerMetrics()
         self._log = log
         self._stop: Literal["end"] | int | None = (
             "end" if isinstance(stop, dict) else stop)
-        self._lateness = lateness_ms
-        self._idle_timeout = idle_timeout_ms / 1000.0
         self._dead_letter_topic = dead_letter_topic
         self._dead_topics_made: set[str] = set()
         self._max_records = max_records
         self._clock = clock
         self._sources: dict[str, list[_SourceInfo]] = {}
+        #: the time policy of each topic (the first source reading it)
+        self._policies: dict[str, TimePolicy] = {}
+        #: the source topics under each operator: where its rejected rows go
+        self._topics_under: dict[int, list[str]] = {}
         seen: set[str] = set()
         for spec in self.executor.plan["operators"]:
             if spec["op"] != "source" or spec["name"] in seen:
                 continue
             seen.add(spec["name"])
-            info = self._source_info(spec, decoders)
+            info = self._source_info(spec, decoders, default_policy)
             self._sources.setdefault(info.topic, []).append(info)
+            self._policies.setdefault(info.topic, info.policy)
+            self.metrics.sources[info.name] = info.metrics
         self._reader = self._open_reader(log, start)
         self._max_ts: dict[tuple[str, int], int] = {}
+        #: the newest watermark control record (heartbeat) of each partition
+        self._marks: dict[tuple[str, int], int] = {}
         #: when (``clock``) each partition last delivered a record: idleness
         self._heard_at: dict[tuple[str, int], float] = {}
+        self._started_at = clock()
         self._stop_offsets: dict[tuple[str, int], int] | None = None
         if stop == "end" or isinstance(stop, dict):
             self._stop_offsets = self._reader.end_offsets()
@@ -183,17 +242,15 @@ class QueryRunner:
                     offset = explicit_start(stop, topic, partition)
                     if offset is not None:
                         self._stop_offsets[(topic, partition)] = offset
-        self._idle_since: float | None = None
         self._last_ts: int | None = None
         self._done = False
         self._cancelled = False
         self._closed = False
 
     def _open_reader(self, log: Log, start: StartAt | str) -> LogReader:
-        stream_topics = [t for t, infos in self._sources.items()
-                         if not all(i.is_table for i in infos)]
-        table_topics = [t for t in self._sources if t not in stream_topics]
-        if start == "earliest" or not table_topics:
+        table_topics = [t for t, infos in self._sources.items() if infos[0].is_table]
+        stream_topics = [t for t in self._sources if t not in table_topics]
+        if not table_topics or start == "earliest":
             return log.reader(list(self._sources), start)  # type: ignore[arg-type]
         tables = log.reader(table_topics, "earliest")
         if not stream_topics:
@@ -201,7 +258,8 @@ class QueryRunner:
         return _ReaderPair(log.reader(stream_topics, start), tables)  # type: ignore[arg-type]
 
     def _source_info(
-        self, spec: dict[str, Any], decoders: Mapping[str, DecoderFn] | None
+        self, spec: dict[str, Any], decoders: Mapping[str, DecoderFn] | None,
+        default_policy: TimePolicy,
     ) -> _SourceInfo:
         name = spec["name"]
         columns = spec.get("columns", [])
@@ -215,7 +273,9 @@ class QueryRunner:
         if is_table and spec.get("primary_key"):
             names = [c["name"].upper() for c in columns]
             key_indexes = [names.index(k.upper()) for k in spec["primary_key"]]
-        return _SourceInfo(name, spec.get("topic") or name, is_table, decoder, key_indexes, {})
+        policy = TimePolicy.from_json(spec.get("time"), default_policy)
+        return _SourceInfo(name, spec.get("topic") or name, is_table, decoder, key_indexes, {},
+                           policy, SourceMetrics(policy))
 
     # --- the API ------------------------------------------------------------------
 
@@ -243,11 +303,15 @@ class QueryRunner:
             gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
         try:
             records = self._reader.poll(self._max_records, timeout)
+            if records and self._stop_offsets is not None:
+                records = self._before_stop(records)
             if records:
                 self.metrics.records_in += len(records)
                 self._ingest(records)
             emissions = self._advance(self._watermark_now())
-            emissions += self._check_progress(bool(records))
+            emissions += self._check_progress()
+            if getattr(self.executor, 'rejected', None):  # INTEGRATION-PENDING
+                self._dead_letter_rejected()
         finally:
             if fewer:
                 gc.set_threshold(*threshold)
@@ -277,6 +341,28 @@ class QueryRunner:
 
     # --- ingestion ----------------------------------------------------------------------
 
+    def _before_stop(self, records: list[Record]) -> list[Record]:
+        """The records before the stop offsets: a bounded run reads exactly to its stop.
+
+        A partition's records come in offset order, in runs: one look at the
+        last record of each run decides, and a run is cut only where it
+        crosses its stop.
+        """
+        stops = self._stop_offsets
+        assert stops is not None
+        kept: list[Record] = []
+        start = 0
+        for tp, run in groupby(map(_TOPIC_PARTITION, records)):
+            size = sum(1 for _ in run)
+            end = start + size
+            stop = stops.get(tp)
+            if stop is None or records[end - 1].offset < stop:
+                kept.extend(records[start:end])
+            else:
+                kept.extend(r for r in records[start:end] if r.offset < stop)
+            start = end
+        return kept if len(kept) != len(records) else records
+
     def _ingest(self, records: list[Record]) -> None:
         by_topic: dict[str, list[Record]]
         topics = set(map(_record_topic, records))  # a C-level pass
@@ -287,13 +373,53 @@ class QueryRunner:
             for r in records:
                 by_topic.setdefault(r.topic, []).append(r)
         dead: list[tuple[Record, str]] = []
-        watermark = self.executor.watermark
         stop_ts = self._stop if isinstance(self._stop, int) else None
         for topic, recs in by_topic.items():
-            for info in self._sources.get(topic, []):
-                self._ingest_source(info, recs, watermark, stop_ts, dead)
+            infos = self._sources.get(topic, [])
+            if CONTROL_KEY in list(map(_KEY, recs)):  # C-level: heartbeats are rare
+                recs = self._take_control(topic, recs, infos, dead)
+            if not recs:
+                continue
+            for info in infos:
+                info.metrics.records_in += len(recs)
+                if info.is_table:
+                    self._ingest_table(info, recs, stop_ts, dead)
+                else:
+                    self._ingest_stream(info, recs, stop_ts, dead)
         if dead:
             self._dead_letter(dead)
+
+    def _take_control(
+        self, topic: str, records: list[Record], infos: list[_SourceInfo],
+        dead: list[tuple[Record, str]],
+    ) -> list[Record]:
+        """Apply the watermark control records of ``records``; return the data records."""
+        data: list[Record] = []
+        heard_at = self._clock()
+        for record in records:
+            if record.key != CONTROL_KEY:
+                data.append(record)
+                continue
+            try:
+                control = parse_control(record.value)
+            except ValueError as exc:
+                self._malformed(infos, record, f"malformed control record: {exc}", dead)
+                continue
+            for info in infos:
+                info.metrics.heartbeats += 1
+            if control.type == "watermark":
+                tp = (topic, record.partition)
+                if control.watermark > self._marks.get(tp, control.watermark - 1):
+                    self._marks[tp] = control.watermark
+                self._heard_at[tp] = heard_at
+        return data
+
+    def _malformed(self, infos: list[_SourceInfo], record: Record, reason: str,
+                   dead: list[tuple[Record, str]]) -> None:
+        self.metrics.malformed_records += 1
+        for info in infos:
+            info.metrics.malformed_records += 1
+        dead.append((record, reason))
 
     def _note_times(self, topic: str, partitions: Sequence[int], times: Sequence[int]) -> None:
         """Note the newest timestamp of each partition (and of all) in one batch.
@@ -316,30 +442,59 @@ class QueryRunner:
         if self._last_ts is None or newest > self._last_ts:
             self._last_ts = newest
 
-    def _ingest_source(
+    def _set_aside_future(
         self,
         info: _SourceInfo,
         records: list[Record],
-        watermark: int | None,
+        rows: list[tuple[Any, ...]],
+        times: list[int],
+        dead: list[tuple[Record, str]],
+    ) -> tuple[list[Record], list[tuple[Any, ...]], list[int]]:
+        """Set aside records stamped beyond the source's ``max_future_ms`` of the wall clock:
+        one bad clock must not move time for every other producer."""
+        bound = info.policy.max_future_ms
+        if bound is None or not times:
+            return records, rows, times
+        limit = int(self._clock() * 1000) + bound
+        if max(times) <= limit:
+            return records, rows, times
+        kept = [ts <= limit for ts in times]
+        for record, ts, keep in zip(records, times, kept, strict=True):
+            if not keep:
+                reason = (f"future: timestamp {ts} is more than {format_duration(bound)} "
+                          f"ahead of the wall clock ({limit - bound}); max_future of "
+                          f"{info.name}")
+                info.metrics.future_records += 1
+                info.metrics.last_reason = reason
+                self._malformed([info], record, reason, dead)
+        return (list(compress(records, kept)), list(compress(rows, kept)),
+                list(compress(times, kept)))
+
+    def _ingest_stream(
+        self,
+        info: _SourceInfo,
+        records: list[Record],
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
-        if info.is_table:
-            self._ingest_table(info, records, watermark, stop_ts, dead)
-            return
         rows, times, errors = info.decoder(records)
-        values = self._set_aside_malformed(records, errors, dead)
+        values = self._set_aside_malformed(info, records, errors, dead)
+        values, rows, times = self._set_aside_future(info, values, rows, times, dead)
         if not times:
             return
         self._note_times(values[0].topic, list(map(_PARTITION, values)), times)
+        watermark = self.executor.watermark
         if watermark is not None and min(times) <= watermark:
             kept = [ts > watermark for ts in times]
             for record, ts, keep in zip(values, times, kept, strict=True):
                 if not keep:
+                    reason = (f"late: timestamp {ts} is at or before the watermark {watermark} "
+                              f"(lateness of {info.name}: "
+                              f"{format_duration(info.policy.lateness_ms)})")
                     self.metrics.late_records += 1
-                    dead.append(
-                        (record, f"late: timestamp {ts} is at or before the watermark {watermark}")
-                    )
+                    info.metrics.late_records += 1
+                    info.metrics.last_reason = reason
+                    dead.append((record, reason))
             rows = list(compress(rows, kept))
             times = list(compress(times, kept))
         if stop_ts is not None and times and max(times) > stop_ts:
@@ -350,6 +505,7 @@ class QueryRunner:
 
     def _set_aside_malformed(
         self,
+        info: _SourceInfo,
         records: list[Record],
         errors: list[tuple[Record, str]],
         dead: list[tuple[Record, str]],
@@ -359,6 +515,7 @@ class QueryRunner:
         if not errors:
             return records
         self.metrics.malformed_records += len(errors)
+        info.metrics.malformed_records += len(errors)
         dead.extend(errors)
         bad = {(r.partition, r.offset) for r, _ in errors}
         return [r for r in records if (r.partition, r.offset) not in bad]
@@ -367,7 +524,6 @@ class QueryRunner:
         self,
         info: _SourceInfo,
         records: list[Record],
-        watermark: int | None,
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
@@ -375,7 +531,8 @@ class QueryRunner:
         tombstones = [r for r in records if r.value is None]
         values = [r for r in records if r.value is not None] if tombstones else records
         rows, times, errors = info.decoder(values)
-        values = self._set_aside_malformed(values, errors, dead)
+        values = self._set_aside_malformed(info, values, errors, dead)
+        values, rows, times = self._set_aside_future(info, values, rows, times, dead)
         inserts: dict[int, list[tuple[Any, ...]]] = {}
         deletes: dict[int, list[tuple[Any, ...]]] = {}
         items: list[tuple[Record, tuple[Any, ...] | None, int]] = list(
@@ -387,6 +544,7 @@ class QueryRunner:
         if items:
             partitions = [item[0].partition for item in items]
             self._note_times(items[0][0].topic, partitions, [item[2] for item in items])
+        watermark = self.executor.watermark
         for record, row, ts in items:
             if watermark is not None and ts <= watermark:
                 # A table holds stored data: a change arriving after its instant
@@ -399,8 +557,8 @@ class QueryRunner:
             if key is None and row is not None and info.key_indexes is not None:
                 key = tuple(row[i] for i in info.key_indexes)
             if key is None:
-                self.metrics.malformed_records += 1
-                dead.append((record, "a table record needs a key (the primary key)"))
+                self._malformed([info], record, "a table record needs a key (the primary key)",
+                                dead)
                 continue
             old = info.rows_by_key.get(key)
             if row is None:
@@ -417,34 +575,84 @@ class QueryRunner:
         for ts in sorted(inserts.keys() | deletes.keys()):
             self.executor.push(info.name, ts, inserts.get(ts, []), deletes.get(ts, []))
 
+    def _dead_letter_topic_of(self, topic: str) -> str:
+        from pycql.log.formats import dead_letter_topic
+
+        return self._dead_letter_topic or dead_letter_topic(topic)
+
     def _dead_letter(self, dead: list[tuple[Record, str]]) -> None:
-        from pycql.log.formats import dead_letter_record, dead_letter_topic
+        from pycql.log.formats import dead_letter_record
 
         by_topic: dict[str, list[OutRecord]] = {}
         for record, reason in dead:
-            topic = self._dead_letter_topic or dead_letter_topic(record.topic)
+            topic = self._dead_letter_topic_of(record.topic)
             by_topic.setdefault(topic, []).append(dead_letter_record(record, reason))
+        self._write_dead_letters(by_topic)
+
+    def _write_dead_letters(self, by_topic: dict[str, list[OutRecord]]) -> None:
         for topic, out in by_topic.items():
             if topic not in self._dead_topics_made:
                 self._log.create_topic(TopicSpec(topic), exist_ok=True)
                 self._dead_topics_made.add(topic)
             self._log.produce(topic, out)
 
+    def _dead_letter_rejected(self) -> None:
+        """Rows an expression failed on: into the dead letters of the sources below the
+        operator that rejected them, with the reason and the operator."""
+        rejected = self.executor.take_rejected()
+        self.metrics.expression_errors += len(rejected)
+        by_topic: dict[str, list[OutRecord]] = {}
+        for r in rejected:
+            topics = self._source_topics_under(r.operator_id)
+            envelope = {
+                "reason": f"expression error in {r.operator} (operator {r.operator_id}): "
+                          f"{r.reason}",
+                "operator": r.operator,
+                "operator_id": r.operator_id,
+                "timestamp_ms": r.timestamp,
+                "source": r.source,
+                "sources": topics,
+                "row": list(r.row),
+            }
+            value = orjson.dumps(envelope, default=str)
+            topic = self._dead_letter_topic_of(topics[0] if topics else "query")
+            by_topic.setdefault(topic, []).append(OutRecord(value, None, r.timestamp))
+        self._write_dead_letters(by_topic)
+
+    def _source_topics_under(self, operator_id: int) -> list[str]:
+        topics = self._topics_under.get(operator_id)
+        if topics is None:
+            specs = {spec["id"]: spec for spec in self.executor.plan["operators"]}
+            found: set[str] = set()
+            todo = [operator_id]
+            while todo:
+                spec = specs.get(todo.pop())
+                if spec is None:
+                    continue
+                if spec["op"] == "source":
+                    found.add(spec.get("topic") or spec["name"])
+                todo.extend(spec.get("inputs", []))
+            topics = self._topics_under[operator_id] = sorted(found)
+        return topics
+
     # --- progress -----------------------------------------------------------------------
 
     def _watermark_now(self) -> int | None:
-        """The minimum over partitions of their newest timestamp, minus lateness, minus 1.
+        """The watermark the inputs allow now (see the module docstring).
 
-        A partition never heard from does not count once it is caught up; one
-        with records to read holds the watermark back. A partition is *idle*
-        when it is caught up (everything in it has been read) and delivered
-        nothing for ``idle_timeout_ms``: it does not hold the watermark back
-        either, so a quiet partition or a table read long ago cannot stall the
-        others (a record it receives later with an old timestamp is late).
-        Replays are exact: a partition with records left to read is never idle.
+        Each partition heard from offers ``max(newest - lateness - 1, its
+        heartbeat)``; the watermark is the minimum over partitions that are
+        not idle. A partition never heard from holds everything back while
+        it has records to read, and nothing once it is caught up. A partition
+        is *idle* when it is caught up (everything in it has been read) and
+        delivered nothing for its ``idle_timeout_ms``. When every partition
+        is idle, the instants received close (the newest timestamp heard
+        anywhere), or time moves to the wall clock minus the lateness of a
+        source whose ``idle_advance`` is ``"wall_clock"``.
         """
         assignment = self._reader.assignment()
         max_ts = self._max_ts
+        marks = self._marks
         ends: dict[tuple[str, int], int] | None = None
         positions: dict[tuple[str, int], int] = {}
 
@@ -455,16 +663,31 @@ class QueryRunner:
                 positions = self._reader.position()
             return positions.get(tp, 0) >= ends.get(tp, 0)
 
-        if any(tp not in max_ts and not caught_up(tp) for tp in assignment):
-            return None
-        seen = sorted((max_ts[tp], tp) for tp in assignment if tp in max_ts)
-        if not seen:
-            return None
-        quiet_since = self._clock() - self._idle_timeout
-        for newest, tp in seen:
-            if self._heard_at.get(tp, quiet_since) > quiet_since or not caught_up(tp):
-                return newest - self._lateness - 1
-        return seen[0][0] - self._lateness - 1  # all idle: the heartbeat takes over
+        now = self._clock()
+        active: int | None = None  # the minimum over partitions that are not idle
+        idle_to = _NEVER  # where time goes when every partition is idle
+        for tp in assignment:
+            policy = self._policies[tp[0]]
+            newest = max_ts.get(tp)
+            mark = marks.get(tp)
+            quiet = self._heard_at.get(tp, self._started_at) <= now - policy.idle_timeout_ms / 1000
+            if newest is None and mark is None:  # never heard from
+                if not caught_up(tp):
+                    return None  # a replay: wait for this partition's first records
+                if quiet and policy.idle_advance == "wall_clock":
+                    idle_to = max(idle_to, int(now * 1000) - policy.lateness_ms)
+                continue
+            offer = max(-1 if newest is None else newest - policy.lateness_ms - 1,
+                        -1 if mark is None else mark)
+            if not (quiet and caught_up(tp)):
+                active = offer if active is None else min(active, offer)
+            elif policy.idle_advance == "wall_clock":
+                idle_to = max(idle_to, offer, int(now * 1000) - policy.lateness_ms)
+            else:
+                idle_to = max(idle_to, offer, -1 if newest is None else newest)
+        if active is not None:
+            return active
+        return None if idle_to == _NEVER else idle_to
 
     def _advance(self, watermark: int | None) -> list[Emission]:
         if watermark is None:
@@ -477,12 +700,7 @@ class QueryRunner:
         self.metrics.watermark = watermark
         return self.executor.advance(watermark)
 
-    def _caught_up(self) -> tuple[bool, dict[tuple[str, int], int]]:
-        positions = self._reader.position()
-        ends = self._reader.end_offsets()
-        return all(positions.get(tp, 0) >= end for tp, end in ends.items()), positions
-
-    def _check_progress(self, got_records: bool) -> list[Emission]:
+    def _check_progress(self) -> list[Emission]:
         stop = self._stop
         out: list[Emission] = []
         if stop == "end":
@@ -497,24 +715,6 @@ class QueryRunner:
             wm = self.executor.watermark
             if wm is not None and wm >= stop:
                 self._done = True
-                return out
-        if got_records:
-            self._idle_since = None
-            return out
-        caught_up, _ = self._caught_up()
-        if not caught_up:
-            self._idle_since = None
-            return out
-        now = self._clock()
-        if self._idle_since is None:
-            self._idle_since = now
-            return out
-        if now - self._idle_since >= self._idle_timeout:
-            out = self._advance(int(now * 1000) - self._lateness)
-            if isinstance(stop, int):
-                wm = self.executor.watermark
-                if wm is not None and wm >= stop:
-                    self._done = True
         return out
 
 

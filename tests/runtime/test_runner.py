@@ -147,21 +147,138 @@ def test_table_topic_upserts_and_tombstones() -> None:
     ]
 
 
-def test_idle_input_advances_to_wall_clock() -> None:
+def test_an_idle_input_closes_the_instants_it_delivered_and_no_more() -> None:
     log = _stream_log()
     _produce(log, "S", [(1000, {"A": 1})])
     now = [2.0]
     runner = QueryRunner(_range_count_plan(500), log, idle_timeout_ms=100, clock=lambda: now[0])
     # instant 1000 stays open: more records with that timestamp may still come
     assert runner.poll(0.05) == []
-    assert runner.poll(0.01) == []  # caught up: the idle timer starts
     now[0] = 2.05
     assert runner.poll(0.01) == []  # not idle long enough
     now[0] = 2.2
-    got = runner.poll(0.01)  # idle: watermark -> 2200 ms; 1000 closes, the tuple expires at 1500
+    got = runner.poll(0.01)  # idle: instant 1000 closes; time does not run on by the clock
+    assert [(e.timestamp, e.sign, e.row) for e in got] == [(1000, -1, (0,)), (1000, 1, (1,))]
+    assert runner.executor.watermark == 1000
+    now[0] = 100.0
+    assert runner.poll(0.01) == []  # still 1000: the tuple has not expired
+    # a record stamped after the newest one is never late, however long the silence was
+    _produce(log, "S", [(1001, {"A": 2})])
+    runner.poll(0.01)
+    assert runner.metrics.late_records == 0
+    runner.close()
+
+
+def test_wall_clock_idle_advance_expires_range_windows() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(1000, {"A": 1})])
+    now = [2.0]
+    runner = QueryRunner(_range_count_plan(500), log, idle_timeout_ms=100,
+                         idle_advance="wall_clock", lateness_ms=50, clock=lambda: now[0])
+    assert runner.poll(0.05) == []
+    now[0] = 2.2
+    got = runner.poll(0.01)  # idle: watermark -> 2200 - 50 ms; 1000 closes, expires at 1500
     assert [(e.timestamp, e.sign, e.row) for e in got] == [
         (1000, -1, (0,)), (1000, 1, (1,)), (1500, -1, (1,)), (1500, 1, (0,))]
+    assert runner.executor.watermark == 2150
+    # with the wall clock chosen, a record older than it minus the lateness is late
+    _produce(log, "S", [(2100, {"A": 2})])
+    runner.poll(0.01)
+    assert runner.metrics.late_records == 1
+    assert "late" in (runner.metrics.sources["S"].last_reason or "")
     runner.close()
+
+
+def test_a_source_time_policy_overrides_the_defaults() -> None:
+    log = _stream_log()
+    plan = _istream_plan()
+    source = next(op for op in plan["operators"] if op["op"] == "source")
+    source["time"] = {"lateness_ms": 5}
+    _produce(log, "S", [(10, {"A": 10}), (8, {"A": 8}), (20, {"A": 20})])
+    runner = QueryRunner(plan, log, lateness_ms=0)
+    got = runner.poll(0.1)  # lateness 5 from the source: watermark 14, 8 is reordered
+    assert [(e.timestamp, e.row) for e in got] == [(8, (8,)), (10, (10,))]
+    assert runner.metrics.late_records == 0
+    assert runner.metrics.sources["S"].policy.lateness_ms == 5
+    runner.close()
+
+
+def test_a_record_far_in_the_future_is_set_aside_not_allowed_to_move_time() -> None:
+    log = _stream_log()
+    now_ms = 1_700_000_000_000
+    year_2100 = 4_102_444_800_000
+    _produce(log, "S", [(now_ms, {"A": 1}), (year_2100, {"A": 2}), (now_ms + 10, {"A": 3})])
+    runner = QueryRunner(_istream_plan(), log, clock=lambda: now_ms / 1000)
+    got = runner.poll(0.1)
+    assert [e.row for e in got] == [(1,)]  # 2100 did not close every instant before it
+    assert runner.executor.watermark == now_ms + 9
+    m = runner.metrics.sources["S"]
+    assert (m.future_records, m.malformed_records, m.late_records) == (1, 1, 0)
+    assert runner.metrics.malformed_records == 1
+    _produce(log, "S", [(now_ms + 20, {"A": 4})])  # later records are not late
+    assert [e.row for e in runner.poll(0.1)] == [(3,)]
+    dead = log.reader(["S.dead-letters"]).poll(timeout=0.1)
+    assert len(dead) == 1 and orjson.loads(dead[0].value)["reason"].startswith("future")
+    runner.close()
+
+
+def test_max_future_can_be_switched_off() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(4_102_444_800_000, {"A": 2})])
+    with QueryRunner(_istream_plan(), log, stop="end", max_future_ms=None) as runner:
+        assert [e.row for e in runner] == [(2,)]
+
+
+def test_a_heartbeat_closes_instants_without_waiting_for_data_or_idleness() -> None:
+    from pycql.log.control import watermark_record
+
+    log = _stream_log(partitions=2)
+    now = [100.0]
+    runner = QueryRunner(_istream_plan(), log, idle_timeout_ms=60_000, clock=lambda: now[0])
+    _produce(log, "S", [(10, {"A": 10})], partition=0)
+    _produce(log, "S", [(12, {"A": 12})], partition=1)
+    assert runner.poll(0.05) == []  # instant 10 may still grow on partition 0
+    # the producer says: no more records at or before 15, on either partition
+    log.produce("S", [watermark_record(15, partition=p) for p in (0, 1)])
+    got = runner.poll(0.05)
+    assert [e.timestamp for e in got] == [10, 12]
+    assert runner.executor.watermark == 15
+    assert runner.metrics.sources["S"].heartbeats == 2
+    assert runner.metrics.malformed_records == 0  # a control record is not a row
+    _produce(log, "S", [(14, {"A": 14})], partition=0)  # the producer broke its word: late
+    runner.poll(0.05)
+    assert runner.metrics.late_records == 1
+    runner.close()
+
+
+def test_a_broken_control_record_is_kept_as_malformed() -> None:
+    from pycql.log.control import CONTROL_KEY
+
+    log = _stream_log()
+    log.produce("S", [OutRecord(b"{oops", key=CONTROL_KEY, timestamp_ms=1),
+                      OutRecord(b'{"A": 5}', timestamp_ms=2)])
+    with QueryRunner(_istream_plan(), log, stop="end") as runner:
+        assert [e.row for e in runner] == [(5,)]
+    assert runner.metrics.malformed_records == 1
+
+
+def test_stop_offsets_are_exact_even_when_a_poll_returns_more() -> None:
+    log = _stream_log(partitions=2)
+    _produce(log, "S", [(t, {"A": t}) for t in range(100)], partition=0)
+    _produce(log, "S", [(t, {"A": 1000 + t}) for t in range(100)], partition=1)
+    with QueryRunner(_istream_plan(), log, stop={0: 10, 1: 3}) as runner:
+        got = sorted(e.row[0] for e in runner)
+    assert got == [*range(10), 1000, 1001, 1002]
+    assert runner.metrics.records_in == 13
+
+
+def test_stop_end_ignores_records_appended_after_the_start() -> None:
+    log = _stream_log()
+    _produce(log, "S", [(t, {"A": t}) for t in range(5)])
+    runner = QueryRunner(_istream_plan(), log, stop="end")
+    _produce(log, "S", [(t, {"A": t}) for t in range(5, 9)])
+    with runner:
+        assert [e.row[0] for e in runner] == [0, 1, 2, 3, 4]
 
 
 def test_stop_at_timestamp() -> None:

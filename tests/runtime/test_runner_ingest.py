@@ -1,6 +1,6 @@
 """The runner's batch ingestion agrees with the record-at-a-time one it replaced.
 
-``QueryRunner._ingest_source`` handles a stream batch with C-level passes
+``QueryRunner._ingest_stream`` handles a stream batch with C-level passes
 (newest timestamp per partition, late and stop filters, a stable sort by
 instant). :class:`RecordAtATime` keeps the former per-record loop as the
 reference; both run the same polls over the same MemoryLog (several
@@ -35,19 +35,20 @@ class RecordAtATime(QueryRunner):
         if self._last_ts is None or ts > self._last_ts:
             self._last_ts = ts
 
-    def _ingest_source(
+    def _ingest_stream(
         self,
         info: _SourceInfo,
         records: list[Record],
-        watermark: int | None,
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
         assert not info.is_table
+        watermark = self.executor.watermark
         rows, times, errors = info.decoder(records)
         values = records
         if errors:
             self.metrics.malformed_records += len(errors)
+            info.metrics.malformed_records += len(errors)
             dead.extend(errors)
             bad = {(r.partition, r.offset) for r, _ in errors}
             values = [r for r in values if (r.partition, r.offset) not in bad]
@@ -56,9 +57,11 @@ class RecordAtATime(QueryRunner):
             self._note_time(record, ts)
             if watermark is not None and ts <= watermark:
                 self.metrics.late_records += 1
-                dead.append(
-                    (record, f"late: timestamp {ts} is at or before the watermark {watermark}")
-                )
+                info.metrics.late_records += 1
+                reason = (f"late: timestamp {ts} is at or before the watermark {watermark} "
+                          f"(lateness of {info.name}: {info.policy.lateness_ms} ms)")
+                info.metrics.last_reason = reason
+                dead.append((record, reason))
                 continue
             if stop_ts is not None and ts > stop_ts:
                 continue
@@ -189,7 +192,7 @@ def test_a_batch_whose_oldest_record_is_exactly_at_the_watermark() -> None:
     assert watermark == 19 and out == []
     assert metrics.late_records == 1
     assert [reason for _, _, reason in dead] == [
-        "late: timestamp 19 is at or before the watermark 19"
+        "late: timestamp 19 is at or before the watermark 19 (lateness of S: 0 ms)"
     ]
     assert _run(RecordAtATime, scenario, 10_000) == (out, metrics, watermark, dead)
 
