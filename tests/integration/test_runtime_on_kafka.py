@@ -143,16 +143,16 @@ def test_late_and_malformed_records_go_to_the_dead_letter_topic(log: KafkaLog) -
                for reason in reasons) == 2, reasons
 
 
-def test_an_idle_input_still_expires_its_range_window(log: KafkaLog) -> None:
+def test_an_idle_input_on_the_wall_clock_still_expires_its_range_window(log: KafkaLog) -> None:
     s = _name("S")
     log.create_topic(TopicSpec(s))
     plan = _plan(f"SELECT COUNT(*) AS N FROM {s} [RANGE 1 SECOND]", [_stream(s, "A")])
-    runner = QueryRunner(plan, log, stop=None, idle_timeout_ms=200)
+    runner = QueryRunner(plan, log, stop=None, idle_timeout_ms=200, idle_advance="wall_clock")
     now_ms = int(time.time() * 1000)
     log.produce(s, [OutRecord(_json(A=1), timestamp_ms=now_ms)])
     changes: list[Any] = []
     deadline = time.monotonic() + 30
-    # Nothing else arrives: only heartbeats can close the instant and expire the tuple.
+    # Nothing else arrives: only the wall clock can close the instant and expire the tuple.
     while not any(e.sign == 1 and e.row == (0,) and e.timestamp > now_ms for e in changes):
         assert time.monotonic() < deadline, f"no expiry without input; saw {changes}"
         changes += runner.poll(0.1)
