@@ -58,8 +58,8 @@ class InternalError(DatabaseError):
     """pycql itself is in a state it should never be in."""
 
 
-class ProgrammingError(DatabaseError):
-    """A CQL error: bad syntax, an unknown name, a type mismatch, a misuse of the API.
+class _Positioned(DatabaseError):
+    """An error about a spot of the user's CQL text (not part of PEP 249's hierarchy).
 
     ``line`` and ``column`` are 1-based positions in ``sql``, the text the user
     passed; the message then shows that line with a caret under the spot.
@@ -98,8 +98,20 @@ class ProgrammingError(DatabaseError):
         return text
 
 
-class NotSupportedError(DatabaseError):
-    """A feature pycql does not support (yet)."""
+class ProgrammingError(_Positioned):
+    """A CQL error: bad syntax, an unknown name, a type mismatch, a misuse of the API.
+
+    ``line`` and ``column`` are 1-based positions in ``sql``, the text the user
+    passed; the message then shows that line with a caret under the spot.
+    """
+
+
+class NotSupportedError(_Positioned):
+    """A feature pycql does not support (yet).
+
+    Like :class:`ProgrammingError`, it carries the position of the construct in the
+    user's text when the planner knows it (``line``, ``column``, ...).
+    """
 
 
 __all__ = [

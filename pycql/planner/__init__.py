@@ -39,9 +39,9 @@ def analyze(
     """Parse, validate and plan one statement.
 
     Returns the statement envelope described in ``docs/plan-json.md``.
-    Raises :class:`~pycql.errors.ProgrammingError` (with line and column in
-    ``sql``) for CQL errors and :class:`~pycql.errors.NotSupportedError` for
-    features pycql does not have.
+    Raises :class:`~pycql.errors.ProgrammingError` for CQL errors and
+    :class:`~pycql.errors.NotSupportedError` for features pycql does not have,
+    both with line and column in ``sql`` where the error has a place in it.
     """
     answer_text = _jvm.call_analyze(
         sql, orjson.dumps(catalog).decode(), orjson.dumps(options or {}).decode()
@@ -56,11 +56,10 @@ def analyze(
 def _error_from(error: dict[str, Any], sql: str) -> Exception:
     message = str(error.get("message") or "invalid statement")
     kind = error.get("kind")
-    if kind == "unsupported":
-        return NotSupportedError(message)
     if kind == "internal":
         return InternalError(f"the CQL planner failed: {message}")
-    return ProgrammingError(
+    error_class = NotSupportedError if kind == "unsupported" else ProgrammingError
+    return error_class(
         message,
         line=error.get("line"),
         column=error.get("column"),

@@ -11,16 +11,21 @@
 SqlNode CqlWindowOpt() :
 {
     final Span s;
+    final Token first;
     WindowSpec.Kind kind;
     long range = 0;
     Long slide = null;
     long rows = 0;
     SqlNodeList partitionBy = null;
     SqlIdentifier id;
+    Token from;
+    String rangeText = null;
+    String slideText = null;
+    String rowsText = null;
 }
 {
     (
-        <LBRACKET> { s = span(); }
+        <LBRACKET> { s = span(); first = token; }
         (
             <NOW> { kind = WindowSpec.Kind.NOW; }
         |
@@ -30,68 +35,117 @@ SqlNode CqlWindowOpt() :
             (
                 <UNBOUNDED> { kind = WindowSpec.Kind.UNBOUNDED; }
             |
-                range = CqlDurationMillis() { kind = WindowSpec.Kind.RANGE; }
+                { from = getToken(1); }
+                range = CqlDurationMillis() {
+                    kind = WindowSpec.Kind.RANGE;
+                    rangeText = SqlCqlWindow.text(from, token);
+                }
                 [
-                    <SLIDE> { slide = CqlDurationMillis(); }
+                    <SLIDE> { from = getToken(1); }
+                    slide = CqlDurationMillisBoxed() {
+                        slideText = SqlCqlWindow.text(from, token);
+                    }
                 ]
             )
         |
-            <ROWS> rows = CqlRowCount() { kind = WindowSpec.Kind.ROWS; }
+            <ROWS> { from = getToken(1); }
+            rows = CqlRowCount() {
+                kind = WindowSpec.Kind.ROWS;
+                rowsText = SqlCqlWindow.text(from, token);
+            }
         |
             <PARTITION> <BY> { partitionBy = new SqlNodeList(getPos()); }
             id = SimpleIdentifier() { partitionBy.add(id); }
             (
                 <COMMA> id = SimpleIdentifier() { partitionBy.add(id); }
             )*
-            <ROWS> rows = CqlRowCount() { kind = WindowSpec.Kind.PARTITION; }
+            <ROWS> { from = getToken(1); }
+            rows = CqlRowCount() {
+                kind = WindowSpec.Kind.PARTITION;
+                rowsText = SqlCqlWindow.text(from, token);
+            }
         )
         <RBRACKET>
         {
-            return new SqlCqlWindow(s.end(this), kind, range, slide, rows, partitionBy);
+            return new SqlCqlWindow(s.end(this), kind, range, slide, rows, partitionBy,
+                SqlCqlWindow.text(first, token), rangeText, slideText, rowsText);
         }
     |
         { return null; }
     )
 }
 
-/** A non-negative whole number of rows. */
+/**
+ * A whole number of rows, possibly signed (the analyzer wants at least 1, and says so with the
+ * position of the window).
+ */
 long CqlRowCount() :
 {
     final SqlNumericLiteral n;
+    boolean negative = false;
 }
 {
+    [ <MINUS> { negative = true; } ]
     n = UnsignedNumericLiteral() {
-        final BigDecimal v = n.getValueAs(BigDecimal.class);
-        if (v.signum() < 0 || v.stripTrailingZeros().scale() > 0) {
+        final BigDecimal v = negative ? n.getValueAs(BigDecimal.class).negate()
+            : n.getValueAs(BigDecimal.class);
+        if (v.stripTrailingZeros().scale() > 0) {
             throw CqlParseErrors.at(n.getParserPosition(),
                 "Row count must be a whole number, not " + v.toPlainString());
         }
-        return v.longValueExact();
+        try {
+            return v.longValueExact();
+        } catch (ArithmeticException e) {
+            throw CqlParseErrors.at(n.getParserPosition(),
+                "Row count " + v.toPlainString() + " is too large");
+        }
     }
 }
 
-/** A duration: a number and an optional time unit (seconds when omitted), in milliseconds. */
+/** A duration as a Long (the SLIDE of a window). */
+Long CqlDurationMillisBoxed() :
+{
+    final long ms;
+}
+{
+    ms = CqlDurationMillis() { return ms; }
+}
+
+/**
+ * A duration: a number, possibly signed, and an optional time unit (seconds when omitted), in
+ * milliseconds. The analyzer wants it positive, and says so with the position of the window.
+ */
 long CqlDurationMillis() :
 {
     final SqlNumericLiteral n;
     long unitMillis = 1000L;
     SqlParserPos unitPos;
+    boolean negative = false;
 }
 {
+    [ <MINUS> { negative = true; } ]
     n = UnsignedNumericLiteral()
     [
         LOOKAHEAD({ getToken(1).kind != SLIDE && getToken(1).kind != RBRACKET })
         unitMillis = CqlTimeUnitMillis()
     ]
     {
-        final BigDecimal ms = n.getValueAs(BigDecimal.class)
+        BigDecimal ms = n.getValueAs(BigDecimal.class)
             .multiply(BigDecimal.valueOf(unitMillis));
+        if (negative) {
+            ms = ms.negate();
+        }
         if (ms.stripTrailingZeros().scale() > 0) {
             throw CqlParseErrors.at(n.getParserPosition(),
                 "Duration must be a whole number of milliseconds, not "
                 + ms.toPlainString() + " ms");
         }
-        return ms.longValueExact();
+        try {
+            return ms.longValueExact();
+        } catch (ArithmeticException e) {
+            throw CqlParseErrors.at(n.getParserPosition(),
+                "Duration " + ms.toPlainString() + " ms is too long");
+        }
     }
 }
 
@@ -247,6 +301,24 @@ SqlNode CqlExplain() :
             depth.symbol(SqlParserPos.ZERO),
             format.symbol(SqlParserPos.ZERO),
             nDynamicParams);
+    }
+}
+
+/**
+ * ALTER STREAM name HEARTBEAT timestamp: the stream has no more elements stamped before the
+ * timestamp (a TIMESTAMP, epoch milliseconds, or ?: the analyzer checks the type).
+ */
+SqlNode CqlAlterStream() :
+{
+    final Span s;
+    final SqlIdentifier name;
+    final SqlNode timestamp;
+}
+{
+    <ALTER> { s = span(); } <STREAM> name = CompoundIdentifier()
+    <HEARTBEAT> timestamp = Expression(ExprContext.ACCEPT_NON_QUERY)
+    {
+        return new SqlCqlHeartbeat(s.end(this), name, timestamp);
     }
 }
 

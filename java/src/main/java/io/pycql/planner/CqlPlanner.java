@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pycql.planner.catalog.CqlSourceTable;
 import io.pycql.planner.ddl.CqlColumnDef;
+import io.pycql.planner.ddl.SqlCqlHeartbeat;
 import io.pycql.planner.ddl.SqlCreateCqlSource;
 import io.pycql.planner.ddl.SqlCreateCqlView;
 import io.pycql.planner.ddl.SqlDropCqlObject;
@@ -17,6 +18,7 @@ import io.pycql.planner.optimize.CqlOptimizer;
 import io.pycql.planner.validate.CqlAnalyzer;
 import io.pycql.planner.validate.CqlCatalog;
 import io.pycql.planner.validate.Errors;
+import io.pycql.planner.validate.ExpressionDepth;
 import io.pycql.planner.validate.Types;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,17 +26,35 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.calcite.plan.RelOptPredicateList;
 import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.rel.logical.LogicalFilter;
 import org.apache.calcite.rel.logical.LogicalProject;
 import org.apache.calcite.rel.logical.LogicalValues;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeField;
+import org.apache.calcite.rex.RexBuilder;
+import org.apache.calcite.rex.RexCall;
+import org.apache.calcite.rex.RexDynamicParam;
+import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
+import org.apache.calcite.rex.RexSimplify;
+import org.apache.calcite.rex.RexUtil;
+import org.apache.calcite.rex.RexVisitorImpl;
 import org.apache.calcite.runtime.CalciteContextException;
 import org.apache.calcite.sql.SqlBasicCall;
+import org.apache.calcite.sql.SqlCall;
 import org.apache.calcite.sql.SqlDelete;
 import org.apache.calcite.sql.SqlDescribeTable;
+import org.apache.calcite.sql.SqlDynamicParam;
 import org.apache.calcite.sql.SqlExplain;
 import org.apache.calcite.sql.SqlExplainFormat;
 import org.apache.calcite.sql.SqlIdentifier;
@@ -43,9 +63,11 @@ import org.apache.calcite.sql.SqlKind;
 import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlNodeList;
 import org.apache.calcite.sql.SqlSelect;
+import org.apache.calcite.sql.SqlUtil;
 import org.apache.calcite.sql.fun.SqlStdOperatorTable;
 import org.apache.calcite.sql.parser.SqlParseException;
 import org.apache.calcite.sql.parser.SqlParserPos;
+import org.apache.calcite.sql.type.SqlTypeName;
 import org.apache.calcite.sql.type.SqlTypeUtil;
 import org.apache.calcite.sql.validate.SqlValidator;
 
@@ -63,7 +85,30 @@ import org.apache.calcite.sql.validate.SqlValidator;
  * "end_column"}}}.
  */
 public final class CqlPlanner {
+  static {
+    CalciteDefaults.install();  // before any Calcite class initializes: UTF-8 literals
+  }
+
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /**
+   * The stack of a planner thread. Calcite validates, converts and simplifies expressions
+   * recursively, a few frames per level; the caller's thread (a Python thread entering Java
+   * through JPype, or a JUnit thread) has a small stack, so every statement is planned on a
+   * thread of its own with this much. Only what a statement uses is committed.
+   */
+  public static final long PLANNER_STACK_BYTES = 512L << 20;
+
+  private static final AtomicInteger PLANNER_THREADS = new AtomicInteger();
+
+  /** Planner threads: one per concurrent caller, kept for a while, daemons. */
+  private static final ExecutorService PLANNERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
+      60L, TimeUnit.SECONDS, new SynchronousQueue<>(), task -> {
+        Thread t = new Thread(null, task, "cql-planner-" + PLANNER_THREADS.incrementAndGet(),
+            PLANNER_STACK_BYTES);
+        t.setDaemon(true);
+        return t;
+      });
 
   private CqlPlanner() {
   }
@@ -71,7 +116,13 @@ public final class CqlPlanner {
   /** Analyzes one statement; returns its envelope or an error envelope as JSON text. */
   public static String analyze(String sql, String catalogJson, String optionsJson) {
     try {
-      return MAPPER.writeValueAsString(analyzeToJson(sql, catalogJson, optionsJson));
+      return onPlannerThread(() -> {
+        try {
+          return MAPPER.writeValueAsString(analyzeHere(sql, catalogJson, optionsJson));
+        } catch (Throwable t) {
+          return MAPPER.writeValueAsString(errorJson(t));
+        }
+      });
     } catch (Throwable t) {
       try {
         return MAPPER.writeValueAsString(errorJson(t));
@@ -84,12 +135,58 @@ public final class CqlPlanner {
   /** Same as {@link #analyze} as a Jackson tree. */
   public static ObjectNode analyzeToJson(String sql, String catalogJson, String optionsJson) {
     try {
+      return onPlannerThread(() -> analyzeHere(sql, catalogJson, optionsJson));
+    } catch (Throwable t) {
+      return errorJson(t);
+    }
+  }
+
+  /** Plans on the calling thread (which must have a large stack: see {@link #analyze}). */
+  private static ObjectNode analyzeHere(String sql, String catalogJson, String optionsJson) {
+    try {
       return new Statement(sql, CqlCatalog.parse(catalogJson), options(optionsJson)).run();
     } catch (Throwable t) {
       if (DEBUG) {
         t.printStackTrace();  // for pycql's developers: PYCQL_PLANNER_DEBUG=1
       }
       return errorJson(t);
+    }
+  }
+
+  /**
+   * Runs {@code task} on a planner thread with a {@link #PLANNER_STACK_BYTES} stack and the
+   * caller's context class loader (JPype gives a Python thread the planner's loader; Calcite
+   * loads classes and service files through it), and waits for it.
+   */
+  static <T> T onPlannerThread(Callable<T> task) throws Exception {
+    Thread caller = Thread.currentThread();
+    if (caller.getName().startsWith("cql-planner-")) {
+      return task.call();
+    }
+    ClassLoader loader = caller.getContextClassLoader() != null
+        ? caller.getContextClassLoader() : CqlPlanner.class.getClassLoader();
+    Future<T> future = PLANNERS.submit(() -> {
+      Thread me = Thread.currentThread();
+      ClassLoader saved = me.getContextClassLoader();
+      me.setContextClassLoader(loader);
+      try {
+        return task.call();
+      } finally {
+        me.setContextClassLoader(saved);
+      }
+    });
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      caller.interrupt();
+      throw new IllegalStateException("planning was interrupted");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof Exception) {
+        throw (Exception) cause;
+      }
+      throw new IllegalStateException(cause.toString(), cause);
     }
   }
 
@@ -102,7 +199,11 @@ public final class CqlPlanner {
     String kind;
     String message;
     SqlParserPos pos = null;
-    if (t instanceof CqlPlannerError) {
+    if (causedByStackOverflow(t)) {
+      kind = "validate";
+      message = "expression is too deep: the statement nests too deeply to plan"
+          + " (an expression has at most " + ExpressionDepth.MAX_LEVELS + " levels)";
+    } else if (t instanceof CqlPlannerError) {
       CqlPlannerError e = (CqlPlannerError) t;
       kind = e.kind.name().toLowerCase(Locale.ROOT);
       message = e.getMessage();
@@ -157,6 +258,43 @@ public final class CqlPlanner {
     return root;
   }
 
+  private static boolean causedByStackOverflow(Throwable t) {
+    int hops = 0;
+    for (Throwable c = t; c != null && hops < 50; c = c.getCause(), hops++) {
+      if (c instanceof StackOverflowError) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * True when {@code sql} holds no statement: only white space, comments ({@code -- ...},
+   * {@code /* ... *\/}) and semicolons.
+   */
+  static boolean isBlank(String sql) {
+    int i = 0;
+    int n = sql.length();
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (Character.isWhitespace(c) || c == ';') {
+        i++;
+      } else if (sql.startsWith("--", i)) {
+        int end = sql.indexOf('\n', i);
+        i = end < 0 ? n : end + 1;
+      } else if (sql.startsWith("/*", i)) {
+        int end = sql.indexOf("*/", i + 2);
+        if (end < 0) {
+          return false;  // the parser reports the unterminated comment
+        }
+        i = end + 2;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
   // ----------------------------------------------------------------- options
 
   private static final class Options {
@@ -195,8 +333,21 @@ public final class CqlPlanner {
     }
 
     ObjectNode run() throws SqlParseException {
+      if (sql == null || isBlank(sql)) {
+        throw CqlPlannerError.validate(null, "empty statement: nothing to execute");
+      }
       SqlNode node = CqlAnalyzer.parse(sql);
+      ExpressionDepth.check(node);
+      ObjectNode out = dispatch(node);
+      ExpressionDepth.checkJson(out, node);
+      return out;
+    }
+
+    private ObjectNode dispatch(SqlNode node) {
       ObjectNode out = MAPPER.createObjectNode();
+      if (node instanceof SqlCqlHeartbeat) {
+        return heartbeat((SqlCqlHeartbeat) node, out);
+      }
       if (node instanceof SqlCreateCqlSource) {
         return createSource((SqlCreateCqlSource) node, out);
       }
@@ -369,6 +520,11 @@ public final class CqlPlanner {
       return t;
     }
 
+    /**
+     * INSERT/UPSERT ... VALUES. A stream takes the pseudo column ROWTIME in its column list
+     * (unless it has a column of that name): the event time of each row, a TIMESTAMP or BIGINT
+     * epoch milliseconds, written to the envelope's {@code timestamps}, one per row.
+     */
     private ObjectNode insert(SqlInsert insert, ObjectNode out) {
       if (!(insert.getTargetTable() instanceof SqlIdentifier)) {
         throw CqlPlannerError.unsupported(insert.getTargetTable().getParserPosition(),
@@ -378,13 +534,29 @@ public final class CqlPlanner {
       CqlSourceTable target = target(targetId, "INSERT");
       RelDataType rowType = target.getRowType(analyzer.typeFactory());
       List<RelDataTypeField> fields = new ArrayList<>();
+      int rowtimeAt = -1;
       if (insert.getTargetColumnList() == null) {
         fields.addAll(rowType.getFieldList());
       } else {
         Set<Integer> seen = new HashSet<>();
+        SqlIdentifier timestampColumnGiven = null;
+        SqlIdentifier rowtime = null;
         for (SqlNode n : insert.getTargetColumnList()) {
           SqlIdentifier col = (SqlIdentifier) n;
           RelDataTypeField f = rowType.getField(col.getSimple(), false, false);
+          if (f == null && col.getSimple().equalsIgnoreCase(ROWTIME)) {
+            if (!target.isStream()) {
+              throw CqlPlannerError.validate(col.getParserPosition(), "ROWTIME is the event "
+                  + "time of a stream's elements; '" + target.name() + "' is a table");
+            }
+            if (rowtime != null) {
+              throw CqlPlannerError.validate(col.getParserPosition(),
+                  "Target column 'ROWTIME' is given twice");
+            }
+            rowtime = col;
+            rowtimeAt = fields.size();
+            continue;
+          }
           if (f == null) {
             throw CqlPlannerError.validate(col.getParserPosition(), "Unknown target column '"
                 + col.getSimple() + "' of " + (target.isStream() ? "stream" : "table")
@@ -394,10 +566,19 @@ public final class CqlPlanner {
             throw CqlPlannerError.validate(col.getParserPosition(),
                 "Target column '" + f.getName() + "' is given twice");
           }
+          if (f.getName().equals(target.timestampColumn())) {
+            timestampColumnGiven = col;
+          }
           fields.add(f);
         }
+        if (rowtime != null && timestampColumnGiven != null) {
+          throw CqlPlannerError.validate(rowtime.getParserPosition(), "ROWTIME of stream '"
+              + target.name() + "' is its timestamp column '" + target.timestampColumn()
+              + "': give one of them, not both");
+        }
         for (RelDataTypeField f : rowType.getFieldList()) {
-          if (!seen.contains(f.getIndex()) && !f.getType().isNullable()) {
+          if (!seen.contains(f.getIndex()) && !f.getType().isNullable()
+              && !(rowtime != null && f.getName().equals(target.timestampColumn()))) {
             throw CqlPlannerError.validate(insert.getTargetColumnList().getParserPosition(),
                 "Column '" + f.getName() + "' has no default value and does not allow NULLs");
           }
@@ -408,13 +589,18 @@ public final class CqlPlanner {
         throw CqlPlannerError.unsupported(source.getParserPosition(),
             "INSERT supports VALUES (...) only");
       }
+      int width = fields.size() + (rowtimeAt >= 0 ? 1 : 0);
       ArrayNode rows = MAPPER.createArrayNode();
+      ArrayNode timestamps = MAPPER.createArrayNode();
       for (SqlNode rowNode : ((SqlBasicCall) source).getOperandList()) {
-        List<SqlNode> values = rowNode.getKind() == SqlKind.ROW
-            ? ((SqlBasicCall) rowNode).getOperandList() : List.of(rowNode);
-        if (values.size() != fields.size()) {
+        List<SqlNode> values = new ArrayList<>(rowNode.getKind() == SqlKind.ROW
+            ? ((SqlBasicCall) rowNode).getOperandList() : List.of(rowNode));
+        if (values.size() != width) {
           throw CqlPlannerError.validate(rowNode.getParserPosition(), "Row has "
-              + values.size() + " values but " + fields.size() + " target columns");
+              + values.size() + " values but " + width + " target columns");
+        }
+        if (rowtimeAt >= 0) {
+          timestamps.add(eventTime(values.remove(rowtimeAt), "ROWTIME"));
         }
         rows.add(rowExpressions(values, fields));
       }
@@ -426,42 +612,147 @@ public final class CqlPlanner {
       }
       out.set("rows", rows);
       out.put("upsert", insert.isUpsert());
-      out.putNull("timestamp");
+      if (rowtimeAt >= 0) {
+        out.set("timestamps", timestamps);
+      } else {
+        out.putNull("timestamps");
+      }
       return out;
     }
 
-    /** Each value as CAST(value AS column type), validated and converted to expressions. */
+    /**
+     * An event time given by the user (ROWTIME of INSERT, HEARTBEAT): a TIMESTAMP or an
+     * integer (epoch milliseconds), or {@code ?}, which is a TIMESTAMP parameter. The JSON
+     * expression has type TIMESTAMP or BIGINT; both are epoch milliseconds in the engine.
+     * A constant comes out as a literal.
+     */
+    private JsonNode eventTime(SqlNode value, String what) {
+      SqlParserPos pos = value.getParserPosition();
+      SqlNode item = value;
+      if (value instanceof SqlDynamicParam || SqlUtil.isNullLiteral(value, false)) {
+        item = SqlStdOperatorTable.CAST.createCall(pos, value,
+            SqlTypeUtil.convertTypeToSpec(analyzer.typeFactory().createSqlType(
+                SqlTypeName.TIMESTAMP, 3)));
+      }
+      SqlNodeList items = new SqlNodeList(List.of(SqlStdOperatorTable.AS.createCall(pos, item,
+          new SqlIdentifier("T", SqlParserPos.ZERO))), SqlParserPos.ZERO);
+      SqlSelect select = new SqlSelect(SqlParserPos.ZERO, null, items, null, null, null, null,
+          null, null, null, null, null, null);
+      RexNode e = singleRow(analyzer.analyzeQuery(select, null, null).rel).get(0);
+      RexBuilder rex = analyzer.cluster().getRexBuilder();
+      SqlTypeName type = e.getType().getSqlTypeName();
+      if (SqlTypeName.INT_TYPES.contains(type)) {
+        if (type != SqlTypeName.BIGINT) {
+          e = rex.makeCast(analyzer.typeFactory().createTypeWithNullability(
+              analyzer.typeFactory().createSqlType(SqlTypeName.BIGINT),
+              e.getType().isNullable()), e);
+        }
+      } else if (type != SqlTypeName.TIMESTAMP && type != SqlTypeName.NULL) {
+        throw CqlPlannerError.validate(pos, what + " must be a TIMESTAMP or a BIGINT (epoch "
+            + "milliseconds), not " + e.getType().getFullTypeString().replace(" NOT NULL", ""));
+      }
+      e = new RexSimplify(rex, RelOptPredicateList.EMPTY, RexUtil.EXECUTOR)
+          .simplifyPreservingType(e);
+      if (RexUtil.isConstant(e) && !(e instanceof RexLiteral) && !hasParam(e)) {
+        List<RexNode> reduced = new ArrayList<>();
+        RexUtil.EXECUTOR.reduce(rex, List.of(e), reduced);
+        e = reduced.get(0);
+      }
+      if (e.getKind() == SqlKind.CAST) {
+        RexNode operand = ((RexCall) e).getOperands().get(0);
+        if (operand instanceof RexDynamicParam
+            && operand.getType().getSqlTypeName() == e.getType().getSqlTypeName()) {
+          e = operand;  // ? is a TIMESTAMP parameter already
+        }
+      }
+      return RexJson.toJson(e);
+    }
+
+    /**
+     * Each value as CAST(value AS column type), validated and converted to expressions. A
+     * string is not cast to a number here either (it would fail when the row is written):
+     * "Cannot assign a VARCHAR value to column 'A' of type INTEGER".
+     */
     private ArrayNode rowExpressions(List<SqlNode> values, List<RelDataTypeField> fields) {
       SqlNodeList items = new SqlNodeList(SqlParserPos.ZERO);
+      List<SqlCall> casts = new ArrayList<>();
       for (int i = 0; i < values.size(); i++) {
         SqlNode v = values.get(i);
         RelDataType t = fields.get(i).getType();
-        items.add(SqlStdOperatorTable.AS.createCall(v.getParserPosition(),
-            SqlStdOperatorTable.CAST.createCall(v.getParserPosition(), v,
-                SqlTypeUtil.convertTypeToSpec(t)),
+        SqlCall cast = SqlStdOperatorTable.CAST.createCall(v.getParserPosition(), v,
+            SqlTypeUtil.convertTypeToSpec(t));
+        casts.add(cast);
+        items.add(SqlStdOperatorTable.AS.createCall(v.getParserPosition(), cast,
             new SqlIdentifier("C" + i, SqlParserPos.ZERO)));
       }
       SqlSelect select = new SqlSelect(SqlParserPos.ZERO, null, items, null, null, null, null,
           null, null, null, null, null, null);
-      RelNode rel = analyzer.analyzeQuery(select, null, null).rel;
+      CqlAnalyzer.Analyzed a = analyzer.analyzeQuery(select, null, null);
+      for (int i = 0; i < casts.size(); i++) {
+        SqlNode v = casts.get(i).operand(0);
+        RelDataType from = a.validator.getValidatedNodeTypeIfKnown(v);
+        RelDataType to = fields.get(i).getType();
+        if (from != null && SqlTypeUtil.isCharacter(from) && SqlTypeUtil.isNumeric(to)) {
+          throw CqlPlannerError.validate(values.get(i).getParserPosition(), "Cannot assign a "
+              + from.getSqlTypeName().getName() + " value to column '" + fields.get(i).getName()
+              + "' of type " + to.getSqlTypeName().getName() + " (CAST it, if the string "
+              + "holds a number)");
+        }
+      }
+      ArrayNode row = MAPPER.createArrayNode();
+      for (RexNode e : singleRow(a.rel)) {
+        row.add(RexJson.toJson(e));
+      }
+      return row;
+    }
+
+    /** True if {@code e} holds a {@code ?} (Calcite counts parameters as constants). */
+    private boolean hasParam(RexNode e) {
+      boolean[] found = {false};
+      e.accept(new RexVisitorImpl<Void>(true) {
+        @Override public Void visitDynamicParam(RexDynamicParam param) {
+          found[0] = true;
+          return null;
+        }
+      });
+      return found[0];
+    }
+
+    /** The expressions of a one-row SELECT without FROM, as converted. */
+    private List<RexNode> singleRow(RelNode rel) {
       while (!(rel instanceof LogicalProject) && !(rel instanceof LogicalValues)
           && rel.getInputs().size() == 1) {
         rel = rel.getInput(0);
       }
-      ArrayNode row = MAPPER.createArrayNode();
       if (rel instanceof LogicalValues && ((LogicalValues) rel).getTuples().size() == 1) {
-        for (RexNode e : ((LogicalValues) rel).getTuples().get(0)) {
-          row.add(RexJson.toJson(e));
-        }
-        return row;
+        return new ArrayList<>(((LogicalValues) rel).getTuples().get(0));
       }
       if (rel instanceof LogicalProject) {
-        for (RexNode e : ((LogicalProject) rel).getProjects()) {
-          row.add(RexJson.toJson(e));
-        }
-        return row;
+        return ((LogicalProject) rel).getProjects();
       }
-      throw new IllegalStateException("INSERT values did not convert to a projection");
+      throw new IllegalStateException("VALUES did not convert to a projection");
+    }
+
+    /** ALTER STREAM s HEARTBEAT t: no more elements of s stamped before t. */
+    private ObjectNode heartbeat(SqlCqlHeartbeat h, ObjectNode out) {
+      String name = simpleName(h.name);
+      CqlSourceTable t = catalog.source(name);
+      if (t == null) {
+        if (catalog.view(name) != null) {
+          throw CqlPlannerError.validate(h.name.getParserPosition(), "HEARTBEAT applies to "
+              + "streams; '" + catalog.view(name).name + "' is a view");
+        }
+        throw CqlPlannerError.validate(h.name.getParserPosition(),
+            "Unknown stream '" + name + "'");
+      }
+      if (!t.isStream()) {
+        throw CqlPlannerError.validate(h.name.getParserPosition(), "HEARTBEAT applies to "
+            + "streams; '" + t.name() + "' is a table");
+      }
+      out.put("statement", "heartbeat");
+      out.put("target", t.name());
+      out.set("timestamp", eventTime(h.timestamp, "The HEARTBEAT timestamp"));
+      return out;
     }
 
     private ObjectNode delete(SqlDelete delete, ObjectNode out) {
@@ -501,6 +792,9 @@ public final class CqlPlanner {
       return out;
     }
   }
+
+  /** The pseudo column of a stream's event time in INSERT (unless it has such a column). */
+  static final String ROWTIME = "ROWTIME";
 
   private static String simpleName(SqlIdentifier id) {
     return id.names.get(id.names.size() - 1);

@@ -27,6 +27,8 @@ public final class Warmup {
     "CREATE STREAM T (x INTEGER) WITH (timestamp = 'x')",
     "SELECT * FROM S [NOW] WHERE CASE WHEN A > 1 THEN CAST(B AS INTEGER) ELSE 0 END > ?",
     "SELECT * FROM Nope",
+    "INSERT INTO S (ROWTIME, A, C) VALUES (TIMESTAMP '2024-01-01 00:00:00', 1, '東京'), (?, 2, ?)",
+    "ALTER STREAM S HEARTBEAT 1704067205000",
   };
 
   /** Runs every statement once; prints nothing unless the planner fails internally. */

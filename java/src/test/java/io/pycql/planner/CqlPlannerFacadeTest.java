@@ -77,7 +77,7 @@ class CqlPlannerFacadeTest {
   @Test void errors() throws Exception {
     assertError("select * from X", "validate", "Unknown stream or table 'X'", 1, 15, 15);
     assertError("select * from R [RANGE 1 HOUR]", "validate",
-        "Window [RANGE 3600000 MILLISECONDS] on table 'R': windows apply to streams only",
+        "Window [RANGE 1 HOUR] on table 'R': windows apply to streams only",
         1, 17, 30);
     assertError("select * from VR [NOW]", "validate", "Window [NOW] on view 'VR'", 1, 18, 22);
     assertError("select foo\nfrom S", "validate", "Column 'foo' not found in any table",

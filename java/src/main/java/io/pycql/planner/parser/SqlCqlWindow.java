@@ -1,5 +1,7 @@
 package io.pycql.planner.parser;
 
+import io.pycql.planner.CqlPlannerError;
+import io.pycql.planner.parser.impl.Token;
 import io.pycql.planner.rel.WindowSpec;
 import java.util.List;
 import org.apache.calcite.sql.SqlCall;
@@ -33,14 +35,93 @@ public final class SqlCqlWindow extends SqlCall {
   /** PARTITION BY column names; empty otherwise. */
   public final SqlNodeList partitionBy;
 
+  /** The window as the user wrote it, e.g. {@code [RANGE 1 MINUTE]}; null if built in code. */
+  public final String text;
+  /** The user's text of the RANGE, SLIDE and ROWS values ({@code 1 MINUTE}), or null. */
+  public final String rangeText;
+  public final String slideText;
+  public final String rowsText;
+
   public SqlCqlWindow(SqlParserPos pos, WindowSpec.Kind kind, long rangeMillis, Long slideMillis,
       long rows, SqlNodeList partitionBy) {
+    this(pos, kind, rangeMillis, slideMillis, rows, partitionBy, null, null, null, null);
+  }
+
+  public SqlCqlWindow(SqlParserPos pos, WindowSpec.Kind kind, long rangeMillis, Long slideMillis,
+      long rows, SqlNodeList partitionBy, String text, String rangeText, String slideText,
+      String rowsText) {
     super(pos);
     this.kind = kind;
     this.rangeMillis = rangeMillis;
     this.slideMillis = slideMillis;
     this.rows = rows;
     this.partitionBy = partitionBy == null ? new SqlNodeList(pos) : partitionBy;
+    this.text = text;
+    this.rangeText = rangeText;
+    this.slideText = slideText;
+    this.rowsText = rowsText;
+  }
+
+  /**
+   * The text of the tokens {@code first} to {@code last} as written: the spaces between
+   * tokens on one line are kept, a line break becomes one space, comments become spaces.
+   */
+  public static String text(Token first, Token last) {
+    StringBuilder b = new StringBuilder();
+    Token prev = null;
+    for (Token t = first; t != null; t = t.next) {
+      if (prev != null) {
+        if (t.beginLine == prev.endLine) {
+          b.append(" ".repeat(Math.max(0, t.beginColumn - prev.endColumn - 1)));
+        } else {
+          b.append(' ');
+        }
+      }
+      b.append(t.image);
+      prev = t;
+      if (t == last) {
+        break;
+      }
+    }
+    return b.toString();
+  }
+
+  /**
+   * Checks the window's bounds: a RANGE, SLIDE and ROWS is positive, a SLIDE is at most its
+   * RANGE (RANGE = SLIDE is a tumbling window). The errors point at the window.
+   */
+  public void validate() {
+    switch (kind) {
+    case RANGE:
+      if (rangeMillis <= 0) {
+        throw CqlPlannerError.validate(getParserPosition(), "RANGE (" + shown(rangeText,
+            rangeMillis + " MILLISECONDS") + ") must be greater than zero; [NOW] is the "
+            + "window of the current instant");
+      }
+      if (slideMillis != null && slideMillis <= 0) {
+        throw CqlPlannerError.validate(getParserPosition(), "SLIDE (" + shown(slideText,
+            slideMillis + " MILLISECONDS") + ") must be greater than zero");
+      }
+      if (slideMillis != null && slideMillis > rangeMillis) {
+        throw CqlPlannerError.validate(getParserPosition(), "SLIDE (" + shown(slideText,
+            slideMillis + " MILLISECONDS") + ") must not exceed RANGE ("
+            + shown(rangeText, rangeMillis + " MILLISECONDS") + ")");
+      }
+      break;
+    case ROWS:
+    case PARTITION:
+      if (rows <= 0) {
+        throw CqlPlannerError.validate(getParserPosition(), "ROWS (" + shown(rowsText,
+            String.valueOf(rows)) + ") must be at least 1");
+      }
+      break;
+    default:
+      break;
+    }
+  }
+
+  private static String shown(String userText, String canonical) {
+    return userText != null ? userText : canonical;
   }
 
   /** The window's spec, with partition columns resolved to field indexes by the caller. */
@@ -62,8 +143,13 @@ public final class SqlCqlWindow extends SqlCall {
     }
   }
 
-  /** The window as CQL text, e.g. {@code [RANGE 30000 MILLISECONDS]}. */
+  /** The window as the user wrote it, e.g. {@code [RANGE 1 MINUTE]}. */
   public String describe() {
+    return text != null ? text : canonical();
+  }
+
+  /** The window as CQL text in milliseconds, e.g. {@code [RANGE 30000 MILLISECONDS]}. */
+  public String canonical() {
     switch (kind) {
     case NOW:
       return "[NOW]";

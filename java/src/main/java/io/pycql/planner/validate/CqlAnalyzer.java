@@ -99,6 +99,10 @@ public final class CqlAnalyzer {
     return SqlParser.create(sql, parserConfig()).parseStmt();
   }
 
+  static {
+    io.pycql.planner.CalciteDefaults.install();
+  }
+
   /** The outcome of analyzing a query. */
   public static final class Analyzed {
     /** The logical rel tree (with CqlWindow and CqlRelToStream nodes). */
@@ -107,16 +111,20 @@ public final class CqlAnalyzer {
     public final boolean stream;
     /** Dynamic parameters in order: {"index": i, "type": T}. */
     public final List<Map<String, Object>> params;
+    /** The validator that validated the query (it knows the type of each of its nodes). */
+    public final SqlValidator validator;
 
-    Analyzed(RelNode rel, boolean stream, List<Map<String, Object>> params) {
+    Analyzed(RelNode rel, boolean stream, List<Map<String, Object>> params,
+        SqlValidator validator) {
       this.rel = rel;
       this.stream = stream;
       this.params = params;
+      this.validator = validator;
     }
   }
 
   private final CqlCatalog catalog;
-  private final JavaTypeFactoryImpl typeFactory = new JavaTypeFactoryImpl();
+  private final JavaTypeFactoryImpl typeFactory = new CqlTypeFactory();
   private final SchemaPlus rootSchema = CalciteSchema.createRootSchema(false, false).plus();
   private final CalciteCatalogReader reader;
   private final RelOptCluster cluster;
@@ -155,7 +163,8 @@ public final class CqlAnalyzer {
     return SqlValidatorUtil.newValidator(SqlStdOperatorTable.instance(), reader, typeFactory,
         SqlValidator.Config.DEFAULT
             .withConformance(SqlConformanceEnum.LENIENT)
-            .withIdentifierExpansion(true));
+            .withIdentifierExpansion(true)
+            .withTypeCoercionFactory(CqlTypeCoercion::new));
   }
 
   // ---------------------------------------------------------------- queries
@@ -169,9 +178,11 @@ public final class CqlAnalyzer {
     SqlCqlRelToStream wrapper = normalizeRelToStream(query);
     SqlNode inner = wrapper == null ? query : wrapper.query;
     checkNoStrayRelToStream(inner);
+    checkSupported(inner);
     new WindowRewriter().rewrite(inner);
     SqlValidator validator = newValidator();
     SqlNode validated = validator.validate(inner);
+    CqlTypeCoercion.checkComparisons(validated, validator);
     List<Map<String, Object>> params = params(validated, validator);
     SqlToRelConverter converter = new SqlToRelConverter(
         (rowType, queryString, schemaPath, viewPath) -> {
@@ -194,12 +205,13 @@ public final class CqlAnalyzer {
       rel = b.push(rel).rename(renames).build();
     }
     if (wrapper != null) {
-      return new Analyzed(CqlRelToStream.create(rel, wrapper.kind), true, params);
+      return new Analyzed(CqlRelToStream.create(rel, wrapper.kind), true, params, validator);
     }
     if (isMonotonic(rel)) {
-      return new Analyzed(CqlRelToStream.create(rel, RelToStreamKind.ISTREAM), true, params);
+      return new Analyzed(CqlRelToStream.create(rel, RelToStreamKind.ISTREAM), true, params,
+          validator);
     }
-    return new Analyzed(rel, false, params);
+    return new Analyzed(rel, false, params, validator);
   }
 
   /**
@@ -381,6 +393,58 @@ public final class CqlAnalyzer {
     });
   }
 
+  /**
+   * SQL that Calcite plans but the runtime cannot run, refused with its position (rather than
+   * when the plan is written, where positions are gone).
+   */
+  private static void checkSupported(SqlNode query) {
+    query.accept(new SqlBasicVisitor<Void>() {
+      @Override public Void visit(SqlCall call) {
+        switch (call.getKind()) {
+        case FILTER:
+          throw CqlPlannerError.unsupported(call.getParserPosition(),
+              "aggregate FILTER (WHERE ...) is not supported in a continuous query");
+        case GROUPING_SETS:
+        case ROLLUP:
+        case CUBE:
+          throw CqlPlannerError.unsupported(call.getParserPosition(),
+              "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
+        case OVER:
+          if (!(call.operandCount() == 2 && call.operand(1) instanceof SqlCqlWindow)) {
+            throw CqlPlannerError.unsupported(call.getParserPosition(),
+                "SQL window functions (... OVER (...)) are not supported; a CQL window "
+                + "follows a stream in FROM, e.g. S [RANGE 1 HOUR]");
+          }
+          break;
+        case MATCH_RECOGNIZE:
+          throw CqlPlannerError.unsupported(call.getParserPosition(),
+              "MATCH_RECOGNIZE is not supported in a continuous query");
+        case UNNEST:
+          throw CqlPlannerError.unsupported(call.getParserPosition(),
+              "UNNEST is not supported in a continuous query");
+        case SELECT:
+          constantRowCount(((SqlSelect) call).getOffset(), "OFFSET");
+          constantRowCount(((SqlSelect) call).getFetch(), "FETCH");
+          break;
+        case ORDER_BY:
+          constantRowCount(((SqlOrderBy) call).offset, "OFFSET");
+          constantRowCount(((SqlOrderBy) call).fetch, "FETCH");
+          break;
+        default:
+          break;
+        }
+        return super.visit(call);
+      }
+    });
+  }
+
+  private static void constantRowCount(SqlNode n, String what) {
+    if (n != null && !(n instanceof SqlLiteral)) {
+      throw CqlPlannerError.unsupported(n.getParserPosition(),
+          what + " must be a constant in a continuous query");
+    }
+  }
+
   // ---------------------------------------------------------------- windows
 
   /** Rewrites FROM items: streams and windows become references to synthetic window tables. */
@@ -502,6 +566,7 @@ public final class CqlAnalyzer {
       if (window == null) {
         return WindowSpec.unbounded();
       }
+      window.validate();
       List<Integer> keys = new ArrayList<>();
       for (SqlNode n : window.partitionBy) {
         SqlIdentifier col = (SqlIdentifier) n;
@@ -587,6 +652,7 @@ public final class CqlAnalyzer {
     }
     try {
       SqlNode q = parse(view.query);
+      ExpressionDepth.check(q);
       return analyzeQuery(q, view.columnNames, refPos);
     } catch (CqlPlannerError e) {
       if (e.getMessage().startsWith("In view ")) {
