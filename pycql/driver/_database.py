@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from pycql import _signals
 from pycql.catalog import (
     Catalog,
     CatalogStore,
@@ -59,6 +60,12 @@ class Database:
     _queries: dict[int, RunningQuery] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     tables: dict[str, TableState] = field(default_factory=dict)
+    _closed: bool = False
+
+    def __post_init__(self) -> None:
+        # SIGTERM and interpreter exit close the database (pycql/_signals.py)
+        _signals.track_database(self)
+        _signals.install()
 
     # -- planning -----------------------------------------------------------
     def analyze(self, sql: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -79,7 +86,9 @@ class Database:
             envelope = planner.analyze(sql, catalog_json, options)
         finally:
             if not jvm_was_running and planner.jvm_started():
-                _restore_python_sigint()
+                # SIGINT stays a KeyboardInterrupt (it cancels a query), SIGTERM ends
+                # the process cleanly (pycql/_signals.py), whoever started the JVM
+                _signals.reassert_after_jvm_start()
         with self._lock:
             self._plans[key] = envelope
             while len(self._plans) > _PLAN_CACHE_SIZE:
@@ -102,32 +111,16 @@ class Database:
             return list(self._queries.values())
 
     def close(self) -> None:
+        """Release the tables' readers, the catalog and the log (once; later calls do nothing)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         for state in list(self.tables.values()):
             state.close()
         self.tables.clear()
         self.catalog.close()
         self.log.close()
-
-
-def _restore_python_sigint() -> None:
-    """Give Ctrl-C back to Python after the planner's JVM started.
-
-    A JVM started outside an interactive interpreter installs its own SIGINT
-    handler, which ends the whole process on Ctrl-C. Re-installing Python's
-    handler (from the main thread, the only one allowed to) makes Ctrl-C a
-    ``KeyboardInterrupt`` again, which the cursor turns into a cancellation.
-    """
-    import signal
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    handler = signal.getsignal(signal.SIGINT)
-    if handler is None:
-        return
-    try:
-        signal.signal(signal.SIGINT, handler)
-    except (ValueError, OSError):  # pragma: no cover - not the main interpreter
-        pass
 
 
 _shared: dict[str, Database] = {}
@@ -194,16 +187,29 @@ def _open_log(url: str | None, options: dict[str, Any]) -> Log:
 
     if "connect_timeout" in options:  # the documented name of the log's ``timeout``
         options = dict(options)
-        options["timeout"] = float(options.pop("connect_timeout"))
+        options["timeout"] = _seconds("connect_timeout", options.pop("connect_timeout"))
     try:
         return open_log(url, **options)
-    except OperationalError:
+    except (OperationalError, InterfaceError):  # a bad option names itself (KafkaLog)
         raise
     except TypeError as exc:
         raise InterfaceError(f"bad connection option: {exc}") from None
     except Exception as exc:
         if url is None:
             raise
-        if "No such configuration property" in str(exc):
-            raise InterfaceError(f"bad Kafka client option: {exc}") from None
         raise _unreachable(url.removeprefix("kafka://"), exc) from None
+
+
+def _seconds(name: str, value: Any) -> float:
+    """A connection option in seconds (a number, or a numeric string from a URL)."""
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except ValueError:
+            pass
+        else:
+            if 0 < seconds < float("inf"):
+                return seconds
+    raise InterfaceError(
+        f"bad connection option {name}={value!r}: it must be a number of seconds > 0"
+    )

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from pycql import _signals
 from pycql.errors import InternalError
 
 Row = tuple[Any, ...]
@@ -138,6 +139,7 @@ class ContinuousResult(Result):
         self._on_end = on_end
         self._rowtime: int | None = None
         self.fetched = 0
+        _signals.track_query(self)  # SIGTERM and interpreter exit cancel it
 
     @property
     def cancelled(self) -> bool:
@@ -174,6 +176,7 @@ class ContinuousResult(Result):
         if self._ended:
             return
         self._ended = True
+        _signals.forget_query(self)
         try:
             self._runner.close()
         finally:
@@ -198,8 +201,9 @@ class ContinuousResult(Result):
         with self._lock:
             try:
                 self._fetch_into(out, n, timeout)
-            except KeyboardInterrupt:
-                # Ctrl-C while waiting: stop the query, keep the connection usable.
+            except (KeyboardInterrupt, SystemExit):
+                # Ctrl-C while waiting: stop the query, keep the connection usable;
+                # SIGTERM (pycql._signals.Terminated) or a handler's sys.exit(): stop it too.
                 self.cancel()
                 self._end()
                 raise

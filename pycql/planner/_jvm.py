@@ -17,6 +17,16 @@ Start-up cost: the first JVM of a given planner jar writes, in a background
 process, a class-data-sharing archive of every class the planner loads
 (``-XX:ArchiveClassesAtExit`` over ``io.pycql.planner.Warmup``); later JVMs map
 it and plan their first query about a third faster. ``PYCQL_CDS=0`` turns this off.
+
+Signals: the JVM always runs with ``-Xrs``, so it installs no handler for
+SIGINT, SIGTERM, SIGHUP or SIGQUIT and leaves them to Python; and JPype is
+asked for no handler of its own (``interrupt=True`` makes JPype skip its
+``sun.misc.Signal`` handlers, which, without ``-Xrs``, forward SIGTERM into
+Python from a Java thread that holds no Python thread state and crash the
+process with SIGSEGV). Ctrl-C is therefore a ``KeyboardInterrupt`` as in
+any Python program, and what SIGTERM does is decided in Python
+(:mod:`pycql._signals`). A JVM that somebody else started keeps its own
+options: start it with ``-Xrs`` too.
 """
 
 from __future__ import annotations
@@ -32,7 +42,10 @@ from typing import Any
 from pycql.errors import InterfaceError, InternalError
 
 _JAR_NAME = "pycql-planner.jar"
-_DEFAULT_OPTIONS = ("-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto")
+#: ``-Xrs``: the JVM leaves SIGINT, SIGTERM, SIGHUP and SIGQUIT to the Python process
+#: (see the module docstring).
+_DEFAULT_OPTIONS = ("-Xrs", "-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-Xshare:auto")
 
 _lock = threading.Lock()
 _facade: Any = None
@@ -123,9 +136,12 @@ def _start() -> Any:
                 jvm_options.append(f"-XX:SharedArchiveFile={archive}")
             try:
                 jvm_path = jpype.getDefaultJVMPath()
-                # interrupt=False: Ctrl-C stays Python's (it cancels a query, see the driver)
+                # -Xrs (in the options) keeps the JVM's hands off SIGINT/SIGTERM/SIGHUP/
+                # SIGQUIT; interrupt=True keeps JPype from registering its own INT and
+                # TERM handlers (its TERM handler calls into Python without a thread
+                # state: SIGSEGV). Ctrl-C stays Python's: it cancels a query.
                 jpype.startJVM(*jvm_options, jvmpath=jvm_path, classpath=[str(jar)],
-                               convertStrings=False, interrupt=False)
+                               convertStrings=False, interrupt=True)
             except (OSError, jpype.JVMNotFoundException, jpype.JVMNotSupportedException) as exc:
                 raise InterfaceError(
                     f"could not start the Java VM for the CQL planner: {exc}. "

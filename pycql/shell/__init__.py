@@ -11,12 +11,17 @@ Statements end with ``;`` and may span lines. Results print as aligned
 tables; a continuous query prints each row as it arrives until Ctrl-C,
 which stops the query, not the shell. ``\\q`` quits, ``\\?`` lists the
 commands. History is kept in ``~/.pycql_history`` (or ``$PYCQL_HISTFILE``).
+
+SIGTERM (``kill``) and SIGHUP (the terminal went away) end the shell as
+Ctrl-D does: the running query stops, the connection closes, the exit status
+is 0. A second one while the shell closes ends it at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -36,6 +41,32 @@ Statements end with ';' and may span several lines.
                     stop (same, or none), timeout (seconds or none), rowtime (on|off)
 Ctrl-C stops the running query; the shell stays.
 """
+
+class _Quit(BaseException):
+    """Raised in the main thread on SIGTERM or SIGHUP: leave as Ctrl-D does.
+
+    Not an ``Exception``, so no ``except pycql.Error`` on the way takes it for
+    a failed statement; ``finally`` blocks close the query and the connection.
+    """
+
+
+_QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _quit(signum: int, frame: object) -> None:
+    for other in _QUIT_SIGNALS:  # a second one while closing ends the process at once
+        signal.signal(other, signal.SIG_DFL)
+    raise _Quit()
+
+
+def _install_quit_handlers() -> None:
+    """SIGTERM and SIGHUP quit the shell cleanly, unless they were set up otherwise
+    (``nohup`` ignores SIGHUP: leave it ignored). Before connecting, so pycql's own
+    SIGTERM handler (a SystemExit with status 143) is not installed."""
+    for signum in _QUIT_SIGNALS:
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _quit)
+
 
 _PROMPT = "pycql> "
 _MORE = "  ...> "
@@ -200,7 +231,7 @@ class Shell:
         while True:
             try:
                 line = input(_MORE if buffer else _PROMPT)
-            except EOFError:
+            except (EOFError, _Quit):  # Ctrl-D, SIGTERM or SIGHUP at the prompt
                 self.out.write("\n")
                 break
             except KeyboardInterrupt:  # Ctrl-C while typing: drop the statement
@@ -278,6 +309,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``pycql`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    _install_quit_handlers()
     options: dict[str, Any] = {}
     if args.catalog:
         options["catalog_path"] = args.catalog
@@ -288,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except pycql.Error as error:
         sys.stderr.write(f"pycql: {error}\n")
         return 2
+    except _Quit:  # SIGTERM or SIGHUP while connecting
+        return 0
     shell = Shell(conn, start=args.start, stop=args.stop, timeout=args.timeout)
     try:
         if args.execute or args.file:
@@ -302,5 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if shell.run_script(sys.stdin.read()) else 1
         shell.interact()
         return 0
+    except _Quit:  # SIGTERM or SIGHUP while a statement ran: Shell.run stopped it
+        return 0
     finally:
+        shell.out.flush()
         conn.close()

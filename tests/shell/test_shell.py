@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -151,3 +152,89 @@ def test_unreachable_broker_is_reported(tmp_path: Path) -> None:
 def test_help_and_version(flag: str, tmp_path: Path) -> None:
     done = _shell(flag, tmp_path=tmp_path)
     assert done.returncode == 0 and "pycql" in done.stdout
+
+
+def _spawn_shell(tmp_path: Path, *args: str) -> pexpect.spawn:
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "pycql.shell", *args],
+        env=_env(tmp_path),
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 200),
+    )
+
+
+def _alarming(text: str) -> list[str]:
+    words = ("Traceback", "Error", "error", "Terminated", "Killed", "fatal", "hs_err")
+    return [word for word in words if word in text]
+
+
+def test_sigterm_at_the_prompt_quits_like_ctrl_d(tmp_path: Path) -> None:
+    child = _spawn_shell(tmp_path)
+    try:
+        child.expect_exact("pycql> ")
+        child.sendline("CREATE STREAM S (a INTEGER);")  # the JVM runs from here on
+        child.expect_exact("OK")
+        child.expect_exact("pycql> ")
+        time.sleep(0.5)  # let readline wait for input (see test_interactive_session)
+        child.kill(signal.SIGTERM)
+        child.expect(pexpect.EOF, timeout=20)
+        rest = child.before or ""
+    finally:
+        child.close()
+    assert child.signalstatus is None and child.exitstatus == 0, rest
+    assert rest.strip() == "", rest  # a new line, as after Ctrl-D; nothing else
+    assert not list(tmp_path.glob("hs_err_pid*.log"))
+    assert "CREATE STREAM S (a INTEGER);" in (tmp_path / "history").read_text()
+
+
+def test_sigterm_while_a_query_streams_stops_it_and_quits(tmp_path: Path) -> None:
+    child = _spawn_shell(tmp_path, "--from", "earliest")
+    try:
+        child.expect_exact("pycql> ")
+        child.sendline("CREATE STREAM S (a INTEGER);")
+        child.expect_exact("pycql> ")
+        child.sendline("INSERT INTO S VALUES (41), (42);")
+        child.expect_exact("INSERT 2")
+        child.expect_exact("pycql> ")
+        child.sendline("SELECT * FROM S;")
+        child.expect(r"\s+42\r\n")
+        time.sleep(0.5)  # streaming: waiting for more rows
+        child.kill(signal.SIGTERM)
+        child.expect(pexpect.EOF, timeout=20)
+        rest = child.before or ""
+    finally:
+        child.close()
+    assert child.signalstatus is None and child.exitstatus == 0, rest
+    assert _alarming(rest) == [], rest
+    assert "pycql> " not in rest  # it quit, it did not go back to the prompt
+    assert not list(tmp_path.glob("hs_err_pid*.log"))
+
+
+def test_sigterm_stops_a_script_running_a_continuous_query(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pycql.shell", "--from", "earliest", "-e",
+         "CREATE STREAM S (a INTEGER); INSERT INTO S VALUES (7); SELECT * FROM S;"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.strip() == "7":
+            break
+    time.sleep(0.5)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 15
+    assert process.returncode == 0, err
+    assert _alarming(err) == [], err
+    assert lines[:2] == ["OK\n", "INSERT 1\n"]
+    assert not list(tmp_path.glob("hs_err_pid*.log"))
