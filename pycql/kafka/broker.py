@@ -433,7 +433,14 @@ def _alive(pid: int) -> bool:
 
 
 def _port_free(port: int) -> bool:
+    """Whether the broker could listen on ``port``.
+
+    With ``SO_REUSEADDR``, as the broker's own listeners have it: connections
+    of a broker just stopped, left in TIME_WAIT, do not make the port busy
+    (a restart on the same port works), a listening socket does.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

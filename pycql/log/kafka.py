@@ -16,6 +16,14 @@
   concrete offsets resolved when the reader is made.
 * A broker that does not answer raises :class:`~pycql.errors.OperationalError`
   within ``timeout`` seconds (default 10), naming the address.
+* A reader never blocks longer than its ``poll`` timeout, even while the
+  broker is down or stalled: it returns nothing, watches the broker without
+  waiting for it (an asynchronous probe) and goes on by itself when the
+  broker is back. Only a broker lost for longer than ``outage_timeout``
+  seconds (default 60) makes ``poll`` raise ``OperationalError``.
+* A bad setting (an unknown librdkafka property, a value it rejects, a
+  ``timeout`` that is not a number) raises :class:`~pycql.errors.InterfaceError`
+  naming the option and the value, before any connection is tried.
 
 Extra librdkafka settings go to every client: ``KafkaLog(bootstrap,
 **{"linger.ms": 20})`` or, with underscores for dots, ``KafkaLog(bootstrap,
@@ -44,7 +52,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
-from pycql.errors import OperationalError, ProgrammingError
+from pycql.errors import InterfaceError, OperationalError, ProgrammingError
 from pycql.log.base import (
     Log,
     LogReader,
@@ -94,41 +102,116 @@ _value_of = Message.value
 _SECOND = itemgetter(1)
 
 
+#: How often (seconds) a reader that lost the broker asks whether it is back.
+_PROBE_INTERVAL_S = 0.5
+
+
 def _config_key(name: str) -> str:
     return name if "." in name else name.replace("_", ".")
+
+
+def _seconds(name: str, value: object) -> float:
+    """A positive number of seconds given as a number or a numeric string (URL options)."""
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except ValueError:
+            pass
+        else:
+            if 0 < seconds < float("inf"):
+                return seconds
+    raise InterfaceError(f"bad Kafka option {name}={value!r}: it must be a number of seconds > 0")
+
+
+def _whole(name: str, value: object) -> int:
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise InterfaceError(f"bad Kafka option {name}={value!r}: it must be a whole number")
+
+
+def _bad_setting(options: dict[str, Any], error: object) -> InterfaceError:
+    """The :class:`InterfaceError` for client settings librdkafka refused (``error``).
+
+    librdkafka names the property by its canonical name (``linger.ms`` is
+    ``queue.buffering.max.ms`` to it), so each option the user gave is tried
+    alone on a client that never connects, to name the one at fault as written.
+    """
+    described = error.str() if isinstance(error, KafkaError) else str(error)
+    for key, value in options.items():
+        try:
+            Producer({"logger": client_logger, _config_key(key): value})
+        except (KafkaException, TypeError, ValueError) as exc:
+            cause = exc.args[0] if exc.args else exc
+            reason = cause.str() if isinstance(cause, KafkaError) else str(cause)
+            return InterfaceError(f"bad Kafka client option {key}={value!r}: {reason.strip()}")
+    return InterfaceError(f"bad Kafka client settings: {described.strip()}")
 
 
 class KafkaLog(Log):
     """Topics of the Kafka cluster at ``bootstrap`` (``host:port[,host:port]``).
 
     The constructor checks that a broker answers, so a wrong address or a
-    stopped broker fails here, within ``timeout`` seconds.
+    stopped broker fails here, within ``timeout`` seconds. ``outage_timeout``
+    is how long a reader waits for a lost broker to come back before its
+    ``poll`` raises (see the module docstring). Options may be strings (from
+    a URL's query string); a bad one raises :class:`InterfaceError`.
     """
 
     def __init__(
         self,
         bootstrap: str,
         *,
-        timeout: float = 10.0,
-        replication_factor: int = -1,
+        timeout: float | str = 10.0,
+        outage_timeout: float | str = 60.0,
+        replication_factor: int | str = -1,
         **client_config: Any,
     ) -> None:
         self.bootstrap = bootstrap
-        self.timeout = timeout
-        self.replication_factor = replication_factor
+        self.timeout = _seconds("timeout", timeout)
+        self.outage_timeout = _seconds("outage_timeout", outage_timeout)
+        self.replication_factor = _whole("replication_factor", replication_factor)
+        self._user_config = dict(client_config)
         self._client_config: dict[str, Any] = {
             "bootstrap.servers": bootstrap,
             "logger": client_logger,
             "log.connection.close": False,
-            "socket.connection.setup.timeout.ms": max(1000, int(timeout * 1000)),
+            "socket.connection.setup.timeout.ms": max(1000, int(self.timeout * 1000)),
         }
         self._client_config.update({_config_key(k): v for k, v in client_config.items()})
-        self._admin = AdminClient(dict(self._client_config))
+        self._admin_client: AdminClient | None = self._client(AdminClient, self._client_config)
         self._producer: Producer | None = None
         self._producer_lock = threading.Lock()
+        self._closed = False
         self._delivery_errors: list[KafkaError] = []
         self._partition_counts: dict[str, int] = {}
+        # the broker probe readers share while the broker seems lost (_answered_since)
+        self._probe_lock = threading.Lock()
+        self._probe: concurrent.futures.Future[Any] | None = None
+        self._probe_started = -float("inf")
+        self._answered_at = -float("inf")
         self._metadata()  # fail now when no broker answers
+
+    def _client(self, kind: Any, config: dict[str, Any]) -> Any:
+        """A librdkafka client of ``kind``; refused settings become an InterfaceError."""
+        try:
+            return kind(dict(config))
+        except KafkaException as exc:
+            error = exc.args[0]
+            if isinstance(error, KafkaError) and error.code() == KafkaError._INVALID_ARG:
+                raise _bad_setting(self._user_config, error) from None
+            raise
+        except (TypeError, ValueError) as exc:  # a value of a type librdkafka cannot take
+            raise _bad_setting(self._user_config, exc) from None
+
+    @property
+    def _admin(self) -> AdminClient:
+        admin = self._admin_client
+        if admin is None:
+            raise OperationalError(f"the Kafka log at {self.bootstrap} is closed")
+        return admin
 
     # -- errors --------------------------------------------------------------
 
@@ -151,6 +234,48 @@ class KafkaLog(Log):
             return self._admin.list_topics(topic=topic, timeout=self.timeout)
         except KafkaException as exc:
             raise self._error(doing, exc.args[0]) from None
+
+    def _answered_since(self, since: float) -> bool:
+        """Whether the broker answered a request sent after ``since`` (``time.monotonic``).
+
+        Never blocks: a probe (an asynchronous DescribeCluster) is started when
+        none is on its way, at most every ``_PROBE_INTERVAL_S``, and its answer
+        is looked at by a later call. Any answer, even an error the broker
+        sent, means it is there.
+        """
+        with self._probe_lock:
+            probe = self._probe
+            if probe is not None and probe.done():
+                self._probe = None
+                failure = probe.exception()
+                lost = isinstance(failure, KafkaException) and (
+                    not failure.args
+                    or not isinstance(failure.args[0], KafkaError)
+                    or failure.args[0].code() in _UNREACHABLE
+                    or failure.args[0].code() == KafkaError._DESTROY
+                )
+                if not lost:
+                    self._answered_at = max(self._answered_at, self._probe_started)
+            now = time.monotonic()
+            if self._answered_at >= since:
+                return True
+            if (self._probe is None and self._admin_client is not None
+                    and now - self._probe_started >= _PROBE_INTERVAL_S):
+                try:
+                    self._probe = self._admin_client.describe_cluster(
+                        request_timeout=self.timeout)
+                    self._probe_started = now
+                except (KafkaException, RuntimeError):
+                    self._probe_started = now  # try again later
+            return False
+
+    def _lost(self, doing: str, down_for: float, cause: object) -> OperationalError:
+        return OperationalError(
+            f"Kafka at {self.bootstrap} has not answered for {down_for:.0f} s while {doing} "
+            f"({cause}; outage_timeout is {self.outage_timeout:g} s); {_START_HINT}. "
+            "The query has stopped: execute it again once the broker is back, or connect "
+            "with a larger outage_timeout to wait longer"
+        )
 
     def _wait(self, future: concurrent.futures.Future[Any], doing: str) -> None:
         try:
@@ -264,6 +389,8 @@ class KafkaLog(Log):
 
     def _get_producer(self) -> Producer:
         with self._producer_lock:
+            if self._closed:
+                raise OperationalError(f"the Kafka log at {self.bootstrap} is closed")
             if self._producer is None:
                 config = {
                     "linger.ms": 5,
@@ -277,7 +404,7 @@ class KafkaLog(Log):
                 }
                 config.update(self._client_config)
                 config["on_delivery"] = self._on_delivery
-                self._producer = Producer(config)
+                self._producer = self._client(Producer, config)
             return self._producer
 
     def _on_delivery(self, error: KafkaError | None, _message: Any) -> None:
@@ -330,10 +457,20 @@ class KafkaLog(Log):
         return KafkaReader(self, counts, start)
 
     def close(self) -> None:
+        """Flush and release the producer and the admin client (once): no librdkafka
+        thread of this log outlives it. Readers are closed by their owners."""
         with self._producer_lock:
-            if self._producer is not None:
-                self._producer.flush(self.timeout)
-                self._producer = None
+            if self._closed:
+                return
+            self._closed = True
+            producer, self._producer = self._producer, None
+        try:
+            if producer is not None:
+                producer.flush(self.timeout)
+        finally:
+            with self._probe_lock:
+                self._probe = None
+                self._admin_client = None  # destroyed with its last reference
 
 
 class KafkaReader(LogReader):
@@ -341,7 +478,12 @@ class KafkaReader(LogReader):
 
     def __init__(self, log: KafkaLog, partition_counts: dict[str, int], start: StartAt) -> None:
         self._log = log
+        #: the last error event saying the broker is unreachable, and since when
+        #: (``time.monotonic``) nothing has shown it back
         self._trouble: KafkaError | None = None
+        self._trouble_since: float | None = None
+        #: the newest end offset known per partition (for ``end_offsets(fresh=False)``)
+        self._known_ends: dict[tuple[str, int], int] = {}
         config = dict(log._client_config)
         config.update(
             {
@@ -355,7 +497,7 @@ class KafkaReader(LogReader):
                 "error_cb": self._on_error,
             }
         )
-        self._consumer = Consumer(config)
+        self._consumer: Consumer = log._client(Consumer, config)
         self._pairs = [
             (topic, partition)
             for topic, count in partition_counts.items()
@@ -374,13 +516,37 @@ class KafkaReader(LogReader):
     def _on_error(self, error: KafkaError) -> None:
         if error.fatal() or error.code() in _UNREACHABLE:
             self._trouble = error
+            if self._trouble_since is None:
+                self._trouble_since = time.monotonic()
 
-    def _watermarks(self, topic: str, partition: int, cached: bool = False) -> tuple[int, int]:
+    def _heard_from_broker(self) -> None:
+        self._trouble = None
+        self._trouble_since = None
+
+    def _cached_end(self, pair: tuple[str, int]) -> int:
+        """The end of ``pair`` the last fetch reported, else the newest one known.
+
+        Never asks the broker, so it cannot block while the broker is lost.
+        """
+        known = self._known_ends.get(pair, self._positions.get(pair, 0))
+        try:
+            marks = self._consumer.get_watermark_offsets(TopicPartition(*pair), cached=True)
+        except KafkaException:
+            return known
+        if marks is None or marks[1] < 0:
+            return known
+        end = max(int(marks[1]), known)
+        self._known_ends[pair] = end
+        return end
+
+    def _watermarks(self, topic: str, partition: int) -> tuple[int, int]:
+        """The low and high watermarks of a partition, from the broker (at most
+        ``timeout`` seconds, then ``OperationalError``)."""
         deadline = time.monotonic() + self._log.timeout
         while True:
             try:
                 marks = self._consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=self._log.timeout, cached=cached
+                    TopicPartition(topic, partition), timeout=self._log.timeout
                 )
                 break
             except KafkaException as exc:
@@ -390,10 +556,10 @@ class KafkaReader(LogReader):
                     time.sleep(0.05)
                     continue
                 raise self._failure(f"reading offsets of {topic}[{partition}]", error) from None
-        if cached and (marks is None or marks[1] < 0):  # nothing cached yet: ask the broker
-            return self._watermarks(topic, partition, cached=False)
-        low, high = marks
-        return int(low), int(high)
+        low, high = int(marks[0]), int(marks[1])
+        pair = (topic, partition)
+        self._known_ends[pair] = max(high, self._known_ends.get(pair, high))
+        return low, high
 
     def _failure(self, doing: str, error: KafkaError) -> OperationalError:
         """The error to raise for ``error``; local errors often hide a lost broker."""
@@ -438,20 +604,22 @@ class KafkaReader(LogReader):
             messages = consumer.consume(max_records, 0)
             if not messages:
                 first = consumer.poll(timeout)
-                if first is None:
-                    self._check_broker()
-                    return []
-                messages = [first]
-                if max_records > 1:
-                    messages.extend(consumer.consume(max_records - 1, 0))
+                if first is not None:
+                    messages = [first]
+                    if max_records > 1:
+                        messages.extend(consumer.consume(max_records - 1, 0))
         except KafkaException as exc:
-            raise self._log._error("reading", exc.args[0]) from None
-        if any(map(_error_of, messages)):
-            for message in messages:
-                error = message.error()
-                if error is not None:
-                    where = f"{message.topic()}[{message.partition()}]"
-                    raise self._log._error(f"reading {where}", error)
+            error = exc.args[0]
+            if not (isinstance(error, KafkaError) and error.code() in _UNREACHABLE):
+                raise self._log._error("reading", error) from None
+            self._on_error(error)  # a lost broker: wait for it (_check_broker)
+            messages = []
+        if messages and any(map(_error_of, messages)):
+            messages = self._without_errors(messages)
+        if not messages:
+            self._check_broker()
+            return []
+        self._heard_from_broker()
         # One C-level pass per field; a message without an error always has a
         # topic, partition and offset. tuple.__new__ skips the NamedTuple's
         # Python-level __new__.
@@ -480,24 +648,50 @@ class KafkaReader(LogReader):
             positions[pair] = offset + 1
         return records
 
+    def _without_errors(self, messages: list[Message]) -> list[Message]:
+        """The messages without error events; a lost broker is noted, other errors raise."""
+        kept = []
+        for message in messages:
+            error = message.error()
+            if error is None:
+                kept.append(message)
+            elif error.code() in _UNREACHABLE and not error.fatal():
+                self._on_error(error)
+            else:
+                where = f"{message.topic()}[{message.partition()}]"
+                raise self._log._error(f"reading {where}", error)
+        return kept
+
     def _check_broker(self) -> None:
-        """After a broker error event: raise when the broker really is unreachable."""
+        """After an error event saying the broker is unreachable: never wait for it.
+
+        While ``outage_timeout`` has not passed, ask (without blocking) whether
+        it answers again and return; librdkafka reconnects by itself and the
+        reader goes on where it was. Past it, raise ``OperationalError``.
+        """
         trouble = self._trouble
-        if trouble is None:
+        since = self._trouble_since
+        if trouble is None or since is None:
             return
         if trouble.fatal():
             raise self._log._error("reading", trouble)
-        try:
-            self._consumer.list_topics(timeout=self._log.timeout)
-        except KafkaException as exc:
-            raise self._log._error("reading", exc.args[0]) from None
-        self._trouble = None
+        if self._log._answered_since(since):
+            self._heard_from_broker()
+            return
+        down_for = time.monotonic() - since
+        if down_for > self._log.outage_timeout:
+            raise self._log._lost("reading", down_for, trouble.str())
 
     def assignment(self) -> list[tuple[str, int]]:
         return list(self._pairs)
 
     def end_offsets(self, fresh: bool = True) -> dict[tuple[str, int], int]:
-        return {pair: self._watermarks(*pair, cached=not fresh)[1] for pair in self._pairs}
+        """The high watermarks. ``fresh=True`` asks the broker (up to ``timeout``
+        seconds, then ``OperationalError``); ``fresh=False`` never waits: the end
+        the last fetch reported, else the newest one known (see :meth:`_cached_end`)."""
+        if not fresh:
+            return {pair: self._cached_end(pair) for pair in self._pairs}
+        return {pair: self._watermarks(*pair)[1] for pair in self._pairs}
 
     def position(self) -> dict[tuple[str, int], int]:
         return dict(self._positions)

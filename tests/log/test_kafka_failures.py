@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import pycql
 from pycql.errors import InterfaceError, OperationalError
-from pycql.kafka import LocalBroker
+from pycql.kafka import LocalBroker, default_libs_dir, free_port_pair
 from pycql.log import MemoryLog, OutRecord, TopicSpec, open_log
 from pycql.log.kafka import KafkaLog
 
@@ -121,7 +125,7 @@ def test_losing_the_broker_raises_instead_of_hanging(
     broker = LocalBroker(tmp_path / "doomed", port, libs=kafka_broker.libs)
     broker.start(timeout=120)
     try:
-        log = KafkaLog(broker.bootstrap, timeout=3.0)
+        log = KafkaLog(broker.bootstrap, timeout=3.0, outage_timeout=3.0)
         log.create_topic(TopicSpec("T"))
         log.produce("T", [OutRecord(b"before")])
         reader = log.reader(["T"])
@@ -135,11 +139,17 @@ def test_losing_the_broker_raises_instead_of_hanging(
         log.produce("T", [OutRecord(b"after")])
     assert time.monotonic() - started < 10.0
 
+    # a reader waits for a lost broker (never longer than each poll's timeout) and
+    # gives up once it has been gone for outage_timeout
     started = time.monotonic()
+    slowest = 0.0
     with pytest.raises(OperationalError, match=r"python -m pycql\.kafka start"):
         while time.monotonic() - started < 20.0:
+            begun = time.monotonic()
             reader.poll(timeout=0.5)
-    assert time.monotonic() - started < 10.0
+            slowest = max(slowest, time.monotonic() - begun)
+    assert 3.0 <= time.monotonic() - started < 10.0
+    assert slowest < 1.0
 
     started = time.monotonic()
     with pytest.raises(OperationalError, match=r"python -m pycql\.kafka start"):
@@ -155,3 +165,174 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+# -- bad options: InterfaceError naming the option, before any broker is asked ------------
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("linger_ms=abc", "linger_ms='abc'"),
+        ("connect_timeout=abc", "connect_timeout='abc'"),
+        ("timeout=abc", "timeout='abc'"),
+        ("timeout=-1", "timeout='-1'"),
+        ("outage_timeout=0", "outage_timeout='0'"),
+        ("enable_idempotence=maybe", "enable_idempotence='maybe'"),
+        ("socket.timeout.ms=-5", "socket.timeout.ms='-5'"),
+        ("no_such_thing=1", "no.such.thing"),  # unknown names stay an InterfaceError
+    ],
+)
+def test_a_bad_option_in_a_kafka_url_is_an_interface_error(query: str, named: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(pycql.InterfaceError) as raised:
+        pycql.connect(f"kafka://127.0.0.1:{closed_port()}?{query}")
+    assert time.monotonic() - started < 2.0  # no broker was waited for
+    message = str(raised.value)
+    assert named in message
+    assert "unreachable" not in message and "Is it running" not in message
+
+
+def test_bad_options_given_as_keywords() -> None:
+    port = closed_port()
+    with pytest.raises(pycql.InterfaceError, match=r"linger_ms=\[1\]"):
+        pycql.connect(f"kafka://127.0.0.1:{port}", linger_ms=[1])
+    with pytest.raises(pycql.InterfaceError, match="connect_timeout=True"):
+        pycql.connect(f"kafka://127.0.0.1:{port}", connect_timeout=True)
+    with pytest.raises(InterfaceError, match="replication_factor='x'"):
+        KafkaLog(f"127.0.0.1:{port}", replication_factor="x")
+
+
+def test_numeric_options_from_a_url_are_numbers() -> None:
+    # "?timeout=1" used to reach librdkafka as the string '1' * 1000
+    port = closed_port()
+    started = time.monotonic()
+    with pytest.raises(pycql.OperationalError, match=f"127.0.0.1:{port}") as raised:
+        pycql.connect(f"kafka://127.0.0.1:{port}?timeout=1&linger_ms=2")
+    assert time.monotonic() - started < 5.0
+    assert "within 1 s" in str(raised.value)  # a broker that did not answer, not bad config
+    assert "outside allowed range" not in str(raised.value)
+
+
+# -- a stalled or lost broker under a running query ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A broker of this module's own, to stop, pause and restart (never the session's)."""
+    libs = default_libs_dir()
+    if not any(libs.glob("kafka_2.13-*.jar")):
+        pytest.fail(f"Kafka broker jars are missing from {libs}", pytrace=False)
+    broker = LocalBroker(tmp_path_factory.mktemp("private-kafka"), free_port_pair(), libs=libs)
+    broker.start(timeout=120)
+    try:
+        yield broker
+    finally:
+        pid = broker.status().pid
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+        broker.stop()
+
+
+#: fetchmany(timeout=...) may overrun its timeout by this much, whatever the broker does
+SLACK_S = 0.5
+
+
+def _timed_fetches(cur: pycql.Cursor, seconds: float, timeout: float = 1.0) -> list[float]:
+    """fetchmany(timeout=...) over and over for ``seconds``: how long each call took."""
+    took = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        started = time.monotonic()
+        assert cur.fetchmany(10, timeout=timeout) == []
+        took.append(time.monotonic() - started)
+    return took
+
+
+def _fetch_until_rows(cur: pycql.Cursor, within: float) -> tuple[list[tuple[object, ...]], float]:
+    """Rows as soon as some arrive (at most ``within`` seconds); the slowest fetch."""
+    rows: list[tuple[object, ...]] = []
+    slowest = 0.0
+    until = time.monotonic() + within
+    while not rows and time.monotonic() < until:
+        started = time.monotonic()
+        rows = cur.fetchmany(10, timeout=1.0)
+        slowest = max(slowest, time.monotonic() - started)
+    return rows, slowest
+
+
+@pytest.mark.kafka
+def test_fetch_timeouts_hold_while_the_broker_is_paused_and_the_query_goes_on(
+    private_broker: LocalBroker,
+) -> None:
+    pid = private_broker.status().pid
+    assert pid is not None
+    url = f"kafka://{private_broker.bootstrap}?connect_timeout=5"
+    with pycql.connect(url) as conn, pycql.connect(url) as writer:
+        cur = conn.cursor()
+        cur.execute("CREATE STREAM Paused (a INTEGER)")
+        cur.execute("SELECT * FROM Paused")
+        writer.execute("INSERT INTO Paused VALUES (1)")
+        assert _fetch_until_rows(cur, 30)[0] == [(1,)]
+        os.kill(pid, signal.SIGSTOP)  # the broker stalls: connections open, no answers
+        try:
+            took = _timed_fetches(cur, 8.0)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert max(took) < 1.0 + SLACK_S, took
+        writer.execute("INSERT INTO Paused VALUES (2)")
+        rows, slowest = _fetch_until_rows(cur, 30)
+        assert rows == [(2,)]  # the same query, going on by itself
+        assert slowest < 1.0 + SLACK_S
+
+
+@pytest.mark.kafka
+def test_a_query_survives_a_broker_restart(private_broker: LocalBroker) -> None:
+    url = f"kafka://{private_broker.bootstrap}?connect_timeout=5"
+    with pycql.connect(url) as conn:
+        cur = conn.cursor()
+        cur.execute("CREATE STREAM Restarted (a INTEGER)")
+        cur.execute("SELECT * FROM Restarted")
+        conn.cursor().execute("INSERT INTO Restarted VALUES (1)")
+        assert _fetch_until_rows(cur, 30)[0] == [(1,)]
+        assert private_broker.stop() is True
+        try:
+            took = _timed_fetches(cur, 6.0)  # down: well within outage_timeout (60 s)
+        finally:
+            private_broker.start(timeout=120)  # the same port and data
+        assert max(took) < 1.0 + SLACK_S, took
+        with pycql.connect(url) as writer:
+            writer.execute("INSERT INTO Restarted VALUES (2)")
+        rows, slowest = _fetch_until_rows(cur, 60)
+        assert rows == [(2,)]
+        assert slowest < 1.0 + SLACK_S
+        assert not cur.ended
+
+
+@pytest.mark.kafka
+def test_a_broker_lost_past_outage_timeout_raises_with_advice(
+    private_broker: LocalBroker,
+) -> None:
+    url = f"kafka://{private_broker.bootstrap}?connect_timeout=5&outage_timeout=3"
+    with pycql.connect(url) as conn:
+        cur = conn.cursor()
+        cur.execute("CREATE STREAM Lost (a INTEGER)")
+        cur.execute("SELECT * FROM Lost")
+        assert private_broker.stop() is True
+        try:
+            started = time.monotonic()
+            took: list[float] = []
+            with pytest.raises(pycql.OperationalError) as raised:
+                while time.monotonic() - started < 30:
+                    begun = time.monotonic()
+                    cur.fetchmany(10, timeout=1.0)
+                    took.append(time.monotonic() - begun)
+            waited = time.monotonic() - started
+        finally:
+            private_broker.start(timeout=120)
+    assert 3.0 <= waited < 10.0, waited
+    assert all(t < 1.0 + SLACK_S for t in took), took
+    message = str(raised.value)
+    assert private_broker.bootstrap in message
+    assert "outage_timeout" in message and "python -m pycql.kafka start" in message
+    assert "execute it again" in message
