@@ -522,9 +522,11 @@ def _insert(
                 row[pos] = value
             rows.append(row)
             explicit_ts.append(None if ts_fn is None else _rowtime(ts_fn(args)[0]))
+    # a stream's timestamp column left out is filled when the rows are appended
+    ts_column = target.timestamp if isinstance(target, Stream) else None
     for row in rows:
         for column, value in zip(target.columns, row, strict=True):
-            if value is None and not column.nullable:
+            if value is None and not column.nullable and column.name != ts_column:
                 raise IntegrityError(
                     f"column {column.name} of {target.name} is NOT NULL: give it a value"
                 )

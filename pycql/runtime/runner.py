@@ -204,7 +204,7 @@ class QueryRunner:
         if on_error not in ("dead_letter", "fail"):
             raise ProgrammingError(f"on_error must be 'dead_letter' or 'fail', not {on_error!r}")
         default_policy = TimePolicy(lateness_ms, idle_timeout_ms, idle_advance, max_future_ms)
-        self.executor = Executor(plan, params)  # INTEGRATION-PENDING on_error
+        self.executor = Executor(plan, params, on_error=on_error)
         self.metrics = RunnerMetrics()
         self._log = log
         self._stop: Literal["end"] | int | None = (
@@ -310,8 +310,7 @@ class QueryRunner:
                 self._ingest(records)
             emissions = self._advance(self._watermark_now())
             emissions += self._check_progress()
-            if getattr(self.executor, 'rejected', None):  # INTEGRATION-PENDING
-                self._dead_letter_rejected()
+            self._dead_letter_rejected()
         finally:
             if fewer:
                 gc.set_threshold(*threshold)
@@ -600,6 +599,8 @@ class QueryRunner:
         """Rows an expression failed on: into the dead letters of the sources below the
         operator that rejected them, with the reason and the operator."""
         rejected = self.executor.take_rejected()
+        if not rejected:
+            return
         self.metrics.expression_errors += len(rejected)
         by_topic: dict[str, list[OutRecord]] = {}
         for r in rejected:

@@ -241,3 +241,38 @@ def test_a_heartbeat_from_any_kafka_client_closes_instants(kafka_bootstrap: str)
         producer.flush(10)
         assert _drain(reader, 1, 10.0) == [(1,)]
         reader.cancel()
+
+
+def test_a_row_an_expression_fails_on_is_dead_lettered_and_the_query_goes_on(
+    cur: pycql.Cursor,
+) -> None:
+    cur.execute("CREATE STREAM D (a INTEGER, b INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
+    cur.executemany("INSERT INTO D VALUES (?, ?, ?)", [(6, 2, 1000), (1, 0, 2000), (9, 3, 3000)])
+    cur.execute("SELECT a / b FROM D", start="earliest", stop="latest")
+    assert sorted(cur.fetchall()) == [(3,), (3,)]
+    assert cur.metrics.expression_errors == 1
+    with cur.connection.database.log.reader(["D.dead-letters"]) as reader:
+        kept = [orjson.loads(r.value) for r in reader.poll(100, 0.1)]
+    assert len(kept) == 1
+    assert "division by zero" in kept[0]["reason"] and kept[0]["row"][:2] == [1, 0]
+    assert kept[0]["timestamp_ms"] == 2000 and kept[0]["sources"] == ["D"]
+    # a continuous query goes on past the bad row too
+    reader_cur = cur.connection.cursor()
+    reader_cur.execute("SELECT ISTREAM(a / b) FROM D [NOW]")
+    cur.executemany("INSERT INTO D VALUES (?, ?, ?)", [(1, 0, 4000)])
+    cur.executemany("INSERT INTO D VALUES (?, ?, ?)", [(8, 4, 5000)])
+    cur.executemany("INSERT INTO D VALUES (?, ?, ?)", [(10, 5, 6000)])
+    assert _drain(reader_cur, 1) == [(2,)]
+    reader_cur.cancel()
+
+
+def test_on_error_fail_ends_the_query_with_the_operator_named() -> None:
+    with pycql.connect(on_error="fail") as conn:
+        cur = conn.cursor()
+        cur.execute("CREATE STREAM D (a INTEGER, b INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
+        cur.executemany("INSERT INTO D VALUES (?, ?, ?)", [(6, 2, 1000), (1, 0, 2000)])
+        with pytest.raises(pycql.DataError, match="division by zero"):
+            cur.execute("SELECT a / b FROM D", start="earliest", stop="latest")
+            cur.fetchall()
+    with pytest.raises(pycql.InterfaceError, match="on_error"):
+        pycql.connect(on_error="ignore")
