@@ -1,7 +1,8 @@
 """pycql's operator runtime: executes the planner's JSON plan over insert/delete batches.
 
 * :class:`Executor` runs one plan: ``push`` deltas per source and instant,
-  ``advance`` a watermark, get :class:`Emission` s back.
+  ``advance`` a watermark, get :class:`Emission` s back; rows an expression
+  failed on come back from ``take_rejected()`` as :class:`RejectedRow` s.
 * :class:`~pycql.runtime.runner.QueryRunner` ties an executor to a log
   (:class:`pycql.log.base.Log`): decoding, watermarks, lateness, idleness.
 
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pycql.runtime.executor import Emission, Executor
+from pycql.runtime.executor import Emission, Executor, OnError, RejectedRow
 
 if TYPE_CHECKING:
     from pycql.runtime.runner import QueryRunner, RunnerMetrics
 
-__all__ = ["Emission", "Executor", "QueryRunner", "RunnerMetrics"]
+__all__ = ["Emission", "Executor", "OnError", "QueryRunner", "RejectedRow", "RunnerMetrics"]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,20 @@ closes, in time order, every instant up to the watermark that has input or a
 window timer (a RANGE expiry, a NOW deletion, a SLIDE boundary). An instant is
 atomic: all input at ``tau``, on every source, is applied before the output
 of ``tau`` is computed.
+
+A row an expression fails on (a division by zero, a bad cast, a value out of
+range) is, by default (``on_error="dead_letter"``), set aside and the query
+goes on; :meth:`Executor.take_rejected` hands over what was set aside:
+
+>>> ex = Executor(_division_plan())
+>>> ex.push("S", 5, [(2,), (0,), (5,)])
+>>> ex.advance(10)
+[Emission(timestamp=5, sign=1, row=(5,)), Emission(timestamp=5, sign=1, row=(2,))]
+>>> ex.take_rejected()
+[RejectedRow(operator_id=1, operator='stream_filter', reason='division by zero', \
+timestamp=5, row=(0,), source='S')]
+
+With ``on_error="fail"`` the same row raises :class:`~pycql.errors.DataError`.
 """
 
 from __future__ import annotations
@@ -28,11 +42,13 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress, groupby, repeat
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
 from pycql.errors import DataError, InterfaceError, ProgrammingError
+from pycql.runtime.expr import BatchFunction
+from pycql.runtime.functions import ROW_ERRORS, row_error_reason
 from pycql.runtime.operators import Operator, Sort, Source, build_operator
 from pycql.runtime.state import Multiset, Row, consolidate, decode_values, encode_values
 
@@ -56,6 +72,33 @@ class Emission(NamedTuple):
     row: tuple[Any, ...]
 
 
+#: What a row an expression fails on does: set aside (:meth:`Executor.take_rejected`)
+#: while the query goes on, or end the query with :class:`~pycql.errors.DataError`.
+OnError = Literal["dead_letter", "fail"]
+ON_ERROR_CHOICES = ("dead_letter", "fail")
+
+
+class RejectedRow(NamedTuple):
+    """A row set aside because evaluating an expression over it raised.
+
+    ``operator_id`` and ``operator`` (its kind: ``"filter"``, ``"project"``,
+    ``"stream_filter"``, ``"join"``, ``"lookup_join"``) name the plan operator
+    that evaluated it; ``reason`` says what went wrong in SQL terms (``"division
+    by zero"``); ``timestamp`` is the instant (``None`` at the initialization
+    instant, for rows of ``VALUES``); ``row`` is that operator's input row (of
+    the join side it came from, for a join); ``source`` is the source's name when
+    that row is a source's row unchanged (only windows, filters and other
+    row-preserving operators between), else ``None``.
+    """
+
+    operator_id: int
+    operator: str
+    reason: str
+    timestamp: int | None
+    row: tuple[Any, ...]
+    source: str | None
+
+
 def _inserts(times: Iterable[int], rows: Iterable[Row]) -> list[Emission]:
     """``Emission(times[i], 1, tuple(rows[i]))`` for every ``i``, built in C-level passes."""
     return list(map(_NEW_TUPLE, repeat(Emission),
@@ -63,15 +106,13 @@ def _inserts(times: Iterable[int], rows: Iterable[Row]) -> list[Emission]:
 
 
 def _step_failed(exc: Exception, op: Operator, tau: int | None) -> None:
-    """Raise ``exc`` of ``op.step`` at ``tau`` as a :class:`DataError` where it is one."""
-    if isinstance(exc, DataError):
-        return
-    if isinstance(exc, ArithmeticError):
-        raise DataError(f"{exc} (operator {op.id}: {op.spec['op']})") from exc
-    if isinstance(exc, TypeError | ValueError):
+    """Raise ``exc`` of ``op.step`` at ``tau`` as a :class:`DataError` naming the operator
+    where it is an error of the data (:data:`~pycql.runtime.functions.ROW_ERRORS`);
+    return (the caller re-raises it as it is) where it is not, a bug of pycql."""
+    if isinstance(exc, ROW_ERRORS):
+        at = "the initialization instant" if tau is None else f"instant {tau}"
         raise DataError(
-            f"cannot evaluate operator {op.id} ({op.spec['op']}) at instant {tau}: {exc}"
-        ) from exc
+            f"{row_error_reason(exc)} (operator {op.id}: {op.spec['op']}, at {at})") from exc
 
 
 def plan_fingerprint(plan: dict[str, Any]) -> str:
@@ -98,19 +139,41 @@ class Executor:
     * ``state()`` / ``Executor.restore(plan, state, params)`` round-trip all
       operator state (and buffered input) through orjson-able data.
 
-    Errors while computing (division by zero, a bad cast) raise
-    :class:`pycql.errors.DataError`; the instant's input is not lost (it stays
-    pending) but operator state may be half-updated, so restore from the last
-    checkpoint to continue.
+    * ``take_rejected()`` returns (and forgets) the rows set aside since the
+      last call (:class:`RejectedRow`).
+
+    ``on_error`` says what a row does whose evaluation raises in an operator
+    that evaluates expressions row by row (filter, project, stream_filter, the
+    residual condition of join and lookup_join): ``"dead_letter"`` (the
+    default) sets it aside, before it touches any state, and the rest of its
+    batch goes on, exactly as without it; ``"fail"`` raises
+    :class:`pycql.errors.DataError` naming the operator. A batch is evaluated
+    whole and only a batch that raised again row by row, so good batches cost
+    what they did. Errors of other kinds, and errors of operators that
+    evaluate no expressions, raise in both modes (a :class:`DataError` for the
+    data's); the instant's input is then not lost (it stays pending) but
+    operator state may be half-updated, so restore from the last checkpoint
+    to continue.
     """
 
-    def __init__(self, plan: dict[str, Any], params: Sequence[object] = ()) -> None:
-        self._setup(plan, params)
+    def __init__(
+        self,
+        plan: dict[str, Any],
+        params: Sequence[object] = (),
+        *,
+        on_error: OnError = "dead_letter",
+    ) -> None:
+        self._setup(plan, params, on_error)
         self._run(None, {})
 
     # --- construction ---------------------------------------------------------------
 
-    def _setup(self, plan: dict[str, Any], params: Sequence[object]) -> None:
+    def _setup(self, plan: dict[str, Any], params: Sequence[object], on_error: OnError) -> None:
+        if on_error not in ON_ERROR_CHOICES:
+            raise ProgrammingError(
+                f"on_error must be 'dead_letter' or 'fail', not {on_error!r}")
+        self.on_error: OnError = on_error
+        self._rejected: list[RejectedRow] = []
         if "plan" in plan and "operators" not in plan:
             plan = plan["plan"]  # accept the statement envelope too
         version = plan.get("pycql_plan")
@@ -151,7 +214,13 @@ class Executor:
         self._pending_times: list[int] = []
         self._watermark: int | None = None
         self._last_instant: int | None = None
-        self._chain = self._stateless_chain()
+        self._origins = self._row_origins()
+        if on_error == "dead_letter":
+            for op in self._ops:
+                op.reject = self._reject
+        self._chain_links: list[tuple[Operator, BatchFunction]] | None = self._stateless_chain()
+        self._chain = None if self._chain_links is None else [
+            batch.fn for _, batch in self._chain_links]
         self._step_all = self._compile_instant()
         # with a stateless chain, pending input is (row, timestamp) pairs in arrival order
         self._timed_pending: TimedRows = []
@@ -207,7 +276,36 @@ class Executor:
         fn: Callable[[int | None, dict[str, list[list[Any]]]], Any] = namespace["run"]
         return fn
 
-    def _stateless_chain(self) -> list[Callable[[TimedRows], TimedRows]] | None:
+    def _row_origins(self) -> dict[int, list[str | None]]:
+        """Per operator, per input: the source whose rows that input carries unchanged.
+
+        A source's rows pass unchanged through windows, filters, stream filters
+        that project nothing, sorts and relation-to-stream operators.
+        """
+        passes = {"window", "filter", "sort", "istream", "dstream", "rstream"}
+        origin: dict[int, str | None] = {}
+        for op in self._ops:
+            kind = op.spec["op"]
+            if isinstance(op, Source):
+                origin[op.id] = op.name
+            elif len(op.inputs) == 1 and (
+                    kind in passes or (kind == "stream_filter" and not op.spec.get("exprs"))):
+                origin[op.id] = origin.get(op.inputs[0])
+            else:
+                origin[op.id] = None
+        return {op.id: [origin.get(i) for i in op.inputs] for op in self._ops}
+
+    def _reject(self, op: Operator, tau: int | None, row: Row, count: int, exc: Exception,
+                side: int) -> None:
+        """The operators' :data:`~pycql.runtime.operators.RejectHook` (``"dead_letter"``)."""
+        if count <= 0:
+            return  # the retraction of a row set aside when it came
+        origins = self._origins.get(op.id, ())
+        rejected = RejectedRow(op.id, str(op.spec["op"]), row_error_reason(exc), tau,
+                               tuple(row), origins[side] if side < len(origins) else None)
+        self._rejected.extend([rejected] * count)
+
+    def _stateless_chain(self) -> list[tuple[Operator, BatchFunction]] | None:
         """The timed batch functions from the only source to the root, if the plan is one.
 
         A plan qualifies when it is a line: one stream source, then only
@@ -225,7 +323,7 @@ class Executor:
             fn = op.timed_batch()
             if fn is None or op.inputs != [previous] or op.always:
                 return None
-            chain.append(fn)
+            chain.append((op, fn))
             previous = op.id
         if previous != self._root.id or not self._root_is_stream:
             return None
@@ -255,6 +353,16 @@ class Executor:
     def last_instant(self) -> int | None:
         """The last instant the executor closed (``None`` before any)."""
         return self._last_instant
+
+    def take_rejected(self) -> list[RejectedRow]:
+        """The rows set aside since the last call (in the order they were), forgotten here.
+
+        Only ``on_error="dead_letter"`` sets rows aside. A row is reported once
+        when it comes (one :class:`RejectedRow` per copy), not again when it
+        would have left (a window expiring it, a table deleting it).
+        """
+        rejected, self._rejected = self._rejected, []
+        return rejected
 
     def source_kind(self, source: str) -> str:
         """``"stream"`` or ``"table"`` for a source name."""
@@ -386,10 +494,8 @@ Emission(timestamp=17, sign=1, row=(3,))]
             return []
         ready.sort(key=_SECOND)  # stable: arrival order within an instant
         self._timed_pending = rest
-        out = ready
         try:
-            for fn in chain:
-                out = fn(out)
+            out = self._through_chain(chain, ready)
         except Exception:
             # the chain is stateless: run the instants one by one to fail exactly
             # where the general path does (earlier instants closed, this one pending)
@@ -399,6 +505,38 @@ Emission(timestamp=17, sign=1, row=(3,))]
             self._last_instant = ready[-1][1]
         self._watermark = watermark
         return emissions
+
+    def _through_chain(
+        self, chain: list[Callable[[TimedRows], TimedRows]], ready: TimedRows
+    ) -> TimedRows:
+        """``ready`` through every link of the chain; in ``"dead_letter"`` mode a link
+        that raises on a row runs again row by row (its isolating twin), the rows it
+        fails on set aside with their own timestamps."""
+        out = ready
+        try:
+            for fn in chain:
+                out = fn(out)
+            return out
+        except ROW_ERRORS:
+            if self.on_error != "dead_letter" or self._chain_links is None:
+                raise
+        mark = len(self._rejected)
+        try:
+            out = ready
+            for op, batch in self._chain_links:
+                try:
+                    out = batch.fn(out)
+                except ROW_ERRORS:
+                    out = batch.isolating()(out, self._timed_reject(op))
+        except BaseException:
+            del self._rejected[mark:]  # the general path will set them aside again
+            raise
+        return out
+
+    def _timed_reject(self, op: Operator) -> Callable[[Row, int, Exception], None]:
+        def reject(row: Row, timestamp: int, exc: Exception) -> None:
+            self._reject(op, timestamp, row, 1, exc, 0)
+        return reject
 
     def _run_one_by_one(self, ready: TimedRows) -> list[Emission]:
         """Run ``ready`` (sorted pairs) instant by instant through :meth:`_run`.
@@ -462,11 +600,16 @@ Emission(timestamp=17, sign=1, row=(3,))]
 
     @classmethod
     def restore(
-        cls, plan: dict[str, Any], state: dict[str, Any], params: Sequence[object] = ()
+        cls,
+        plan: dict[str, Any],
+        state: dict[str, Any],
+        params: Sequence[object] = (),
+        *,
+        on_error: OnError = "dead_letter",
     ) -> Executor:
         """An executor of ``plan`` continuing from ``state`` (from :meth:`state`)."""
         self = cls.__new__(cls)
-        self._setup(plan, params)
+        self._setup(plan, params, on_error)
         state = decode_values(state)
         if state.get("pycql_state") != STATE_VERSION:
             raise ProgrammingError(f"unsupported state version {state.get('pycql_state')!r}")
@@ -507,6 +650,20 @@ Emission(timestamp=17, sign=1, row=(3,))]
         emissions = [Emission(tau, -1, r) for r, c in net.items() if c < 0 for _ in range(-c)]
         emissions += [Emission(tau, 1, r) for r, c in net.items() if c > 0 for _ in range(c)]
         return emissions
+
+
+def _division_plan() -> dict[str, Any]:
+    """A plan for the examples: ``SELECT 10 / A FROM S`` over a stream ``S(A)``."""
+    cols = [{"name": "A", "type": "INTEGER"}]
+    div = {"kind": "call", "op": "/", "type": "INTEGER", "operands": [
+        {"kind": "literal", "value": 10, "type": "INTEGER"},
+        {"kind": "input", "index": 0, "type": "INTEGER"}]}
+    return {"pycql_plan": 1, "root": 1, "result": {"kind": "stream", "columns": cols},
+            "operators": [
+                {"id": 0, "op": "source", "name": "S", "source_kind": "stream", "inputs": [],
+                 "output": "stream", "columns": cols},
+                {"id": 1, "op": "stream_filter", "condition": None, "exprs": [div],
+                 "inputs": [0], "output": "stream", "columns": cols}]}
 
 
 def _example_plan() -> dict[str, Any]:

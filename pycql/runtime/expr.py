@@ -8,10 +8,10 @@ Filters and projections over a whole batch become one list comprehension:
 >>> cond = {"kind": "call", "op": ">", "type": "BOOLEAN", "operands": [
 ...     {"kind": "input", "index": 1, "type": "INTEGER"},
 ...     {"kind": "literal", "value": 65, "type": "INTEGER"}]}
->>> twice = {"kind": "call", "op": "*", "type": "INTEGER", "operands": [
-...     {"kind": "input", "index": 1, "type": "INTEGER"},
+>>> twice = {"kind": "call", "op": "*", "type": "DOUBLE", "operands": [
+...     {"kind": "input", "index": 1, "type": "DOUBLE"},
 ...     {"kind": "literal", "value": 2, "type": "INTEGER"}]}
->>> cols = [{"name": "A", "type": "INTEGER"}, {"name": "B", "type": "INTEGER"}]
+>>> cols = [{"name": "A", "type": "INTEGER"}, {"name": "B", "type": "DOUBLE"}]
 >>> fn = compile_batch(cond, [{"kind": "input", "index": 0, "type": "INTEGER"}, twice], cols)
 >>> print(fn.source.split(" for r in ")[0])
 def _batch(rows):
@@ -23,7 +23,9 @@ def _batch(rows):
 
 SQL semantics: three-valued logic (a condition keeps a row only when TRUE),
 NULL propagates through operators and functions, ``/`` of two integers
-truncates towards zero, ``MOD`` takes the sign of the dividend. Dynamic
+truncates towards zero, ``MOD`` takes the sign of the dividend, integer and
+interval arithmetic results are checked against their type's range (Python's
+integers never overflow), DATE/TIMESTAMP results against the years 1 to 9999. Dynamic
 parameters (``?``) are bound at compile time as constants.
 
 Supported operators and functions (``op`` of a call; see :data:`SUPPORTED_OPS`):
@@ -40,6 +42,19 @@ TRUE``, ``IS [NOT] FALSE``, ``[NOT] LIKE`` (with ESCAPE), ``[NOT] SIMILAR TO``,
 ``CURRENT_TIME`` (the wall clock in UTC when evaluated). Anything else is
 rejected when the query is compiled (:class:`pycql.errors.NotSupportedError`),
 never in the middle of a stream.
+
+Errors at run time (a division by zero, a bad cast, a value out of its type's
+range) raise :class:`pycql.errors.DataError` from the helpers, or one of
+:data:`~pycql.runtime.functions.ROW_ERRORS` from inline Python. Each batch
+function has a twin (:meth:`BatchFunction.isolating`) that evaluates row by
+row and hands the rows that raise to a callback, so one bad row need not cost
+its batch.
+
+Deep expressions (the planner allows 100 levels) compile to flat source:
+CASE, COALESCE, AND and OR are flat conditional chains, left-deep chains of
+``+``/``-``, ``*`` and ``||`` one n-ary expression, and a subexpression whose
+text still nests too many brackets (CPython refuses 200) becomes a helper
+function of its own.
 """
 
 from __future__ import annotations
@@ -49,13 +64,28 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from pycql.errors import NotSupportedError, ProgrammingError
-from pycql.runtime.functions import HELPERS, like_regex, similar_regex, type_family
+from pycql.errors import DataError, NotSupportedError, ProgrammingError
+from pycql.runtime.functions import (
+    HELPERS,
+    INTEGER_RANGES,
+    MAX_INTERVAL_MS,
+    MAX_TIMESTAMP_MS,
+    MIN_TIMESTAMP_MS,
+    like_regex,
+    similar_regex,
+    type_family,
+)
 
 Expr = dict[str, Any]
 Column = dict[str, Any]
 
 _SIMPLE = re.compile(r"^(?:[a-z]\[\d+\]|_p\d+|_k\d+|-?\d+(?:\.\d+)?(?:e-?\d+)?|'[^'\\]*')$")
+
+#: Bracket nesting one generated function's text may reach before a subexpression
+#: moves into a helper function (CPython: "too many nested parentheses" past 200).
+MAX_NESTING = 40
+_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_NUMERIC = ("integer", "float", "decimal")
 
 _COMPARISONS = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -86,6 +116,53 @@ class CompiledFunction:
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
+
+
+#: ``reject(row, count, exc)``: a row (with its count, or its timestamp in a
+#: timed batch, or 1 in a stream batch) whose evaluation raised ``exc``.
+Reject = Callable[[Any, Any, Exception], None]
+
+
+class BatchFunction(CompiledFunction):
+    """A batch function (:func:`compile_batch`) and its row-isolating twin.
+
+    ``fn(rows)`` evaluates the batch in one comprehension. ``isolating()(rows,
+    reject)`` gives the same output for the rows that evaluate, calling
+    ``reject(row, count, exc)`` for each row that raises one of
+    :data:`~pycql.runtime.functions.ROW_ERRORS` (any other exception, a bug,
+    propagates). The twin is compiled on first use: batches that never fail
+    never pay for it.
+    """
+
+    __slots__ = ("_namespace", "_twin", "_twin_source")
+
+    def __init__(self, fn: Callable[..., Any], source: str, twin_source: str,
+                 namespace: dict[str, Any]) -> None:
+        super().__init__(fn, source)
+        self._twin_source = twin_source
+        self._namespace = namespace
+        self._twin: Callable[[Any, Reject], list[Any]] | None = None
+
+    def isolating(self) -> Callable[[Any, Reject], list[Any]]:
+        """The row-by-row twin: ``twin(rows, reject) -> output of the rows that evaluate``."""
+        if self._twin is None:
+            code = compile(self._twin_source, "<pycql expr _isolating>", "exec")
+            exec(code, self._namespace)
+            self._twin = self._namespace["_isolating"]
+        return self._twin
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets nest in ``text`` (string literals hold none: see ``_str``)."""
+    depth = top = 0
+    for ch in _BRACKETS.sub("", text):
+        if ch in "([{":
+            depth += 1
+            if depth > top:
+                top = depth
+        else:
+            depth -= 1
+    return top
 
 
 def _literal_text(value: Any) -> str:
@@ -120,6 +197,8 @@ class ExprCompiler:
         self.split = split
         self.namespace: dict[str, Any] = dict(HELPERS)
         self._temps = 0
+        #: helper functions deep subexpressions moved into (see :meth:`_flat`)
+        self.helpers: list[str] = []
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -131,6 +210,27 @@ class ExprCompiler:
         name = f"_k{len(self.namespace)}"
         self.namespace[name] = value
         return name
+
+    def _str(self, value: str | None) -> str:
+        """Python text of a string constant; one holding brackets becomes a named
+        constant, so bracket counts of generated text never see inside a literal."""
+        if isinstance(value, str) and any(ch in value for ch in "()[]{}"):
+            return self._const(value)
+        return repr(value)
+
+    def _flat(self, text: str) -> str:
+        """``text``, or a call of a helper function returning it if it nests too deep.
+
+        The helper takes the row variables (``r``, or ``l, r`` in a join), the only
+        free names of expression text besides the namespace's constants; every
+        temporary a text assigns is read inside that same text.
+        """
+        if text.count("(") + text.count("[") <= MAX_NESTING or _nesting(text) <= MAX_NESTING:
+            return text
+        name = f"_h{len(self.helpers) + 1}"
+        args = "l, r" if self.split is not None else self.row
+        self.helpers.append(f"def {name}({args}):\n    return {text}\n")
+        return f"{name}({args})"
 
     def _input(self, index: int) -> str:
         if not 0 <= index < len(self.columns):
@@ -218,6 +318,17 @@ class ExprCompiler:
 
     def value(self, e: Expr) -> str:
         """Python text evaluating to the SQL value of ``e`` (``None`` = NULL)."""
+        return self._flat(self._value(e))
+
+    def truth(self, e: Expr) -> str:
+        """Python text that is True exactly when ``e`` IS TRUE (False for FALSE and NULL)."""
+        return self._flat(self._truth(e))
+
+    def falsity(self, e: Expr) -> str:
+        """Python text that is True exactly when ``e`` IS FALSE."""
+        return self._flat(self._falsity(e))
+
+    def _value(self, e: Expr) -> str:
         kind = e["kind"]
         if kind == "input":
             return self._input(int(e["index"]))
@@ -228,6 +339,8 @@ class ExprCompiler:
             if v is not None and type_family(str(e.get("type", ""))) == "decimal" and \
                     not isinstance(v, bool):
                 return self._const(Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
+            if isinstance(v, str):
+                return self._str(v)
             return _literal_text(v)
         if kind == "param":
             return self._const(self._param(e))
@@ -239,8 +352,7 @@ class ExprCompiler:
             return self._logic_value(e, op)
         return self._call(e, op)
 
-    def truth(self, e: Expr) -> str:
-        """Python text that is True exactly when ``e`` IS TRUE (False for FALSE and NULL)."""
+    def _truth(self, e: Expr) -> str:
         if e["kind"] == "literal":
             return "True" if e.get("value") is True else "False"
         if e["kind"] != "call":
@@ -253,6 +365,8 @@ class ExprCompiler:
             return "(" + " or ".join(self.truth(o) for o in ops) + ")"
         if op == "NOT":
             return self.falsity(ops[0])
+        if op in ("IS NULL", "IS NOT NULL") and ops[0]["kind"] == "literal":
+            return str((ops[0].get("value") is None) == (op == "IS NULL"))
         if op == "IS NULL":
             return f"({self.value(ops[0])} is None)"
         if op == "IS NOT NULL":
@@ -269,8 +383,7 @@ class ExprCompiler:
             return self._predicate(e, op, want=True)
         return self._bool_of(e, True)
 
-    def falsity(self, e: Expr) -> str:
-        """Python text that is True exactly when ``e`` IS FALSE."""
+    def _falsity(self, e: Expr) -> str:
         if e["kind"] == "literal":
             return "True" if e.get("value") is False else "False"
         if e["kind"] != "call":
@@ -309,13 +422,16 @@ class ExprCompiler:
         if pattern["kind"] in ("literal", "param"):
             value = pattern.get("value") if pattern["kind"] == "literal" else self._param(pattern)
             if isinstance(value, str):
-                regex = similar_regex(value, escape) if similar else like_regex(value, escape)
+                try:
+                    regex = similar_regex(value, escape) if similar else like_regex(value, escape)
+                except DataError as exc:  # a constant pattern: the query's error
+                    raise ProgrammingError(str(exc)) from None
                 test = f"{self._const(regex)}.fullmatch({texts[0]}) is not None"
             else:
                 test = "False"
         else:
             fn = "_similar" if similar else "_like"
-            test = f"{fn}({texts[0]}, {texts[1]}, {escape!r})"
+            test = f"{fn}({texts[0]}, {texts[1]}, {self._str(escape)})"
         return f"not ({test})" if negate else test
 
     def _predicate(self, e: Expr, op: str, *, want: bool) -> str:
@@ -335,19 +451,18 @@ class ExprCompiler:
             return self._strict(ops[:2], lambda t: self._compare_body(e, op, t))
         if op == "NOT":
             return self._strict(ops, lambda t: f"not {t[0]}")
-        # AND / OR, short-circuiting: FALSE (AND) or TRUE (OR) wins over NULL.
+        # AND / OR, short-circuiting: FALSE (AND) or TRUE (OR) wins over NULL; one flat
+        # conditional (a temporary is read only once every operand before it is set)
         dominant = "False" if op == "AND" else "True"
         temps = []
-        text = ""
+        tests = []
         for o in ops:
             t = self._fresh()
             temps.append(t)
-            test = f"({t} := {self.value(o)}) is {dominant}"
-            text += f"{dominant} if {test} else ("
+            tests.append(f"({t} := {self.value(o)}) is {dominant}")
         nulls = " or ".join(f"{t} is None" for t in temps)
         other = "True" if op == "AND" else "False"
-        text += f"None if {nulls} else {other}" + ")" * len(ops)
-        return f"({text})"
+        return f"({dominant} if {' or '.join(tests)} else None if {nulls} else {other})"
 
     # --- calls -----------------------------------------------------------------
 
@@ -364,28 +479,37 @@ class ExprCompiler:
             neg = "not " if op == "IS NOT DISTINCT FROM" else ""
             return f"({neg}_distinct({a}, {b}))"
         if op == "NEG":
-            return self._strict(ops, lambda t: f"-{t[0]}")
+            return self._strict(ops, lambda t: self._checked(f"-{t[0]}", e))
         if op == "POS":
             return self.value(ops[0])
         if op in ("+", "DATETIME_PLUS"):
             if "interval_ym" in fams and any(f in ("date", "timestamp") for f in fams):
                 i = fams.index("interval_ym")
                 return self._strict(ops, lambda t: f"_add_months({t[1 - i]}, {t[i]})")
+            if rfam in ("date", "timestamp"):
+                return self._strict(ops, lambda t: self._in_range(f"{t[0]} + {t[1]}", rfam))
+            if op == "+":
+                return self._chain(e, rfam)
             return self._strict(ops, lambda t: f"{t[0]} + {t[1]}")
         if op in ("-", "DATETIME_MINUS"):
             if fams[1:] == ["interval_ym"] and fams[0] in ("date", "timestamp"):
                 return self._strict(ops, lambda t: f"_add_months({t[0]}, -{t[1]})")
             if rfam == "interval_ym" and fams[0] in ("date", "timestamp"):
                 return self._strict(ops, lambda t: f"_months_between({t[0]}, {t[1]})")
+            if rfam in ("date", "timestamp"):
+                return self._strict(ops, lambda t: self._in_range(f"{t[0]} - {t[1]}", rfam))
+            if op == "-":
+                return self._chain(e, rfam)
             return self._strict(ops, lambda t: f"{t[0]} - {t[1]}")
         if op == "*":
-            return self._strict(ops, lambda t: f"{t[0]} * {t[1]}")
+            return self._chain(e, rfam)
         if op == "/":
             ints = all(f in ("integer", "interval_ds", "interval_ym") for f in fams)
             if "integer_division" in e:
                 ints = bool(e["integer_division"])
             fn = "_idiv" if ints and rfam != "float" else "_div"
-            return self._strict(ops, lambda t: f"{fn}({t[0]}, {t[1]})")
+            return self._strict(ops, lambda t: self._checked(
+                f"{fn}({', '.join(self._as_float(t, fams, rfam))})", e))
         if op == "MOD":
             divisor = ops[1].get("value") if ops[1]["kind"] == "literal" else None
             if fams == ["integer", "integer"] and type(divisor) is int and divisor != 0:
@@ -399,11 +523,13 @@ class ExprCompiler:
         if op == "CASE":
             return self._case(ops)
         if op == "COALESCE":
-            text = self.value(ops[-1])
-            for o in reversed(ops[:-1]):
+            if len(ops) == 1:
+                return self.value(ops[0])
+            parts = []
+            for o in ops[:-1]:
                 t = self._fresh()
-                text = f"({t} if ({t} := {self.value(o)}) is not None else {text})"
-            return text
+                parts.append(f"{t} if ({t} := {self.value(o)}) is not None else ")
+            return "(" + "".join(parts) + self.value(ops[-1]) + ")"
         if op == "NULLIF":
             a = self._fresh()
             b = self.value(ops[1])
@@ -413,7 +539,7 @@ class ExprCompiler:
         if op == "REINTERPRET":
             return self.value(ops[0])
         if op == "||":
-            return self._strict(ops, lambda t: " + ".join(t))
+            return self._chain(e, rfam)
         if op in ("UPPER", "LOWER"):
             return self._strict(ops, lambda t: f"{t[0]}.{op.lower()}()")
         if op == "INITCAP":
@@ -460,11 +586,95 @@ class ExprCompiler:
         raise NotSupportedError(f"the function or operator {e['op']!r} is not supported")
 
     def _case(self, ops: list[Expr]) -> str:
-        text = self.value(ops[-1]) if len(ops) % 2 == 1 else "None"
-        pairs = [(ops[i], ops[i + 1]) for i in range(0, len(ops) - 1, 2)]
-        for when, then in reversed(pairs):
-            text = f"({self.value(then)} if {self.truth(when)} else {text})"
-        return text
+        # one flat conditional: ``a if c1 else b if c2 else d`` nests no brackets
+        otherwise = self.value(ops[-1]) if len(ops) % 2 == 1 else "None"
+        parts = [f"{self.value(ops[i + 1])} if {self.truth(ops[i])} else "
+                 for i in range(0, len(ops) - 1, 2)]
+        return "(" + "".join(parts) + otherwise + ")"
+
+    def _checked(self, text: str, e: Expr) -> str:
+        """``text`` (a non-NULL arithmetic result) checked against the range of ``e``'s
+        type when that is an integer or interval type: Python's integers do not
+        overflow, SQL's do (a chain is checked once, at its end: within a chain an
+        intermediate value out of range cannot change an in-range result, as in
+        two's complement arithmetic)."""
+        rtype = str(e.get("type", "ANY")).upper()
+        bounds = INTEGER_RANGES.get(rtype)
+        if bounds is None:
+            fam = type_family(rtype)
+            if fam == "interval_ds":
+                bounds, rtype = (-MAX_INTERVAL_MS, MAX_INTERVAL_MS), "INTERVAL_DAY_SECOND"
+            elif fam == "interval_ym":
+                bounds, rtype = INTEGER_RANGES["INTEGER"], "INTERVAL_YEAR_MONTH"
+            else:
+                return text
+        v = self._fresh()
+        return (f"({v} if {bounds[0]} <= ({v} := {text}) <= {bounds[1]} "
+                f"else _int_range({v}, {rtype!r}))")
+
+    def _in_range(self, text: str, family: str) -> str:
+        """``text`` (a DATE/TIMESTAMP value) checked against the years 1 to 9999."""
+        v = self._fresh()
+        return (f"({v} if {MIN_TIMESTAMP_MS} <= ({v} := {text}) <= {MAX_TIMESTAMP_MS} "
+                f"else _temporal_range({v}, {family!r}))")
+
+    @staticmethod
+    def _as_float(texts: list[str], fams: list[str], rfam: str) -> list[str]:
+        """Operand texts with DECIMAL ones made floats where the result is a float
+        (Python refuses ``Decimal + float``; SQL makes the DECIMAL a DOUBLE)."""
+        if rfam != "float" or "decimal" not in fams:
+            return texts
+        return [f"float({t})" if f == "decimal" else t for t, f in zip(texts, fams, strict=True)]
+
+    def _chain(self, e: Expr, rfam: str) -> str:
+        """``+``/``-``, ``*`` or ``||`` and the calls of the same kind down its left
+        operand, as one n-ary expression: ``(None if a is None or ... else a + b - c)``.
+
+        A left-deep chain (``a + b + c`` is ``(a + b) + c``) evaluates left to right
+        as Python's own ``a + b + c`` does; one NULL operand makes the whole NULL,
+        as it makes each step NULL. A step joins the chain only when its result
+        type's family is the chain's and its operands are numbers (strings for
+        ``||``): dates, times and intervals have their own arithmetic.
+        """
+        op = self._op(e)
+        group = ("+", "-") if op in ("+", "-") else (op,)
+        operands: list[Expr] = e["operands"]
+        fams = [type_family(str(o.get("type", "ANY"))) for o in operands]
+        if len(operands) != 2 or not self._chainable(fams, rfam):
+            sym = " + " if op == "||" else f" {op} "
+            return self._strict(
+                operands, lambda t: self._checked(sym.join(self._as_float(t, fams, rfam)), e))
+        rights: list[tuple[str, Expr]] = []  # (operator, right operand), outermost first
+        node = e
+        while True:
+            left, right = node["operands"]
+            rights.append(("+" if op == "||" else self._op(node), right))
+            if left["kind"] == "call" and self._op(left) in group and \
+                    type_family(str(left.get("type", "ANY"))) == rfam and \
+                    len(left.get("operands", ())) == 2 and self._chainable(
+                        [type_family(str(o.get("type", "ANY"))) for o in left["operands"]],
+                        rfam):
+                node = left
+                continue
+            break
+        rights.reverse()
+        chain = [left] + [o for _, o in rights]
+        if any(o["kind"] == "literal" and o.get("value") is None for o in chain):
+            return "None"
+        texts, guards = self._guarded(chain)
+        texts = self._as_float(
+            texts, [type_family(str(o.get("type", "ANY"))) for o in chain], rfam)
+        text = self._checked(texts[0] + "".join(
+            f" {sym} {t}" for (sym, _), t in zip(rights, texts[1:], strict=True)), e)
+        if guards:
+            return f"(None if {' or '.join(g + ' is None' for g in guards)} else {text})"
+        return f"({text})"
+
+    @staticmethod
+    def _chainable(fams: list[str], rfam: str) -> bool:
+        if rfam == "string":
+            return all(f in ("string", "other") for f in fams)
+        return rfam in _NUMERIC and all(f in _NUMERIC or f == "other" for f in fams)
 
     def _cast(self, e: Expr, operand: Expr) -> str:
         target = str(e.get("type", "ANY")).upper()
@@ -473,17 +683,32 @@ class ExprCompiler:
         precision = e.get("precision")
         scale = e.get("scale")
         ops = [operand]
-        if tfam == sfam and tfam in ("integer", "float", "boolean", "interval_ds",
+        if tfam == sfam == "integer":
+            source = str(operand.get("type", "ANY")).upper()
+            if target not in INTEGER_RANGES:
+                return self.value(operand)
+            lo, hi = INTEGER_RANGES[target]
+            slo, shi = INTEGER_RANGES.get(source, (lo - 1, hi + 1))
+            if lo <= slo and shi <= hi:
+                return self.value(operand)  # the target holds every value of the source
+            v = self._fresh()
+            return self._strict(ops, lambda t: (
+                f"({v} if {lo} <= ({v} := {t[0]}) <= {hi} else _int_range({v}, {target!r}))"))
+        if tfam == sfam and tfam in ("float", "boolean", "interval_ds",
                                      "interval_ym", "date", "timestamp", "time"):
             return self.value(operand)
         if tfam == "integer":
-            return self._strict(ops, lambda t: f"_cast_int({t[0]})")
+            checked = target if target in INTEGER_RANGES else None
+            return self._strict(ops, lambda t: f"_cast_int({t[0]}, {checked!r})")
         if tfam in ("interval_ds", "interval_ym"):
             return self._strict(ops, lambda t: f"_cast_int({t[0]})")
         if tfam == "float":
             return self._strict(ops, lambda t: f"_cast_float({t[0]})")
         if tfam == "decimal":
-            return self._strict(ops, lambda t: f"_cast_decimal({t[0]}, {scale!r})")
+            digits = precision if isinstance(precision, int) and precision > 0 else None
+            places = scale if isinstance(scale, int) else None
+            return self._strict(
+                ops, lambda t: f"_cast_decimal({t[0]}, {places!r}, {digits!r})")
         if tfam == "boolean":
             return self._strict(ops, lambda t: f"_cast_bool({t[0]})")
         if tfam == "string":
@@ -501,6 +726,8 @@ class ExprCompiler:
 
 
 def _finish(compiler: ExprCompiler, source: str, name: str) -> CompiledFunction:
+    if compiler.helpers:
+        source = "\n".join(compiler.helpers) + "\n" + source
     code = compile(source, f"<pycql expr {name}>", "exec")
     namespace = compiler.namespace
     exec(code, namespace)
@@ -519,12 +746,15 @@ def compile_batch(
     params: Sequence[object] = (),
     *,
     counted: bool = False,
-) -> CompiledFunction:
+) -> BatchFunction:
     """A function over a batch: keep rows where ``condition`` IS TRUE, project ``exprs``.
 
     With ``counted`` the batch is a list of ``(row, count)`` pairs (a relation
     delta) and so is the result; otherwise it is a list of rows (a stream).
     ``exprs=None`` keeps the rows as they are.
+
+    The result is a :class:`BatchFunction`: its :meth:`~BatchFunction.isolating`
+    twin evaluates row by row and hands the rows that raise to a callback.
     """
     c = ExprCompiler(columns, params)
     cond = c.truth(condition) if condition is not None else None
@@ -538,7 +768,22 @@ def compile_batch(
         source = "def _batch(rows):\n    return list(rows)"
     else:
         source = f"def _batch(rows):\n    return [{head}{tail}]"
-    return _finish(c, source, "_batch")
+    item = f"({proj}, c)" if counted else proj
+    body = [f"            out.append({item})"]
+    if cond is not None:
+        body = [f"            if {cond}:", "    " + body[0]]
+    twin = "\n".join([
+        "def _isolating(rows, reject):",
+        "    out = []",
+        "    for r, c in rows:" if counted else "    for r in rows:",
+        "        try:",
+        *body,
+        "        except _ROW_ERRORS as exc:",
+        f"            reject(r, {'c' if counted else '1'}, exc)",
+        "    return out",
+    ]) + "\n"
+    fn = _finish(c, source, "_batch")
+    return BatchFunction(fn.fn, fn.source, twin, c.namespace)
 
 
 def compile_row(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import decimal
 import math
 import re
 import time
@@ -32,6 +33,84 @@ from pycql.errors import DataError
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _DAY_MS = 86_400_000
+
+#: The TIMESTAMP range SQL allows (0001-01-01 00:00:00 to 9999-12-31 23:59:59.999),
+#: in epoch milliseconds; DATE values are the midnights in it.
+MIN_TIMESTAMP_MS = -62_135_596_800_000
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+
+#: The largest day-second interval, in milliseconds (999,999,999 days, the most a
+#: :class:`datetime.timedelta` holds); year-month intervals hold an INTEGER of months.
+MAX_INTERVAL_MS = 999_999_999 * _DAY_MS
+
+#: The range of each integer type (a CAST to it or arithmetic in it outside the
+#: range is an error).
+INTEGER_RANGES: dict[str, tuple[int, int]] = {
+    "TINYINT": (-(2**7), 2**7 - 1),
+    "SMALLINT": (-(2**15), 2**15 - 1),
+    "INTEGER": (-(2**31), 2**31 - 1),
+    "BIGINT": (-(2**63), 2**63 - 1),
+}
+
+#: The exceptions evaluating a SQL expression over row values may raise: the
+#: helpers here raise :class:`DataError`; inline Python arithmetic and
+#: comparisons raise the others (a ``TypeError`` when values of two types
+#: meet). A row they are raised on is a bad row (the executor sets it aside or
+#: fails the query); anything else (``NameError``, ``AttributeError``,
+#: ``IndexError``, ``KeyError``...) is a bug of pycql and is never caught as one.
+ROW_ERRORS: tuple[type[Exception], ...] = (DataError, ArithmeticError, ValueError, TypeError)
+
+
+def row_error_reason(exc: BaseException) -> str:
+    """The SQL-level reason of one of :data:`ROW_ERRORS`, for a dead letter or a message.
+
+    >>> row_error_reason(ZeroDivisionError("float division by zero"))
+    'division by zero'
+    >>> row_error_reason(TypeError("'<' not supported between instances of 'str' and 'int'"))
+    "type mismatch: '<' not supported between instances of 'str' and 'int'"
+    """
+    if isinstance(exc, DataError):
+        return str(exc) or "bad data"
+    if isinstance(exc, ZeroDivisionError):  # decimal.DivisionByZero too
+        return "division by zero"
+    if isinstance(exc, decimal.InvalidOperation):
+        return "invalid decimal operation"
+    if isinstance(exc, decimal.Overflow | OverflowError):
+        return f"numeric overflow ({exc})" if isinstance(exc, OverflowError) else \
+            "numeric overflow"
+    if isinstance(exc, ArithmeticError):
+        return f"arithmetic error: {exc or type(exc).__name__}"
+    if isinstance(exc, TypeError):
+        return f"type mismatch: {exc}"
+    return f"invalid value: {exc}"
+
+
+def temporal_out_of_range(ms: Any, family: str = "timestamp") -> Any:
+    """Raise the error of a DATE/TIMESTAMP value outside 0001-01-01..9999-12-31.
+
+    ``ms`` is the value (epoch milliseconds) or a text saying how it came
+    about. Compiled code checks the range inline and calls this only when the
+    check fails.
+
+    >>> temporal_out_of_range(253402387199000, "date")
+    Traceback (most recent call last):
+    ...
+    pycql.errors.DataError: DATE out of range (years 1 to 9999): 253402387199000 ms from the epoch
+    """
+    what = f"{ms} ms from the epoch" if isinstance(ms, int) else str(ms)
+    raise DataError(f"{family.upper()} out of range (years 1 to 9999): {what}")
+
+
+def integer_out_of_range(x: Any, target: str) -> Any:
+    """Raise the error of a value ``x`` of (or cast to) the integer or interval type
+    ``target`` out of its range."""
+    if target == "INTERVAL_DAY_SECOND":
+        raise DataError(f"interval of {x} ms is out of range (at most 999999999 days)")
+    if target == "INTERVAL_YEAR_MONTH":
+        lo, hi = INTEGER_RANGES["INTEGER"]
+        raise DataError(f"interval of {x} months is out of range ({lo} to {hi})")
+    lo, hi = INTEGER_RANGES[target]
+    raise DataError(f"value {x} is out of range for {target} ({lo} to {hi})")
 
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT"})
 INTERVAL_TYPES = frozenset({"INTERVAL_DAY_SECOND", "INTERVAL_YEAR_MONTH"})
@@ -77,19 +156,40 @@ def int_divide(a: int, b: int) -> int:
 
 
 def sql_mod(a: Any, b: Any) -> Any:
-    """``MOD``: the remainder has the sign of the dividend."""
+    """``MOD``: the remainder has the sign of the dividend (decimals stay decimals).
+
+    >>> sql_mod(Decimal("-7.5"), 2), sql_mod(7.5, -2)
+    (Decimal('-1.5'), 1.5)
+    """
     if b == 0:
         raise DataError("division by zero")
     if isinstance(a, int) and isinstance(b, int):
         return a - b * int_divide(a, b)
-    return math.fmod(a, b)
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.fmod(a, b)
+        except (ValueError, OverflowError):
+            raise DataError(f"MOD({a}, {b}) is undefined") from None
+    try:
+        return Decimal(a) % Decimal(b)  # Decimal's % truncates: the sign of the dividend
+    except ArithmeticError:
+        raise DataError(f"MOD({a}, {b}) is undefined") from None
 
 
 def sql_divide(a: Any, b: Any) -> Any:
     """Non-integer ``/`` with a clear error on zero."""
     if b == 0:
         raise DataError("division by zero")
-    return a / b
+    try:
+        return a / b
+    except OverflowError:
+        raise DataError(f"{a} / {b} is out of the range of DOUBLE") from None
+    except ArithmeticError:
+        raise DataError(f"{a} / {b} is out of the range of DECIMAL") from None
+    except TypeError:
+        if isinstance(a, Decimal) != isinstance(b, Decimal):  # a DECIMAL meets a DOUBLE
+            return sql_divide(float(a), float(b))
+        raise
 
 
 def is_distinct(a: Any, b: Any) -> bool:
@@ -101,19 +201,34 @@ def is_distinct(a: Any, b: Any) -> bool:
 
 def sql_round(x: Any, digits: int = 0) -> Any:
     """``ROUND``: half away from zero (Python's ``round`` rounds half to even)."""
-    if isinstance(x, int) and digits >= 0:
-        return x
-    q = Decimal(1).scaleb(-digits)
-    r = Decimal(repr(x) if isinstance(x, float) else x).quantize(q, rounding=ROUND_HALF_UP)
-    return _like_input(r, x)
+    return _quantize(x, digits, ROUND_HALF_UP, "ROUND")
 
 
 def sql_truncate(x: Any, digits: int = 0) -> Any:
     """``TRUNCATE(x, n)``: cut towards zero at ``n`` decimals."""
+    return _quantize(x, digits, ROUND_DOWN, "TRUNCATE")
+
+
+def _quantize(x: Any, digits: int, rounding: str, name: str) -> Any:
+    """``x`` rounded to ``digits`` decimals (negative: tens, hundreds...) as ``rounding``.
+
+    >>> sql_round(1e30, 2), sql_round(Decimal("2.5")), sql_round(-1250, -2)
+    (1e+30, Decimal('3'), -1300)
+    """
     if isinstance(x, int) and digits >= 0:
         return x
-    q = Decimal(1).scaleb(-digits)
-    r = Decimal(repr(x) if isinstance(x, float) else x).quantize(q, rounding=ROUND_DOWN)
+    if isinstance(x, float) and not math.isfinite(x):
+        return x
+    d = Decimal(repr(x) if isinstance(x, float) else x)
+    exponent = d.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -digits and digits >= 0:
+        return x  # no more decimals than asked for (a finite value: its exponent is an int)
+    try:
+        # enough precision for every digit kept (the default context has 28)
+        context = decimal.Context(prec=max(28, d.adjusted() + digits + 2))
+        r = d.quantize(Decimal(1).scaleb(-digits), rounding=rounding, context=context)
+    except ArithmeticError:
+        raise DataError(f"cannot {name} {x} to {digits} digits") from None
     return _like_input(r, x)
 
 
@@ -126,6 +241,10 @@ def _like_input(result: Decimal, x: Any) -> Any:
 
 def sql_floor(x: Any, as_int: bool) -> Any:
     """Numeric ``FLOOR``; ``as_int`` when the result type is an integer type."""
+    if isinstance(x, float) and not math.isfinite(x):
+        if as_int:
+            raise DataError(f"cannot take FLOOR of {x} as an integer")
+        return x
     f = math.floor(x)
     if as_int or isinstance(x, int):
         return f
@@ -134,6 +253,10 @@ def sql_floor(x: Any, as_int: bool) -> Any:
 
 def sql_ceil(x: Any, as_int: bool) -> Any:
     """Numeric ``CEIL``."""
+    if isinstance(x, float) and not math.isfinite(x):
+        if as_int:
+            raise DataError(f"cannot take CEIL of {x} as an integer")
+        return x
     f = math.ceil(x)
     if as_int or isinstance(x, int):
         return f
@@ -149,30 +272,43 @@ def sql_sign(x: Any) -> Any:
 def sql_ln(x: Any) -> float:
     """``LN`` with a clear error outside the domain."""
     if x <= 0:
-        raise DataError(f"cannot take the logarithm of {x}")
+        raise DataError(f"cannot take the logarithm of {x} (LN needs a positive number)")
     return math.log(x)
 
 
 def sql_log10(x: Any) -> float:
     """``LOG10``."""
     if x <= 0:
-        raise DataError(f"cannot take the logarithm of {x}")
+        raise DataError(f"cannot take the logarithm of {x} (LOG10 needs a positive number)")
     return math.log10(x)
 
 
 def sql_sqrt(x: Any) -> float:
     """``SQRT``."""
     if x < 0:
-        raise DataError(f"cannot take the square root of {x}")
-    return math.sqrt(x)
+        raise DataError(f"cannot take the square root of {x} (a negative number)")
+    try:
+        return math.sqrt(x)
+    except OverflowError:
+        raise DataError(f"SQRT({x}): the value is out of the range of DOUBLE") from None
+
+
+def sql_exp(x: Any) -> float:
+    """``EXP`` with a clear error when the result is too large for a DOUBLE."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise DataError(f"EXP({x}) is out of the range of DOUBLE") from None
 
 
 def sql_power(x: Any, y: Any) -> float:
     """``POWER`` (always DOUBLE in SQL)."""
     try:
         return math.pow(x, y)
-    except (ValueError, OverflowError) as exc:
-        raise DataError(f"POWER({x}, {y}): {exc}") from None
+    except OverflowError:
+        raise DataError(f"POWER({x}, {y}) is out of the range of DOUBLE") from None
+    except ValueError:
+        raise DataError(f"POWER({x}, {y}) is undefined") from None
 
 
 def substring(s: str, start: int, length: int | None = None) -> str:
@@ -237,9 +373,16 @@ def like(s: str, pattern: str, escape: str | None = None) -> bool:
     return like_regex(pattern, escape).fullmatch(s) is not None
 
 
-@lru_cache(maxsize=256)
 def similar_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
-    """The regular expression of a SQL ``SIMILAR TO`` pattern."""
+    """The regular expression of a SQL ``SIMILAR TO`` pattern (:class:`DataError` if invalid)."""
+    try:
+        return _similar_regex(pattern, escape)
+    except re.error as exc:
+        raise DataError(f"invalid SIMILAR TO pattern {pattern!r}: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _similar_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -267,8 +410,11 @@ def similar(s: str, pattern: str, escape: str | None = None) -> bool:
 
 
 def ms_to_datetime(ms: int) -> _dt.datetime:
-    """Epoch milliseconds to an aware UTC datetime."""
-    return _EPOCH + _dt.timedelta(milliseconds=ms)
+    """Epoch milliseconds to an aware UTC datetime (:class:`DataError` outside years 1-9999)."""
+    try:
+        return _EPOCH + _dt.timedelta(milliseconds=ms)
+    except OverflowError:
+        return temporal_out_of_range(ms)  # type: ignore[no-any-return]
 
 
 def datetime_to_ms(value: _dt.datetime) -> int:
@@ -284,6 +430,9 @@ def add_months(ms: int, months: int) -> int:
     d = ms_to_datetime(ms)
     total = d.year * 12 + (d.month - 1) + months
     year, month = divmod(total, 12)
+    if not 1 <= year <= 9999:
+        return temporal_out_of_range(  # type: ignore[no-any-return]
+            f"{format_temporal(ms, 'timestamp')} plus {months} months is in the year {year}")
     day = min(d.day, calendar.monthrange(year, month + 1)[1])
     return datetime_to_ms(d.replace(year=year, month=month + 1, day=day))
 
@@ -418,31 +567,49 @@ def format_temporal(ms: int, family: str) -> str:
         text = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
         return text + (f".{msr:03d}" if msr else "")
     d = ms_to_datetime(ms)
+    # not strftime: it does not pad years before 1000 on every platform
     if family == "date":
-        return d.strftime("%Y-%m-%d")
-    text = d.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    text = f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
     return text + (f".{ms % 1000:03d}" if ms % 1000 else "")
 
 
 # --- casts ----------------------------------------------------------------------
 
 
-def cast_to_integer(x: Any) -> int:
-    """CAST to an integer type: truncates numbers, parses text."""
+def cast_to_integer(x: Any, target: str | None = None) -> int:
+    """CAST to an integer type: truncates numbers, parses text.
+
+    With ``target`` (``TINYINT``, ``SMALLINT``, ``INTEGER``, ``BIGINT``) a result
+    outside that type's range is a :class:`DataError`.
+
+    >>> cast_to_integer(" 12.7 "), cast_to_integer(-3.9, "TINYINT")
+    (12, -3)
+    """
     if isinstance(x, bool):
-        return int(x)
-    if isinstance(x, int):
-        return x
-    if isinstance(x, (float, Decimal)):
-        if not math.isfinite(x):
-            raise DataError(f"cannot cast {x} to an integer")
-        return int(x)
-    if isinstance(x, str):
+        v = int(x)
+    elif isinstance(x, int):
+        v = x
+    elif isinstance(x, (float, Decimal)):
+        finite = x.is_finite() if isinstance(x, Decimal) else math.isfinite(x)
+        if not finite:
+            raise DataError(f"cannot cast {x} to {target or 'an integer'}")
+        v = int(x)
+    elif isinstance(x, str):
         try:
-            return int(Decimal(x.strip()))
+            d = Decimal(x.strip())
         except ArithmeticError:
-            raise DataError(f"cannot cast {x!r} to an integer") from None
-    raise DataError(f"cannot cast {x!r} to an integer")
+            raise DataError(f"cannot cast {x!r} to {target or 'an integer'}") from None
+        if not d.is_finite():
+            raise DataError(f"cannot cast {x!r} to {target or 'an integer'}")
+        v = int(d)
+    else:
+        raise DataError(f"cannot cast {x!r} to {target or 'an integer'}")
+    if target is not None:
+        lo, hi = INTEGER_RANGES[target]
+        if not lo <= v <= hi:
+            integer_out_of_range(x, target)
+    return v
 
 
 def cast_to_float(x: Any) -> float:
@@ -452,16 +619,28 @@ def cast_to_float(x: Any) -> float:
             return float(x.strip())
         except ValueError:
             raise DataError(f"cannot cast {x!r} to DOUBLE") from None
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise DataError(f"value {x} is out of the range of DOUBLE") from None
 
 
-def cast_to_decimal(x: Any, scale: int | None) -> Decimal:
-    """CAST to DECIMAL(p, s): a :class:`~decimal.Decimal` rounded half up to ``s`` digits."""
+def cast_to_decimal(x: Any, scale: int | None, precision: int | None = None) -> Decimal:
+    """CAST to DECIMAL(p, s): a :class:`~decimal.Decimal` rounded half up to ``s`` digits.
+
+    With ``precision`` a value needing more than ``p - s`` digits before the
+    point is a :class:`DataError`.
+
+    >>> cast_to_decimal("1.005", 2), cast_to_decimal(12, 1, 3)
+    (Decimal('1.01'), Decimal('12.0'))
+    """
     if isinstance(x, str):
         try:
             d = Decimal(x.strip())
         except ArithmeticError:
             raise DataError(f"cannot cast {x!r} to DECIMAL") from None
+        if not d.is_finite():
+            raise DataError(f"cannot cast {x!r} to DECIMAL")
     elif isinstance(x, float):
         if not math.isfinite(x):
             raise DataError(f"cannot cast {x} to DECIMAL")
@@ -470,9 +649,16 @@ def cast_to_decimal(x: Any, scale: int | None) -> Decimal:
         d = x
     else:
         d = Decimal(int(x))
-    if scale is None:
-        return d
-    return d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    if scale is not None:
+        try:
+            context = decimal.Context(prec=max(28, d.adjusted() + scale + 2))
+            d = d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP, context=context)
+        except ArithmeticError:
+            raise DataError(f"cannot cast {x} to DECIMAL with scale {scale}") from None
+    if precision is not None and d and d.adjusted() >= precision - (scale or 0):
+        raise DataError(
+            f"value {x} is out of range for DECIMAL({precision}, {scale or 0})")
+    return d
 
 
 def cast_to_boolean(x: Any) -> bool:
@@ -509,11 +695,17 @@ def cast_to_temporal(x: Any, target: str, source_family: str) -> int:
     if isinstance(x, str):
         ms = parse_time(x) if target == "time" else parse_timestamp(x)
     else:
+        if isinstance(x, float) and not math.isfinite(x):
+            raise DataError(f"cannot cast {x} to {target.upper()}")
         ms = int(x)
     if target == "date":
-        return ms - ms % _DAY_MS
-    if target == "time" and source_family != "time" and not isinstance(x, str):
-        return ms % _DAY_MS
+        ms -= ms % _DAY_MS
+    elif target == "time":
+        if source_family != "time" and not isinstance(x, str):
+            return ms % _DAY_MS
+        return ms
+    if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
+        temporal_out_of_range(ms, target)
     return ms
 
 
@@ -532,7 +724,7 @@ HELPERS: dict[str, Any] = {
     "_log10": sql_log10,
     "_sqrt": sql_sqrt,
     "_power": sql_power,
-    "_exp": math.exp,
+    "_exp": sql_exp,
     "_substring": substring,
     "_trim": trim,
     "_overlay": overlay,
@@ -551,4 +743,7 @@ HELPERS: dict[str, Any] = {
     "_cast_bool": cast_to_boolean,
     "_cast_str": cast_to_string,
     "_cast_temporal": cast_to_temporal,
+    "_temporal_range": temporal_out_of_range,
+    "_int_range": integer_out_of_range,
+    "_ROW_ERRORS": ROW_ERRORS,
 }

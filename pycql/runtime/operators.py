@@ -19,6 +19,14 @@ SLIDE boundary). The executor runs an instant at every timer.
 
 Every operator's synopsis is serializable (:meth:`Operator.state`,
 :meth:`Operator.load`) through :mod:`pycql.runtime.state`.
+
+Rows an expression fails on (:data:`~pycql.runtime.functions.ROW_ERRORS`):
+with :attr:`Operator.reject` set (the executor's ``"dead_letter"`` mode), the
+operators that evaluate expressions per row (filter, project, stream_filter,
+the residual condition of join and lookup_join) hand such a row to it and go
+on with the rest of the batch, before the row touches their state; without it
+the error propagates. A batch is evaluated whole first and only a batch that
+raises again row by row, so good batches cost what they did.
 """
 
 from __future__ import annotations
@@ -31,18 +39,25 @@ from typing import Any
 
 from pycql.errors import NotSupportedError, ProgrammingError
 from pycql.runtime.expr import (
+    BatchFunction,
     CompiledFunction,
     ExprCompiler,
     compile_batch,
     compile_join_predicate,
     evaluate_constant,
 )
-from pycql.runtime.functions import type_family
+from pycql.runtime.functions import ROW_ERRORS, type_family
 from pycql.runtime.state import KeyedStore, Multiset, Row, consolidate
 
 Spec = dict[str, Any]
 Pairs = list[tuple[Row, int]]
 Delta = Any  # list[Row] for streams, Pairs for relations
+
+#: ``reject(op, tau, row, count, exc, side)``: ``op`` sets aside ``count`` copies of
+#: ``row`` of its input ``side`` at instant ``tau`` because evaluating an expression
+#: over it raised ``exc``. A negative ``count`` is the retraction of a row set aside
+#: before (a window expiring it, a table deleting it): nothing new.
+RejectHook = Callable[["Operator", "int | None", Row, int, Exception, int], None]
 
 
 def compile_key(indexes: Sequence[int], row: str = "r") -> Callable[[Row], Row]:
@@ -71,6 +86,10 @@ class Operator:
 
     always = False
 
+    #: where rows an expression fails on go (see :data:`RejectHook`); ``None``: the
+    #: error propagates (the executor's ``"fail"`` mode)
+    reject: RejectHook | None = None
+
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         self.id: int = spec["id"]
         self.spec = spec
@@ -91,13 +110,15 @@ class Operator:
         """The synopsis as JSON-able data (``None``: stateless)."""
         return None
 
-    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+    def timed_batch(self) -> BatchFunction | None:
         """This operator over ``(row, timestamp)`` pairs of many instants at once, if it can.
 
         Only stateless row-by-row operators over a stream can: their output
         at ``tau`` depends on their input at ``tau`` alone, so one pass over
         the pairs of a whole batch (in time order) gives each instant's output
         in order, the timestamp riding along in the pair. ``None`` otherwise.
+        Its :meth:`~pycql.runtime.expr.BatchFunction.isolating` twin hands each
+        failing row to its callback with the row's timestamp as the count.
         """
         return None
 
@@ -126,7 +147,7 @@ def _is_relation(spec: Spec) -> bool:
 
 def _timed_batch(
     condition: Any, exprs: Any, columns: Sequence[dict[str, Any]], params: Sequence[object]
-) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]]:
+) -> BatchFunction:
     """The select-project over ``(row, timestamp)`` pairs.
 
     A relation delta's compiled form carries a value (its count) next to each
@@ -140,12 +161,41 @@ def _timed_batch(
     >>> fn([((1,), 10), ((2,), 11)])
     [((2,), 11)]
     """
-    fn: Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] = compile_batch(
-        condition, exprs, columns, params, counted=True).fn
-    return fn
+    return compile_batch(condition, exprs, columns, params, counted=True)
 
 
-class Filter(Operator):
+class _RowByRow(Operator):
+    """A stateless select-project of its input, one compiled batch function per step.
+
+    A batch that raises one of :data:`ROW_ERRORS` is evaluated again row by row
+    (the function's isolating twin) when :attr:`reject` is set: the rows that
+    evaluate give exactly their output, the others go to :attr:`reject`.
+    """
+
+    fn: BatchFunction
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d:
+            return None
+        try:
+            return self.fn.fn(d)
+        except ROW_ERRORS:
+            if self.reject is None:
+                raise
+            return self._isolate(tau, d)
+
+    def _isolate(self, tau: int | None, d: Delta) -> Delta:
+        reject = self.reject
+        assert reject is not None
+
+        def set_aside(row: Row, count: int, exc: Exception) -> None:
+            reject(self, tau, row, count, exc, 0)
+
+        return self.fn.isolating()(d, set_aside)
+
+
+class Filter(_RowByRow):
     """Filter: keeps rows whose condition IS TRUE (over a relation delta or a stream)."""
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
@@ -155,15 +205,11 @@ class Filter(Operator):
         self._timed_args = (spec["condition"], None, inputs[0]["columns"], params)
         self._over_stream = not _is_relation(inputs[0])
 
-    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
-        d = inputs[0]
-        return self.fn(d) if d else None
-
-    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+    def timed_batch(self) -> BatchFunction | None:
         return _timed_batch(*self._timed_args) if self._over_stream else None
 
 
-class Project(Operator):
+class Project(_RowByRow):
     """Projection (one compiled comprehension per batch) over a relation or a stream."""
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
@@ -173,15 +219,11 @@ class Project(Operator):
         self._timed_args = (None, spec["exprs"], inputs[0]["columns"], params)
         self._over_stream = not _is_relation(inputs[0])
 
-    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
-        d = inputs[0]
-        return self.fn(d) if d else None
-
-    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+    def timed_batch(self) -> BatchFunction | None:
         return _timed_batch(*self._timed_args) if self._over_stream else None
 
 
-class StreamFilter(Operator):
+class StreamFilter(_RowByRow):
     """Stateless select-project over a stream (ISTREAM of ``S [NOW]``/``[UNBOUNDED]``)."""
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
@@ -192,11 +234,7 @@ class StreamFilter(Operator):
         self._timed_args = (spec.get("condition"), exprs if exprs else None,
                             inputs[0]["columns"], params)
 
-    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
-        d = inputs[0]
-        return self.fn(d) if d else None
-
-    def timed_batch(self) -> Callable[[list[tuple[Row, int]]], list[tuple[Row, int]]] | None:
+    def timed_batch(self) -> BatchFunction | None:
         return _timed_batch(*self._timed_args)
 
 
@@ -759,6 +797,15 @@ class Join(Operator):
     keep, per distinct row of the preserved side, how many rows of the other
     side it matches, and emit the padded (or semi/anti) row when that count
     moves between zero and non-zero.
+
+    A delta row whose residual raises against some row of the other side is set
+    aside whole (:attr:`reject`) before it touches the state, and counted in
+    ``rejected`` (one multiset per side): its later retraction is taken from
+    there, not from the state it never entered. Rows retract oldest first
+    (windows and tables do), and a row can only be set aside while no copy of
+    it is in the state (a copy in the state has passed the residual against
+    every row of the other side there), so the set-aside copies are the oldest:
+    a retraction takes them first.
     """
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
@@ -793,6 +840,8 @@ class Join(Operator):
         self.right: KeyedStore[Multiset] = KeyedStore()
         self.left_matches: dict[Row, int] = {}
         self.right_matches: dict[Row, int] = {}
+        #: copies of each row set aside per side (left, right)
+        self.rejected: tuple[Multiset, Multiset] = (Multiset(), Multiset())
 
     def _left_status(self, row: Row, matched: bool, count: int, out: Pairs) -> None:
         """Output of a left row (multiplicity ``count``) that is or is not matched."""
@@ -809,14 +858,32 @@ class Join(Operator):
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         dl, dr = inputs
         out: Pairs = []
-        residual = self.residual
+        residual = self.residual.fn if self.residual is not None else None
         if dl:
-            self._apply_left(consolidate(dl), residual, out)
+            self._apply_left(tau, consolidate(dl), residual, out)
         if dr:
-            self._apply_right(consolidate(dr), residual, out)
+            self._apply_right(tau, consolidate(dr), residual, out)
         return out or None
 
-    def _apply_left(self, dl: dict[Row, int], residual: Any, out: Pairs) -> None:
+    def _set_aside(self, tau: int | None, side: int, row: Row, count: int,
+                   exc: Exception) -> None:
+        """``row`` (``count`` copies) of input ``side`` failed the residual: keep it out."""
+        if self.reject is None:
+            raise exc
+        if count > 0:
+            self.rejected[side].add(row, count)
+            self.reject(self, tau, row, count, exc, side)
+        # a retraction failing is one of a row never in the state: nothing to undo
+
+    @staticmethod
+    def _take_rejected(rejected: Multiset, row: Row, count: int) -> int:
+        """A retraction (``count`` < 0) of ``row``: take set-aside copies first; the rest."""
+        taken = min(rejected[row], -count)
+        rejected.add(row, -taken)
+        return count + taken
+
+    def _apply_left(self, tau: int | None, dl: dict[Row, int], residual: Any,
+                    out: Pairs) -> None:
         right = self.right
         left = self.left
         key_of = self.left_key
@@ -824,14 +891,26 @@ class Join(Operator):
         track_left = self.track_left
         track_right = self.track_right
         right_matches = self.right_matches
+        rejected = self.rejected[0]
         for l_row, c in dl.items():
+            if rejected and c < 0 and l_row in rejected:
+                c = self._take_rejected(rejected, l_row, c)
+                if not c:
+                    continue
             k = key_of(l_row)
             bucket = None if None in k else right.get(k)
             m = 0
             if bucket:
-                for r_row, rc in bucket.items():
-                    if residual is not None and not residual(l_row, r_row):
+                if residual is None:
+                    matches: Any = bucket.items()
+                else:
+                    try:  # every pair before any state changes
+                        matches = [(r_row, rc) for r_row, rc in bucket.items()
+                                   if residual(l_row, r_row)]
+                    except ROW_ERRORS as exc:
+                        self._set_aside(tau, 0, l_row, c, exc)
                         continue
+                for r_row, rc in matches:
                     m += rc
                     if emit_pairs:
                         out.append((l_row + r_row, c * rc))
@@ -857,7 +936,8 @@ class Join(Operator):
             if not lb:
                 del left[k]
 
-    def _apply_right(self, dr: dict[Row, int], residual: Any, out: Pairs) -> None:
+    def _apply_right(self, tau: int | None, dr: dict[Row, int], residual: Any,
+                     out: Pairs) -> None:
         right = self.right
         left = self.left
         key_of = self.right_key
@@ -865,14 +945,26 @@ class Join(Operator):
         track_left = self.track_left
         track_right = self.track_right
         left_matches = self.left_matches
+        rejected = self.rejected[1]
         for r_row, c in dr.items():
+            if rejected and c < 0 and r_row in rejected:
+                c = self._take_rejected(rejected, r_row, c)
+                if not c:
+                    continue
             k = key_of(r_row)
             bucket = None if None in k else left.get(k)
             m = 0
             if bucket:
-                for l_row, lc in bucket.items():
-                    if residual is not None and not residual(l_row, r_row):
+                if residual is None:
+                    matches: Any = bucket.items()
+                else:
+                    try:  # every pair before any state changes
+                        matches = [(l_row, lc) for l_row, lc in bucket.items()
+                                   if residual(l_row, r_row)]
+                    except ROW_ERRORS as exc:
+                        self._set_aside(tau, 1, r_row, c, exc)
                         continue
+                for l_row, lc in matches:
                     m += lc
                     if emit_pairs:
                         out.append((l_row + r_row, lc * c))
@@ -904,6 +996,7 @@ class Join(Operator):
             "right": self.right.to_json(Multiset.to_json),
             "left_matches": [[list(r), m] for r, m in self.left_matches.items()],
             "right_matches": [[list(r), m] for r, m in self.right_matches.items()],
+            "rejected": [self.rejected[0].to_json(), self.rejected[1].to_json()],
         }
 
     def load(self, data: Any) -> None:
@@ -911,6 +1004,8 @@ class Join(Operator):
         self.right = KeyedStore.from_json(data["right"], Multiset.from_json)
         self.left_matches = {tuple(r): m for r, m in data["left_matches"]}
         self.right_matches = {tuple(r): m for r, m in data["right_matches"]}
+        rejected = data.get("rejected") or [[], []]  # absent in states saved before it
+        self.rejected = (Multiset.from_json(rejected[0]), Multiset.from_json(rejected[1]))
 
 
 class LookupJoin(Operator):
@@ -955,7 +1050,7 @@ class LookupJoin(Operator):
         if not stream or tau is None:
             return None
         out: list[Row] = []
-        residual = self.residual
+        residual = self.residual.fn if self.residual is not None else None
         jt = self.join_type
         key_of = self.left_key
         for s_row in stream:
@@ -963,15 +1058,23 @@ class LookupJoin(Operator):
             bucket = None if None in k else self.right.get(k)
             matched = False
             if bucket:
-                for r_row, rc in bucket.items():
-                    if residual is not None and not residual(s_row, r_row):
-                        continue
-                    matched = True
-                    if jt in ("inner", "left"):
-                        joined = s_row + r_row
-                        out.extend([joined] * rc)
-                    else:
-                        break
+                mark = len(out)
+                try:
+                    for r_row, rc in bucket.items():
+                        if residual is not None and not residual(s_row, r_row):
+                            continue
+                        matched = True
+                        if jt in ("inner", "left"):
+                            joined = s_row + r_row
+                            out.extend([joined] * rc)
+                        else:
+                            break
+                except ROW_ERRORS as exc:
+                    if self.reject is None:
+                        raise
+                    del out[mark:]  # the element's pairs so far; the stream keeps no state
+                    self.reject(self, tau, s_row, 1, exc, 0)
+                    continue
             if jt == "left" and not matched:
                 out.append(s_row + self.right_nulls)
             elif (jt == "semi" and matched) or (jt == "anti" and not matched):

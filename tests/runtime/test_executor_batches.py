@@ -44,9 +44,9 @@ def _windowed_plan() -> dict[str, Any]:
     return b.plan()
 
 
-def _general(plan: dict[str, Any]) -> Executor:
+def _general(plan: dict[str, Any], on_error: str = "dead_letter") -> Executor:
     """An executor that runs every instant through the operator-by-operator path."""
-    ex = Executor(plan)
+    ex = Executor(plan, on_error=on_error)  # type: ignore[arg-type]
     ex._chain = None  # the reference: what the one-pass path must reproduce
     return ex
 
@@ -139,7 +139,7 @@ def test_pending_input_round_trips_through_state() -> None:
 def test_an_error_fails_at_its_instant_as_the_general_path_does() -> None:
     plan = _division_plan()
     results = []
-    for ex in (Executor(plan), _general(plan)):
+    for ex in (Executor(plan, on_error="fail"), _general(plan, "fail")):
         ex.push_many("S", [1, 2, 3, 3, 4], [(5,), (2,), (1,), (0,), (10,)])
         with pytest.raises(DataError, match="division by zero") as info:
             ex.advance(10)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pycql.errors import DataError
 from pycql.runtime.expr import compile_row
-from pycql.runtime.functions import sql_mod
+from pycql.runtime.functions import INTEGER_RANGES, sql_mod
 
 from .plans import call, col, lit
 
@@ -26,11 +28,16 @@ def test_inline_mod_by_a_literal_equals_sql_mod(
         lit(divisor, type_),
         type_=type_,
     )
-    fn = compile_row([expr, nested], [{"name": "A", "type": type_, "nullable": True}])
+    cols = [{"name": "A", "type": type_, "nullable": True}]
+    fn, fn_nested = compile_row([expr], cols), compile_row([nested], cols)
+    lo, hi = INTEGER_RANGES[type_]
     for a in dividends:
-        want = None if a is None else sql_mod(a, divisor)
-        want_nested = None if a is None else sql_mod(a + 1, divisor)
-        assert fn((a,)) == (want, want_nested)
+        assert fn((a,)) == (None if a is None else sql_mod(a, divisor),)
+        if a is not None and not lo <= a + 1 <= hi:  # A + 1 overflows its type
+            with pytest.raises(DataError, match=f"out of range for {type_}"):
+                fn_nested((a,))
+        else:
+            assert fn_nested((a,)) == (None if a is None else sql_mod(a + 1, divisor),)
 
 
 def test_mod_keeps_the_sign_of_the_dividend() -> None:

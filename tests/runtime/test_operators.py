@@ -428,9 +428,9 @@ def test_data_errors_surface_clearly() -> None:
     b = PlanBuilder()
     s = b.source("S", "A")
     b.stream_filter(s, None, call("/", lit(1), col(0), type_="INTEGER"))
-    ex = Executor(b.plan())
+    ex = Executor(b.plan(), on_error="fail")
     ex.push("S", 1, ins(0))
-    with pytest.raises(DataError, match="division by zero"):
+    with pytest.raises(DataError, match=r"division by zero \(operator 1: stream_filter"):
         ex.advance(1)
 
 
