@@ -143,18 +143,27 @@ def snapshot(conn: Connection, plan: dict[str, Any], params: list[Any], start: A
              deadline: float | None) -> tuple[list[Row], int | None, Any]:
     """The rows of a relation-valued query at its last instant, that instant, and the
     runner's metrics (records read, late and malformed records)."""
+    runner, _ = run_bounded(conn, plan, params, start, stop, deadline)
+    rows = [tuple(r) for r in runner.snapshot()]
+    return rows, getattr(runner, "instant", None), getattr(runner, "metrics", None)
+
+
+def run_bounded(conn: Connection, plan: dict[str, Any], params: list[Any], start: Any,
+                stop: Any, deadline: float | None) -> tuple[Any, int]:
+    """Run a query over its inputs as they are now (or between ``start`` and ``stop``);
+    return the finished (closed) runner and the number of emissions it made."""
     start_at = position(start, "start") or "earliest"
     stop_at = position(stop, "stop") or "latest"
     runner = _runner(conn, plan, params, start_at, stop_at)
+    emitted = 0
     try:
         while not _done(runner):
             if deadline is not None and time.monotonic() >= deadline:
                 raise OperationalError(
                     "the query did not reach the end of its inputs within its timeout"
                 )
-            runner.poll(0.05)
-        rows = [tuple(r) for r in runner.snapshot()]
-        return rows, getattr(runner, "instant", None), getattr(runner, "metrics", None)
+            emitted += len(runner.poll(0.05))
+        return runner, emitted
     except BaseException:
         runner.cancel()
         raise

@@ -74,10 +74,13 @@ def execute(
 ) -> Outcome:
     """Carry out one planned statement."""
     kind = envelope.get("statement")
-    if kind != "query" and (start is not None or stop is not None):
+    analyze = kind == "explain" and bool(envelope.get("analyze"))
+    if kind != "query" and not analyze and (start is not None or stop is not None):
         raise ProgrammingError(f"start= and stop= apply to queries, not to {str(kind).upper()}")
     if kind == "query":
         return _query(conn, envelope["plan"], sql, params, start, stop, deadline, include_rowtime)
+    if analyze:
+        return _explain_analyze(conn, envelope, params, start, stop, deadline)
     if kind == "explain":
         _no_params(params, kind)
         return _explain(envelope)
@@ -172,6 +175,53 @@ def _explain(envelope: Envelope) -> Outcome:
         text = orjson.dumps(envelope["plan"], option=orjson.OPT_INDENT_2).decode()
         return _rows_outcome(columns, [(text,)])
     return _rows_outcome(columns, [(line,) for line in str(envelope["text"]).splitlines()])
+
+
+def _explain_analyze(
+    conn: Connection,
+    envelope: Envelope,
+    params: tuple[Any, ...],
+    start: StartStop,
+    stop: StartStop,
+    deadline: float | None,
+) -> Outcome:
+    """``EXPLAIN ANALYZE q``: run q bounded (``start``/``stop``, by default its inputs as
+    they are now, from the beginning) and return its plan followed by what each source
+    and the query did: records read, late, malformed and future records with the time
+    policy that judged them, heartbeats, rows an expression failed on, the watermark."""
+    from pycql.driver import _engine
+    from pycql.runtime.eventtime import format_duration
+
+    plan = envelope["plan"]
+    values = bind_params(plan.get("params") or [], params)
+    began, cpu = time.perf_counter(), time.process_time()
+    runner, emitted = _engine.run_bounded(conn, plan, values, start, stop, deadline)
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    m = runner.metrics
+    lines = str(envelope["text"]).splitlines()
+    lines += ["", "Sources:"]
+    for name, s in m.sources.items():
+        p = s.policy
+        future = "none" if p.max_future_ms is None else format_duration(p.max_future_ms)
+        lines.append(
+            f"  {name}: records={s.records_in} late={s.late_records} "
+            f"malformed={s.malformed_records} (future={s.future_records}) "
+            f"heartbeats={s.heartbeats}  lateness={format_duration(p.lateness_ms)} "
+            f"idle_timeout={format_duration(p.idle_timeout_ms)} idle_advance={p.idle_advance} "
+            f"max_future={future}"
+        )
+        if s.last_reason:
+            lines.append(f"    last set aside: {s.last_reason}")
+    result_kind = plan["result"]["kind"]
+    shown = f"rows={len(runner.snapshot())} " if result_kind == "relation" else ""
+    lines += [
+        "Query:",
+        f"  {result_kind}: emitted={emitted} {shown}expression_errors={m.expression_errors} "
+        f"deferred_table_changes={m.deferred_table_changes} watermark={m.watermark}",
+        f"  time: {elapsed * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU",
+    ]
+    columns = [_varchar("PLAN", nullable=False)]
+    return Outcome(RowList([(line,) for line in lines], None, m), columns, None, len(lines))
 
 
 # -- DDL ---------------------------------------------------------------------------

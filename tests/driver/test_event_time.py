@@ -276,3 +276,27 @@ def test_on_error_fail_ends_the_query_with_the_operator_named() -> None:
             cur.fetchall()
     with pytest.raises(pycql.InterfaceError, match="on_error"):
         pycql.connect(on_error="ignore")
+
+
+def test_explain_analyze_runs_the_query_and_shows_what_each_source_set_aside(
+    cur: pycql.Cursor,
+) -> None:
+    cur.execute("CREATE STREAM S (a INTEGER, b INTEGER, ts BIGINT) WITH (timestamp = 'ts', "
+                "lateness = '2 s')")
+    now = int(time.time() * 1000)
+    cur.executemany("INSERT INTO S VALUES (?, ?, ?)",
+                    [(6, 2, now), (1, 0, now + 1), (9, 3, 4_102_444_800_000)])
+    cur.execute("EXPLAIN ANALYZE SELECT a / b FROM S WHERE a > ?", (0,))
+    text = "\n".join(row[0] for row in cur.fetchall())
+    assert "Source(stream S)" in text  # the plan comes first
+    line = next(line for line in text.splitlines() if line.strip().startswith("S:"))
+    assert "records=3" in line and "malformed=1 (future=1)" in line and "late=0" in line
+    assert "lateness=2 s" in line and "idle_advance=newest" in line
+    assert "last set aside: future" in text
+    assert "emitted=1" in text and "expression_errors=1" in text
+    assert cur.metrics is not None and cur.metrics.expression_errors == 1
+    # bounded by start/stop like a query; a plain EXPLAIN still refuses them
+    cur.execute("EXPLAIN ANALYZE SELECT a FROM S", start="earliest", stop={0: 1})
+    assert any("records=1 " in row[0] for row in cur.fetchall())
+    with pytest.raises(pycql.ProgrammingError, match="start= and stop="):
+        cur.execute("EXPLAIN PLAN FOR SELECT a FROM S", stop="latest")

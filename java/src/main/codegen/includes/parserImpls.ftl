@@ -260,7 +260,8 @@ SqlNode CqlQueryOrDml() :
 
 /**
  * EXPLAIN q, or Calcite's EXPLAIN PLAN [detail] [depth] [AS JSON|XML|DOT] FOR q,
- * where q may be a CQL stream query.
+ * where q may be a CQL stream query; EXPLAIN ANALYZE [PLAN FOR] q runs q (PostgreSQL's
+ * and DuckDB's EXPLAIN ANALYZE) and reports what it did.
  */
 SqlNode CqlExplain() :
 {
@@ -269,9 +270,11 @@ SqlNode CqlExplain() :
     SqlExplainLevel detailLevel = SqlExplainLevel.EXPPLAN_ATTRIBUTES;
     SqlExplain.Depth depth = SqlExplain.Depth.PHYSICAL;
     SqlExplainFormat format = SqlExplainFormat.TEXT;
+    boolean analyze = false;
 }
 {
     <EXPLAIN> { s = span(); }
+    [ <ANALYZE> { analyze = true; } ]
     (
         LOOKAHEAD({ getToken(1).kind == PLAN
             && (getToken(2).kind == FOR || getToken(2).kind == AS
@@ -296,6 +299,9 @@ SqlNode CqlExplain() :
         stmt = CqlQueryOrDml()
     )
     {
+        if (analyze) {
+            return new SqlCqlExplainAnalyze(s.end(stmt), stmt, nDynamicParams);
+        }
         return new SqlExplain(s.end(stmt), stmt,
             detailLevel.symbol(SqlParserPos.ZERO),
             depth.symbol(SqlParserPos.ZERO),

@@ -20,6 +20,7 @@ import io.pycql.planner.validate.CqlCatalog;
 import io.pycql.planner.validate.Errors;
 import io.pycql.planner.validate.ExpressionDepth;
 import io.pycql.planner.validate.Types;
+import io.pycql.planner.parser.SqlCqlExplainAnalyze;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -418,6 +419,7 @@ public final class CqlPlanner {
       ObjectNode plan = plan(q, physical);
       out.put("statement", "explain");
       out.put("format", explain.getFormat() == SqlExplainFormat.JSON ? "json" : "text");
+      out.put("analyze", explain instanceof SqlCqlExplainAnalyze);
       out.put("text", PlanTextWriter.explain(physical[0], options.outputTopic));
       out.set("plan", plan);
       return out;

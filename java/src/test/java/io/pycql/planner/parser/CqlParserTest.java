@@ -93,6 +93,17 @@ class CqlParserTest {
     assertInstanceOf(SqlIdentifier.class, comma.getRight());
   }
 
+  @Test void explainAnalyze() throws SqlParseException {
+    assertInstanceOf(SqlCqlExplainAnalyze.class,
+        parse("EXPLAIN ANALYZE SELECT ISTREAM(*) FROM S [NOW]"));
+    assertInstanceOf(SqlCqlExplainAnalyze.class,
+        parse("explain analyze plan for select * from S"));
+    SqlNode plain = parse("EXPLAIN PLAN FOR SELECT * FROM S");
+    assertEquals(SqlExplain.class, plain.getClass());
+    // ANALYZE stays usable as a name
+    assertInstanceOf(SqlSelect.class, parse("SELECT analyze FROM S"));
+  }
+
   @Test void relToStreamAroundQuery() throws SqlParseException {
     SqlCqlRelToStream r = assertInstanceOf(SqlCqlRelToStream.class,
         parse("Rstream(select * from S1 [Now], S2 where S1.a = S2.a)"));
