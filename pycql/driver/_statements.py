@@ -22,7 +22,6 @@ from pycql.driver._results import ContinuousResult, Result, RowList
 from pycql.driver._types import output_converters, to_engine
 from pycql.errors import (
     IntegrityError,
-    InternalError,
     NotSupportedError,
     ProgrammingError,
 )
@@ -474,10 +473,14 @@ def _declared_params(envelope: Envelope) -> list[dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
     for member in ("rows", "condition", "timestamp", "timestamps"):
         _param_types(envelope.get(member), found)
-    if found and sorted(found) != list(range(len(found))):
-        raise InternalError(f"parameter indexes {sorted(found)} are not 0..n-1")
+    # A parameter the planner folded away (COALESCE(1, ?)) leaves a gap: it still takes
+    # a value, of any type, which nothing reads.
+    count = max(found) + 1 if found else 0
+    unused = {"type": "ANY", "precision": None, "scale": None}
     columns = _param_columns(envelope)
-    return [{"index": i, **found[i], "column": columns.get(i)} for i in sorted(found)]
+    return [
+        {"index": i, **found.get(i, unused), "column": columns.get(i)} for i in range(count)
+    ]
 
 
 def _param_columns(envelope: Envelope) -> dict[int, str]:

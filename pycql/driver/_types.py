@@ -190,7 +190,11 @@ def to_engine(
         raise DataError(f"{what} is a BOOLEAN: pass True or False, not {value!r}")
     if kind in ("CHAR", "VARCHAR"):
         if isinstance(value, bytes | bytearray | memoryview):
-            value = bytes(value).decode()
+            try:
+                value = bytes(value).decode()
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{what} is a {kind}: the bytes given are not UTF-8 "
+                                f"({exc.reason} at byte {exc.start})") from None
         if not isinstance(value, str):
             raise DataError(f"{what} is a {kind}: pass a str, not {type(value).__name__} {value!r}")
         if precision is not None and 0 <= precision < len(value):
@@ -220,8 +224,6 @@ def to_engine(
         return value
     if isinstance(value, _dt.datetime):  # e.g. a datetime for an untyped (ANY) parameter
         return epoch_ms(value)
-    if isinstance(value, bytes | bytearray | memoryview) and kind in ("CHAR", "VARCHAR"):
-        return bytes(value).decode()
     return value
 
 
@@ -353,10 +355,25 @@ def output_converters(types: list[str]) -> list[tuple[int, Callable[[Any], Any]]
     """The (column index, converter) pairs a result needs, or ``None`` when no column needs one.
 
     Computed once per result so that rows of plain numbers and strings are not
-    touched at all.
+    touched at all. A value Python's :mod:`datetime` cannot hold (past year 9999)
+    is a :class:`~pycql.errors.DataError`, not an ``OverflowError``.
     """
-    pairs = [(i, _OUTPUT[t.upper()]) for i, t in enumerate(types) if t.upper() in _OUTPUT]
+    pairs = [(i, _checked(_OUTPUT[t.upper()], t.upper())) for i, t in enumerate(types)
+             if t.upper() in _OUTPUT]
     return pairs or None
+
+
+def _checked(convert: Callable[[Any], Any], kind: str) -> Callable[[Any], Any]:
+    def checked(value: Any) -> Any:
+        try:
+            return convert(value)
+        except (OverflowError, ValueError):
+            raise DataError(
+                f"the {kind} value {value!r} is outside what Python's datetime can hold "
+                "(years 1 to 9999)"
+            ) from None
+
+    return checked
 
 
 def rowtime_datetime(ms: int) -> _dt.datetime:
