@@ -163,13 +163,13 @@ def test_a_record_stamped_in_2100_does_not_make_later_records_late(cur: pycql.Cu
 def test_insert_checks_and_converts_parameters(cur: pycql.Cursor) -> None:
     cur.execute("CREATE STREAM P (k INTEGER, v VARCHAR(5), d DECIMAL(5, 2), ts BIGINT) "
                 "WITH (timestamp = 'ts')")
-    with pytest.raises(pycql.DataError, match="column k.*not-an-int"):
+    with pytest.raises(pycql.DataError, match=r"column k.*not-an-int"):
         cur.execute("INSERT INTO P VALUES (?, ?, ?, ?)", ("not-an-int", "x", 1, 1000))
-    with pytest.raises(pycql.DataError, match="column v.*VARCHAR\\(5\\)"):
+    with pytest.raises(pycql.DataError, match=r"column v.*VARCHAR\(5\)"):
         cur.execute("INSERT INTO P VALUES (?, ?, ?, ?)", (1, "too long", 1, 1000))
     with pytest.raises(pycql.DataError, match="column d"):
         cur.execute("INSERT INTO P VALUES (?, ?, ?, ?)", (1, "x", 12345, 1000))
-    with pytest.raises(pycql.DataError, match="column k.*out of its range"):
+    with pytest.raises(pycql.DataError, match=r"column k.*out of its range"):
         cur.execute("INSERT INTO P VALUES (?, ?, ?, ?)", (2**40, "x", 1, 1000))
     with pytest.raises(pycql.DataError, match="column k"):
         cur.execute("INSERT INTO P VALUES (?, ?, ?, ?)", (True, "x", 1, 1000))
