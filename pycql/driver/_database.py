@@ -186,8 +186,10 @@ def _open_log(url: str | None, options: dict[str, Any]) -> Log:
     from pycql.log import open_log
 
     if "connect_timeout" in options:  # the documented name of the log's ``timeout``
+        from pycql.log.kafka import seconds_option
+
         options = dict(options)
-        options["timeout"] = _seconds("connect_timeout", options.pop("connect_timeout"))
+        options["timeout"] = seconds_option("connect_timeout", options.pop("connect_timeout"))
     try:
         return open_log(url, **options)
     except (OperationalError, InterfaceError):  # a bad option names itself (KafkaLog)
@@ -198,18 +200,3 @@ def _open_log(url: str | None, options: dict[str, Any]) -> Log:
         if url is None:
             raise
         raise _unreachable(url.removeprefix("kafka://"), exc) from None
-
-
-def _seconds(name: str, value: Any) -> float:
-    """A connection option in seconds (a number, or a numeric string from a URL)."""
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        try:
-            seconds = float(value)
-        except ValueError:
-            pass
-        else:
-            if 0 < seconds < float("inf"):
-                return seconds
-    raise InterfaceError(
-        f"bad connection option {name}={value!r}: it must be a number of seconds > 0"
-    )

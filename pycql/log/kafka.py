@@ -83,8 +83,10 @@ _UNREACHABLE = {
     KafkaError.REQUEST_TIMED_OUT,
 }
 
-# Errors of a partition whose leadership the broker is still loading (just created).
+# Errors of a partition whose leadership the broker (or the client's metadata, just after
+# a broker start) is still loading.
 _NOT_READY_YET = {
+    KafkaError._UNKNOWN_PARTITION,
     KafkaError.NOT_LEADER_FOR_PARTITION,
     KafkaError.LEADER_NOT_AVAILABLE,
     KafkaError.UNKNOWN_TOPIC_OR_PART,
@@ -110,8 +112,9 @@ def _config_key(name: str) -> str:
     return name if "." in name else name.replace("_", ".")
 
 
-def _seconds(name: str, value: object) -> float:
-    """A positive number of seconds given as a number or a numeric string (URL options)."""
+def seconds_option(name: str, value: object) -> float:
+    """A positive number of seconds given as a number or a numeric string (URL options);
+    anything else is an :class:`InterfaceError` naming the option."""
     if isinstance(value, int | float | str) and not isinstance(value, bool):
         try:
             seconds = float(value)
@@ -120,7 +123,9 @@ def _seconds(name: str, value: object) -> float:
         else:
             if 0 < seconds < float("inf"):
                 return seconds
-    raise InterfaceError(f"bad Kafka option {name}={value!r}: it must be a number of seconds > 0")
+    raise InterfaceError(
+        f"bad connection option {name}={value!r}: it must be a number of seconds > 0"
+    )
 
 
 def _whole(name: str, value: object) -> int:
@@ -170,8 +175,8 @@ class KafkaLog(Log):
         **client_config: Any,
     ) -> None:
         self.bootstrap = bootstrap
-        self.timeout = _seconds("timeout", timeout)
-        self.outage_timeout = _seconds("outage_timeout", outage_timeout)
+        self.timeout = seconds_option("timeout", timeout)
+        self.outage_timeout = seconds_option("outage_timeout", outage_timeout)
         self.replication_factor = _whole("replication_factor", replication_factor)
         self._user_config = dict(client_config)
         self._client_config: dict[str, Any] = {
