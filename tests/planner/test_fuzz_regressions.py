@@ -24,3 +24,16 @@ PLANS = [
 def test_plans(sql: str, catalog: dict[str, Any]) -> None:
     answer = analyze(sql, catalog)
     assert answer["statement"] == "query"
+
+
+def test_an_integer_literal_too_large_for_any_type_in_insert_values(
+    catalog: dict[str, Any],
+) -> None:
+    from pycql.errors import ProgrammingError
+
+    stream = next(s for s in catalog["streams"] if s["name"] == "S")
+    columns = stream["columns"][0]["name"]
+    sql = f"INSERT INTO S ({columns}) VALUES (1{'0' * 40})"
+    with pytest.raises(ProgrammingError, match="out of range") as info:
+        analyze(sql, catalog)
+    assert (info.value.line, info.value.column) == (1, sql.index("1" + "0" * 40) + 1)

@@ -676,6 +676,25 @@ public final class CqlPlanner {
      * "Cannot assign a VARCHAR value to column 'A' of type INTEGER".
      */
     private ArrayNode rowExpressions(List<SqlNode> values, List<RelDataTypeField> fields) {
+      // Calcite's validator checks literal ranges in queries, but a literal under the
+      // CAST to a column type is folded first and fails without a position.
+      int maxPrecision = analyzer.typeFactory().getTypeSystem().getMaxNumericPrecision();
+      for (SqlNode v : values) {
+        v.accept(new org.apache.calcite.sql.util.SqlBasicVisitor<Void>() {
+          @Override public Void visit(org.apache.calcite.sql.SqlLiteral literal) {
+            if (literal instanceof org.apache.calcite.sql.SqlNumericLiteral) {
+              org.apache.calcite.sql.SqlNumericLiteral n =
+                  (org.apache.calcite.sql.SqlNumericLiteral) literal;
+              Integer prec = n.getPrec();
+              if (n.isExact() && prec != null && prec > maxPrecision) {
+                throw CqlPlannerError.validate(literal.getParserPosition(),
+                    "Numeric literal '" + literal.toValue() + "' out of range");
+              }
+            }
+            return null;
+          }
+        });
+      }
       SqlNodeList items = new SqlNodeList(SqlParserPos.ZERO);
       List<SqlCall> casts = new ArrayList<>();
       for (int i = 0; i < values.size(); i++) {
