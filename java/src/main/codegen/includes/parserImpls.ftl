@@ -253,6 +253,8 @@ SqlNode CqlQueryOrDml() :
     (
         LOOKAHEAD(2) q = CqlRelToStreamStatement()
     |
+        LOOKAHEAD(2) q = CqlInsert()
+    |
         q = SqlQueryOrDml()
     )
     { return q; }
@@ -271,9 +273,16 @@ SqlNode CqlExplain() :
     SqlExplain.Depth depth = SqlExplain.Depth.PHYSICAL;
     SqlExplainFormat format = SqlExplainFormat.TEXT;
     boolean analyze = false;
+    final String queryId;
 }
 {
     <EXPLAIN> { s = span(); }
+    (
+        LOOKAHEAD(<ANALYZE> CqlQueryId() <EOF>)
+        <ANALYZE> queryId = CqlQueryId() {
+            return new SqlCqlExplainAnalyzeQueryId(s.end(this), queryId);
+        }
+    |
     [ <ANALYZE> { analyze = true; } ]
     (
         LOOKAHEAD({ getToken(1).kind == PLAN
@@ -307,6 +316,92 @@ SqlNode CqlExplain() :
             depth.symbol(SqlParserPos.ZERO),
             format.symbol(SqlParserPos.ZERO),
             nDynamicParams);
+    }
+    )
+}
+
+/**
+ * The id of a persistent query (TERMINATE, EXPLAIN ANALYZE): an identifier, quoted or not,
+ * or a character string; its spelling as written.
+ */
+String CqlQueryId() :
+{
+    final SqlIdentifier id;
+    final SqlNode literal;
+}
+{
+    id = SimpleIdentifier() { return id.getSimple(); }
+|
+    literal = StringLiteral() {
+        final SqlLiteral l = SqlLiteral.unchain(literal);
+        if (!(l instanceof SqlCharStringLiteral)) {
+            throw CqlParseErrors.at(literal.getParserPosition(),
+                "A query id is an identifier or a character string");
+        }
+        return l.getValueAs(String.class);
+    }
+}
+
+/** TERMINATE query_id | TERMINATE ALL: stop one persistent query, or all of them. */
+SqlNode CqlTerminate() :
+{
+    final Span s;
+    String queryId = null;
+}
+{
+    <TERMINATE> { s = span(); }
+    (
+        <ALL>
+    |
+        queryId = CqlQueryId()
+    )
+    { return new SqlCqlTerminate(s.end(this), queryId); }
+}
+
+/**
+ * INSERT | UPSERT INTO name [(col, ...)] source, as Calcite's SqlInsert, where the source
+ * may be any CQL query (ISTREAM(SELECT ...) included) or VALUES.
+ */
+SqlNode CqlInsert() :
+{
+    final List<SqlLiteral> keywords = new ArrayList<SqlLiteral>();
+    final SqlNodeList keywordList;
+    final SqlIdentifier tableName;
+    SqlNode tableRef;
+    final SqlNode source;
+    final SqlNodeList columnList;
+    final Span s;
+    final Pair<SqlNodeList, SqlNodeList> p;
+}
+{
+    (
+        <INSERT>
+    |
+        <UPSERT> { keywords.add(SqlInsertKeyword.UPSERT.symbol(getPos())); }
+    )
+    { s = span(); }
+    SqlInsertKeywords(keywords) {
+        keywordList = new SqlNodeList(keywords, s.addAll(keywords).pos());
+    }
+    <INTO> tableName = CompoundTableIdentifier()
+    ( tableRef = TableHints(tableName) | { tableRef = tableName; } )
+    [ LOOKAHEAD(5) tableRef = ExtendTable(tableRef) ]
+    (
+        LOOKAHEAD(2)
+        p = ParenthesizedCompoundIdentifierList() {
+            if (!p.right.isEmpty()) {
+                tableRef = extend(tableRef, p.right);
+            }
+            if (!p.left.isEmpty()) {
+                columnList = p.left;
+            } else {
+                columnList = null;
+            }
+        }
+    |   { columnList = null; }
+    )
+    source = CqlQuery() {
+        return new SqlInsert(s.end(source), keywordList, tableRef, source, columnList);
     }
 }
 
@@ -455,7 +550,10 @@ void CqlColumnOrKey(List<CqlColumnDef> columns, SqlNodeList[] primaryKey) :
     c = CqlColumn() { columns.add(c); }
 }
 
-/** CREATE STREAM [IF NOT EXISTS] name (col type, ...) [WITH (...)] */
+/**
+ * CREATE STREAM [IF NOT EXISTS] name (col type, ...) [WITH (...)], or
+ * CREATE STREAM [IF NOT EXISTS] name [WITH (...)] AS query (a persistent query)
+ */
 SqlCreate CqlCreateStream(Span s, boolean replace) :
 {
     final boolean ifNotExists;
@@ -463,9 +561,19 @@ SqlCreate CqlCreateStream(Span s, boolean replace) :
     final List<CqlColumnDef> columns = new ArrayList<CqlColumnDef>();
     final SqlNodeList[] primaryKey = new SqlNodeList[1];
     final Map<String, String> withOptions = new java.util.LinkedHashMap<String, String>();
+    final SqlNode query;
 }
 {
     <STREAM> ifNotExists = CqlIfNotExists() name = CompoundIdentifier()
+    (
+    CqlWithOptions(withOptions) <AS> query = CqlQuery()
+    {
+        if (replace) {
+            throw CqlParseErrors.at(s.end(this), "CREATE OR REPLACE is only supported for views");
+        }
+        return new SqlCreateCqlAs(s.end(this), true, ifNotExists, name, withOptions, query);
+    }
+    |
     CqlColumnList(columns, primaryKey)
     CqlWithOptions(withOptions)
     {
@@ -479,9 +587,13 @@ SqlCreate CqlCreateStream(Span s, boolean replace) :
         return new SqlCreateCqlSource(s.end(this), false, true, ifNotExists, name, columns,
             new SqlNodeList(SqlParserPos.ZERO), withOptions);
     }
+    )
 }
 
-/** CREATE TABLE [IF NOT EXISTS] name (col type, ..., PRIMARY KEY (a, b)) [WITH (...)] */
+/**
+ * CREATE TABLE [IF NOT EXISTS] name (col type, ..., PRIMARY KEY (a, b)) [WITH (...)], or
+ * CREATE TABLE [IF NOT EXISTS] name [WITH (...)] AS query (a persistent query)
+ */
 SqlCreate CqlCreateTable(Span s, boolean replace) :
 {
     final boolean ifNotExists;
@@ -489,9 +601,19 @@ SqlCreate CqlCreateTable(Span s, boolean replace) :
     final List<CqlColumnDef> columns = new ArrayList<CqlColumnDef>();
     final SqlNodeList[] primaryKey = new SqlNodeList[1];
     final Map<String, String> withOptions = new java.util.LinkedHashMap<String, String>();
+    final SqlNode query;
 }
 {
     <TABLE> ifNotExists = CqlIfNotExists() name = CompoundIdentifier()
+    (
+    CqlWithOptions(withOptions) <AS> query = CqlQuery()
+    {
+        if (replace) {
+            throw CqlParseErrors.at(s.end(this), "CREATE OR REPLACE is only supported for views");
+        }
+        return new SqlCreateCqlAs(s.end(this), false, ifNotExists, name, withOptions, query);
+    }
+    |
     CqlColumnList(columns, primaryKey)
     CqlWithOptions(withOptions)
     {
@@ -501,6 +623,7 @@ SqlCreate CqlCreateTable(Span s, boolean replace) :
         return new SqlCreateCqlSource(s.end(this), false, false, ifNotExists, name, columns,
             primaryKey[0] == null ? new SqlNodeList(SqlParserPos.ZERO) : primaryKey[0], withOptions);
     }
+    )
 }
 
 /** CREATE [OR REPLACE] VIEW name [(col, ...)] AS query */

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pycql.planner.catalog.CqlSourceTable;
 import io.pycql.planner.ddl.CqlColumnDef;
 import io.pycql.planner.ddl.SqlCqlHeartbeat;
+import io.pycql.planner.ddl.SqlCqlTerminate;
+import io.pycql.planner.ddl.SqlCreateCqlAs;
 import io.pycql.planner.ddl.SqlCreateCqlSource;
 import io.pycql.planner.ddl.SqlCreateCqlView;
 import io.pycql.planner.ddl.SqlDropCqlObject;
@@ -21,6 +23,10 @@ import io.pycql.planner.validate.Errors;
 import io.pycql.planner.validate.ExpressionDepth;
 import io.pycql.planner.validate.Types;
 import io.pycql.planner.parser.SqlCqlExplainAnalyze;
+import io.pycql.planner.parser.SqlCqlExplainAnalyzeQueryId;
+import io.pycql.planner.parser.SqlCqlRelToStream;
+import org.apache.calcite.sql.SqlOrderBy;
+import org.apache.calcite.util.ImmutableBitSet;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -355,6 +361,27 @@ public final class CqlPlanner {
       if (node instanceof SqlCreateCqlView) {
         return createView((SqlCreateCqlView) node, out);
       }
+      if (node instanceof SqlCreateCqlAs) {
+        return createAs((SqlCreateCqlAs) node, out);
+      }
+      if (node instanceof SqlCqlTerminate) {
+        String id = ((SqlCqlTerminate) node).queryId;
+        out.put("statement", "terminate");
+        if (id == null) {
+          out.put("all", true);
+          out.putNull("query_id");
+        } else {
+          out.put("query_id", id);
+        }
+        return out;
+      }
+      if (node instanceof SqlCqlExplainAnalyzeQueryId) {
+        out.put("statement", "explain");
+        out.put("analyze", true);
+        out.put("query_id", ((SqlCqlExplainAnalyzeQueryId) node).queryId);
+        out.put("format", "text");
+        return out;
+      }
       if (node instanceof SqlDropCqlObject) {
         SqlDropCqlObject d = (SqlDropCqlObject) node;
         out.put("statement", "drop");
@@ -400,12 +427,182 @@ public final class CqlPlanner {
     }
 
     private ObjectNode plan(SqlNode query, RelNode[] physicalOut) {
-      CqlAnalyzer.Analyzed a = analyzer.analyzeQuery(query, null, null);
+      return plan(analyzer.analyzeQuery(query, null, null), sql, physicalOut);
+    }
+
+    private ObjectNode plan(CqlAnalyzer.Analyzed a, String planSql, RelNode[] physicalOut) {
       RelNode physical = CqlOptimizer.optimize(a.rel, options.disabledRules);
       if (physicalOut != null) {
         physicalOut[0] = physical;
       }
-      return PlanJsonWriter.write(physical, sql, options.outputTopic, a.params, a.stream);
+      return PlanJsonWriter.write(physical, planSql, options.outputTopic, a.params, a.stream);
+    }
+
+    /** The text of {@code query} as written, from its first character to the end. */
+    private String queryText(SqlNode query) {
+      SqlParserPos pos = query.getParserPosition();
+      return sql.substring(offset(pos.getLineNum(), pos.getColumnNum())).strip()
+          .replaceAll(";\\s*$", "");
+    }
+
+    static final String STREAM_QUERY_KINDS =
+        "(ISTREAM, DSTREAM, RSTREAM, or a query over streams without a window)";
+
+    /**
+     * CREATE STREAM | TABLE name [WITH (...)] AS query: a persistent query writing its result
+     * to a new stream (a stream-valued query) or table (a relation-valued one).
+     */
+    private ObjectNode createAs(SqlCreateCqlAs c, ObjectNode out) {
+      String name = simpleName(c.name);
+      String existing = catalog.source(name) != null ? catalog.source(name).name()
+          : catalog.view(name) != null ? catalog.view(name).name : null;
+      if (existing != null && !c.ifNotExists) {
+        throw CqlPlannerError.validate(c.name.getParserPosition(),
+            "Stream or table '" + existing + "' already exists");
+      }
+      SqlParserPos queryPos = c.query.getParserPosition();
+      String querySql = queryText(c.query);
+      CqlAnalyzer.Analyzed a = analyzer.analyzeQuery(c.query, null, null);
+      if (c.stream && !a.stream) {
+        throw CqlPlannerError.validate(queryPos, "CREATE STREAM ... AS needs a stream-valued "
+            + "query " + STREAM_QUERY_KINDS + "; use CREATE TABLE ... AS for a relation");
+      }
+      if (!c.stream && a.stream) {
+        throw CqlPlannerError.validate(queryPos, "CREATE TABLE ... AS needs a relation-valued "
+            + "query; use CREATE STREAM ... AS for a stream");
+      }
+      checkDistinctColumns(c.query, a.rel.getRowType(), queryPos);
+      List<Integer> key = c.stream ? null : uniqueKey(a.rel);
+      RelNode[] physical = new RelNode[1];
+      ObjectNode plan = plan(a, querySql, physical);
+      out.put("statement", c.stream ? "create_stream_as" : "create_table_as");
+      out.put("name", name);
+      ObjectNode opts = out.putObject("options");
+      for (Map.Entry<String, String> e : c.options.entrySet()) {
+        opts.put(e.getKey(), e.getValue());
+      }
+      out.put("if_not_exists", c.ifNotExists);
+      out.put("query", querySql);
+      out.set("plan", plan);
+      out.put("text", PlanTextWriter.explain(physical[0], options.outputTopic));
+      JsonNode columns = plan.path("result").path("columns");
+      out.set("columns", columns.deepCopy());
+      if (key == null) {
+        out.putNull("key");
+      } else {
+        ArrayNode k = out.putArray("key");
+        for (int i : key) {
+          k.add(columns.get(i).path("name").asText());
+        }
+      }
+      return out;
+    }
+
+    /**
+     * The result columns of a persistent query's query must have names distinct ignoring
+     * case (they become the columns of a stream or table). Calcite's validator makes the
+     * names of a select list unique by appending digits ({@code SELECT k, v AS K} gives k and
+     * K0); the names as the user wrote them (or as a {@code *} expands) are recovered from
+     * the validated select list of the query's top SELECT.
+     */
+    private void checkDistinctColumns(SqlNode query, RelDataType rowType, SqlParserPos pos) {
+      List<String> names = new ArrayList<>();
+      for (RelDataTypeField f : rowType.getFieldList()) {
+        names.add(f.getName());
+      }
+      SqlSelect select = topSelect(query);
+      if (select != null && select.getSelectList() != null
+          && select.getSelectList().size() == names.size()) {
+        for (int i = 0; i < names.size(); i++) {
+          String natural = naturalName(select.getSelectList().get(i));
+          if (natural != null) {
+            names.set(i, natural);
+          }
+        }
+      }
+      Set<String> seen = new HashSet<>();
+      for (String n : names) {
+        if (!seen.add(n.toUpperCase(Locale.ROOT))) {
+          throw CqlPlannerError.validate(pos, "The query has two columns named '" + n
+              + "' (column names must differ ignoring case): give one of them another name"
+              + " with AS");
+        }
+      }
+    }
+
+    /** The SELECT whose select list names a query's columns, or null. */
+    private SqlSelect topSelect(SqlNode q) {
+      for (int hops = 0; q != null && hops < 100; hops++) {
+        if (q instanceof SqlSelect) {
+          return (SqlSelect) q;
+        } else if (q instanceof SqlCqlRelToStream) {
+          q = ((SqlCqlRelToStream) q).query;
+        } else if (q instanceof SqlOrderBy) {
+          q = ((SqlOrderBy) q).query;
+        } else if (q instanceof org.apache.calcite.sql.SqlWith) {
+          q = ((org.apache.calcite.sql.SqlWith) q).body;
+        } else if (q instanceof SqlBasicCall && ((SqlBasicCall) q).operandCount() >= 1
+            && (q.getKind().belongsTo(SqlKind.SET_QUERY)
+                || ((SqlBasicCall) q).operand(0).getKind().belongsTo(SqlKind.QUERY))) {
+          q = ((SqlBasicCall) q).operand(0);  // ISTREAM(query); UNION: the first branch
+        } else {
+          return null;
+        }
+      }
+      return null;
+    }
+
+    /**
+     * The name of a validated select item before the validator made it unique: the AS the
+     * validator added (at the position of the expression itself) is looked through.
+     */
+    private String naturalName(SqlNode item) {
+      if (item.getKind() == SqlKind.AS) {
+        SqlNode inner = ((SqlCall) item).operand(0);
+        boolean generated = item.getParserPosition().equals(inner.getParserPosition());
+        if (generated) {
+          if (inner.getKind() == SqlKind.AS) {
+            return ((SqlIdentifier) ((SqlCall) inner).operand(1)).getSimple();
+          }
+          if (inner instanceof SqlIdentifier && !((SqlIdentifier) inner).isStar()) {
+            return simpleName((SqlIdentifier) inner);
+          }
+          return null;
+        }
+        return ((SqlIdentifier) ((SqlCall) item).operand(1)).getSimple();
+      }
+      if (item instanceof SqlIdentifier && !((SqlIdentifier) item).isStar()) {
+        return simpleName((SqlIdentifier) item);
+      }
+      return null;
+    }
+
+    /**
+     * The smallest non-empty unique key of a logical relation (ties: the lowest column
+     * indexes), as ascending column indexes; null when there is none, when only the empty key
+     * exists (a single-row relation) or when Calcite's metadata cannot tell.
+     */
+    private List<Integer> uniqueKey(RelNode rel) {
+      Set<ImmutableBitSet> keys;
+      try {
+        keys = rel.getCluster().getMetadataQuery().getUniqueKeys(rel);
+      } catch (RuntimeException | StackOverflowError e) {
+        return null;
+      }
+      if (keys == null) {
+        return null;
+      }
+      ImmutableBitSet best = null;
+      for (ImmutableBitSet k : keys) {
+        if (k.isEmpty()) {
+          continue;
+        }
+        if (best == null || k.cardinality() < best.cardinality()
+            || (k.cardinality() == best.cardinality() && k.compareTo(best) < 0)) {
+          best = k;
+        }
+      }
+      return best == null ? null : best.asList();
     }
 
     private ObjectNode explain(SqlExplain explain, ObjectNode out) {
@@ -420,6 +617,7 @@ public final class CqlPlanner {
       out.put("statement", "explain");
       out.put("format", explain.getFormat() == SqlExplainFormat.JSON ? "json" : "text");
       out.put("analyze", explain instanceof SqlCqlExplainAnalyze);
+      out.putNull("query_id");
       out.put("text", PlanTextWriter.explain(physical[0], options.outputTopic));
       out.set("plan", plan);
       return out;
@@ -534,6 +732,9 @@ public final class CqlPlanner {
       }
       SqlIdentifier targetId = (SqlIdentifier) insert.getTargetTable();
       CqlSourceTable target = target(targetId, "INSERT");
+      if (insert.getSource().getKind() != SqlKind.VALUES) {
+        return insertQuery(insert, targetId, target, out);
+      }
       RelDataType rowType = target.getRowType(analyzer.typeFactory());
       List<RelDataTypeField> fields = new ArrayList<>();
       int rowtimeAt = -1;
@@ -587,10 +788,6 @@ public final class CqlPlanner {
         }
       }
       SqlNode source = insert.getSource();
-      if (source.getKind() != SqlKind.VALUES) {
-        throw CqlPlannerError.unsupported(source.getParserPosition(),
-            "INSERT supports VALUES (...) only");
-      }
       int width = fields.size() + (rowtimeAt >= 0 ? 1 : 0);
       ArrayNode rows = MAPPER.createArrayNode();
       ArrayNode timestamps = MAPPER.createArrayNode();
@@ -620,6 +817,97 @@ public final class CqlPlanner {
         out.putNull("timestamps");
       }
       return out;
+    }
+
+    /**
+     * INSERT INTO stream query: a persistent query appending the query's stream to an
+     * existing stream of the same width, column types assignable.
+     */
+    private ObjectNode insertQuery(SqlInsert insert, SqlIdentifier targetId,
+        CqlSourceTable target, ObjectNode out) {
+      SqlNode query = insert.getSource();
+      SqlParserPos queryPos = query.getParserPosition();
+      if (insert.isUpsert()) {
+        throw CqlPlannerError.unsupported(queryPos,
+            "UPSERT from a query is not supported: UPSERT takes VALUES (...)");
+      }
+      if (!target.isStream()) {
+        throw CqlPlannerError.unsupported(targetId.getParserPosition(),
+            "INSERT INTO a table from a query is not supported: use CREATE TABLE ... AS");
+      }
+      if (insert.getTargetColumnList() != null) {
+        throw CqlPlannerError.unsupported(insert.getTargetColumnList().getParserPosition(),
+            "A target column list is not supported in INSERT from a query: the query gives"
+            + " every column of the stream, in order");
+      }
+      String querySql = queryText(query);
+      CqlAnalyzer.Analyzed a = analyzer.analyzeQuery(query, null, null);
+      if (!a.stream) {
+        throw CqlPlannerError.validate(queryPos, "INSERT INTO a stream needs a stream-valued "
+            + "query " + STREAM_QUERY_KINDS + "; this query is a relation");
+      }
+      List<RelDataTypeField> targetFields =
+          target.getRowType(analyzer.typeFactory()).getFieldList();
+      List<RelDataTypeField> queryFields = a.rel.getRowType().getFieldList();
+      if (queryFields.size() != targetFields.size()) {
+        throw CqlPlannerError.validate(queryPos, "The query has " + queryFields.size()
+            + " columns but stream '" + target.name() + "' has " + targetFields.size());
+      }
+      List<SqlNode> items = selectItems(query, queryFields.size());
+      for (int i = 0; i < queryFields.size(); i++) {
+        RelDataType from = queryFields.get(i).getType();
+        RelDataType to = targetFields.get(i).getType();
+        if (!SqlTypeUtil.canAssignFrom(to, from)) {
+          throw CqlPlannerError.validate(items == null ? queryPos
+              : items.get(i).getParserPosition(), "Column " + (i + 1) + " ("
+              + queryFields.get(i).getName() + ") of the query is "
+              + from.getSqlTypeName().getName() + " but column " + targetFields.get(i).getName()
+              + " of stream " + target.name() + " is " + to.getSqlTypeName().getName());
+        }
+      }
+      RelNode[] physical = new RelNode[1];
+      ObjectNode plan = plan(a, querySql, physical);
+      out.put("statement", "insert_query");
+      out.put("target", target.name());
+      out.put("query", querySql);
+      out.set("plan", plan);
+      out.put("text", PlanTextWriter.explain(physical[0], options.outputTopic));
+      out.set("columns", plan.path("result").path("columns").deepCopy());
+      return out;
+    }
+
+    /**
+     * The select items of a plain SELECT (under ISTREAM(...) or ORDER BY) with {@code width}
+     * items and no {@code *}, or null.
+     */
+    private List<SqlNode> selectItems(SqlNode query, int width) {
+      SqlNode q = query;
+      if (q instanceof SqlCqlRelToStream) {
+        q = ((SqlCqlRelToStream) q).query;
+      } else if (q instanceof SqlBasicCall && ((SqlBasicCall) q).operandCount() == 1
+          && ((SqlBasicCall) q).operand(0).getKind().belongsTo(SqlKind.QUERY)
+          && !(q instanceof SqlSelect)) {
+        q = ((SqlBasicCall) q).operand(0);
+      }
+      if (q instanceof SqlOrderBy) {
+        q = ((SqlOrderBy) q).query;
+      }
+      if (!(q instanceof SqlSelect) || ((SqlSelect) q).getSelectList() == null) {
+        return null;
+      }
+      SqlNodeList list = ((SqlSelect) q).getSelectList();
+      if (list.size() != width) {
+        return null;
+      }
+      for (SqlNode item : list) {
+        if (item instanceof SqlIdentifier && ((SqlIdentifier) item).isStar()) {
+          return null;
+        }
+        if (item == null || item.getParserPosition().getLineNum() <= 0) {
+          return null;
+        }
+      }
+      return list.getList();
     }
 
     /**

@@ -238,7 +238,7 @@ class StatementChecksTest {
     error("select * from V [ROWS 3] order by k offset ? rows", "unsupported",
         "OFFSET must be a constant", 1, 44);
     error("update R set a = 1", "unsupported", "UPDATE is not supported", 1, 1);
-    error("insert into V select * from V", "unsupported", "INSERT supports VALUES", 1, 15);
+    error("insert into R select * from R", "unsupported", "INSERT INTO a table from a query", 1, 13);
     error("explain plan for delete from R", "unsupported", "EXPLAIN applies to queries", 1, 18);
     error("describe V k", "unsupported", "DESCRIBE of a single column", 1, 12);
     error("select * from (select * from V) [NOW]", "unsupported", "Window [NOW]", 1, 33);

@@ -212,4 +212,35 @@ class CqlParserTest {
     e = error("create table R (a int, primary key (a), primary key (a))");
     assertTrue(e.getMessage().contains("Only one PRIMARY KEY"), e.getMessage());
   }
+
+  @Test void jobStatements() throws SqlParseException {
+    io.pycql.planner.ddl.SqlCqlTerminate t = assertInstanceOf(
+        io.pycql.planner.ddl.SqlCqlTerminate.class, parse("TERMINATE CSAS_Big_1"));
+    assertEquals("CSAS_Big_1", t.queryId);
+    assertEquals("q1", ((io.pycql.planner.ddl.SqlCqlTerminate) parse("terminate 'q1'")).queryId);
+    assertNull(((io.pycql.planner.ddl.SqlCqlTerminate) parse("TERMINATE ALL")).queryId);
+    // TERMINATE is a non-reserved keyword: still a column, stream or alias name
+    SqlSelect select = (SqlSelect) parse("select terminate, t.terminate as terminate from terminate t");
+    assertEquals("terminate", ((SqlIdentifier) select.getSelectList().get(0)).getSimple());
+    SqlCqlExplainAnalyzeQueryId e = assertInstanceOf(SqlCqlExplainAnalyzeQueryId.class,
+        parse("EXPLAIN ANALYZE \"CSAS_1\""));
+    assertEquals("CSAS_1", e.queryId);
+    assertInstanceOf(SqlCqlExplainAnalyze.class, parse("EXPLAIN ANALYZE select * from S"));
+    io.pycql.planner.ddl.SqlCreateCqlAs c = assertInstanceOf(
+        io.pycql.planner.ddl.SqlCreateCqlAs.class,
+        parse("CREATE STREAM IF NOT EXISTS X WITH (topic = 'x') AS ISTREAM(select * from S [NOW])"));
+    assertTrue(c.stream);
+    assertTrue(c.ifNotExists);
+    assertEquals("x", c.options.get("topic"));
+    assertInstanceOf(SqlCqlRelToStream.class, c.query);
+    c = (io.pycql.planner.ddl.SqlCreateCqlAs) parse("create table X as select k from S [ROWS 3]");
+    assertTrue(!c.stream);
+    assertInstanceOf(SqlSelect.class, c.query);
+    assertInstanceOf(SqlCreateCqlSource.class, parse("create table X (a int) with (topic = 'x')"));
+    org.apache.calcite.sql.SqlInsert ins = assertInstanceOf(org.apache.calcite.sql.SqlInsert.class,
+        parse("insert into T ISTREAM(select * from S [NOW])"));
+    assertInstanceOf(SqlCqlRelToStream.class, ins.getSource());
+    assertEquals(SqlKind.VALUES,
+        ((org.apache.calcite.sql.SqlInsert) parse("insert into T values (1)")).getSource().getKind());
+  }
 }
