@@ -10,6 +10,9 @@ the driver keeps it in one of three stores:
   every client of one Kafka cluster sees the same streams. One record per
   object: key = the object's name, value = its JSON, a tombstone drops it.
 
+The same stores hold the persistent queries (:class:`pycql.jobs.spec.Job`,
+keyed ``query:<id>``): the catalog is also the command log workers follow.
+
 >>> catalog = Catalog(MemoryCatalogStore())
 >>> catalog.add(Stream("S", (Column("A", "INTEGER"),), topic="S"))
 >>> catalog.to_planner_json()["streams"][0]["name"]
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from pycql.errors import InternalError, OperationalError, ProgrammingError
+from pycql.jobs.spec import Job
 
 if TYPE_CHECKING:
     from pycql.log.base import Log, LogReader
@@ -193,11 +197,15 @@ class View:
 
 
 CatalogEntry = Stream | Table | View
+#: What a store holds: the catalog's objects and the persistent queries.
+StoredEntry = Stream | Table | View | Job
 
 
-def entry_from_json(data: dict[str, Any]) -> CatalogEntry:
+def entry_from_json(data: dict[str, Any]) -> StoredEntry:
     """Read back what ``entry.to_json()`` wrote."""
     kind = data.get("object")
+    if kind == "query":
+        return Job.from_json(data)
     if kind == "stream":
         return Stream(
             name=data["name"],
@@ -233,15 +241,15 @@ class CatalogStore(ABC):
     """Where the catalog's entries live."""
 
     @abstractmethod
-    def load(self) -> dict[str, CatalogEntry] | None:
+    def load(self) -> dict[str, StoredEntry] | None:
         """The entries by name if they changed since the last call, else ``None``."""
 
     @abstractmethod
-    def put(self, entry: CatalogEntry, everything: dict[str, CatalogEntry]) -> None:
+    def put(self, entry: StoredEntry, everything: dict[str, StoredEntry]) -> None:
         """Store ``entry`` (``everything`` is the whole catalog after the change)."""
 
     @abstractmethod
-    def remove(self, name: str, everything: dict[str, CatalogEntry]) -> None:
+    def remove(self, name: str, everything: dict[str, StoredEntry]) -> None:
         """Remove the entry ``name``."""
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
@@ -251,13 +259,13 @@ class CatalogStore(ABC):
 class MemoryCatalogStore(CatalogStore):
     """Entries kept by the :class:`Catalog` itself; nothing outlives the process."""
 
-    def load(self) -> dict[str, CatalogEntry] | None:
+    def load(self) -> dict[str, StoredEntry] | None:
         return None
 
-    def put(self, entry: CatalogEntry, everything: dict[str, CatalogEntry]) -> None:
+    def put(self, entry: StoredEntry, everything: dict[str, StoredEntry]) -> None:
         pass
 
-    def remove(self, name: str, everything: dict[str, CatalogEntry]) -> None:
+    def remove(self, name: str, everything: dict[str, StoredEntry]) -> None:
         pass
 
 
@@ -275,7 +283,7 @@ class FileCatalogStore(CatalogStore):
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    def load(self) -> dict[str, CatalogEntry] | None:
+    def load(self) -> dict[str, StoredEntry] | None:
         stamp = self._stamp()
         if stamp == self._seen:
             return None
@@ -292,7 +300,7 @@ class FileCatalogStore(CatalogStore):
             ) from None
         return {e.name: e for e in entries}
 
-    def _write(self, everything: dict[str, CatalogEntry]) -> None:
+    def _write(self, everything: dict[str, StoredEntry]) -> None:
         data = {"pycql_catalog": 1, "objects": [e.to_json() for e in everything.values()]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".catalog-", dir=self.path.parent)
@@ -305,10 +313,10 @@ class FileCatalogStore(CatalogStore):
             raise
         self._seen = self._stamp()
 
-    def put(self, entry: CatalogEntry, everything: dict[str, CatalogEntry]) -> None:
+    def put(self, entry: StoredEntry, everything: dict[str, StoredEntry]) -> None:
         self._write(everything)
 
-    def remove(self, name: str, everything: dict[str, CatalogEntry]) -> None:
+    def remove(self, name: str, everything: dict[str, StoredEntry]) -> None:
         self._write(everything)
 
 
@@ -321,11 +329,11 @@ class LogCatalogStore(CatalogStore):
         self.log = log
         self.topic = topic
         log.create_topic(TopicSpec(topic, partitions=1, compacted=True), exist_ok=True)
-        self._entries: dict[str, CatalogEntry] = {}
+        self._entries: dict[str, StoredEntry] = {}
         self._reader: LogReader | None = None
         self._first = True
 
-    def load(self) -> dict[str, CatalogEntry] | None:
+    def load(self) -> dict[str, StoredEntry] | None:
         if self._reader is None:
             self._reader = self.log.reader([self.topic], "earliest")
         reader = self._reader
@@ -347,14 +355,14 @@ class LogCatalogStore(CatalogStore):
                 )
         return dict(self._entries) if changed else None
 
-    def put(self, entry: CatalogEntry, everything: dict[str, CatalogEntry]) -> None:
+    def put(self, entry: StoredEntry, everything: dict[str, StoredEntry]) -> None:
         from pycql.log.base import OutRecord
 
         self.log.produce(
             self.topic, [OutRecord(orjson.dumps(entry.to_json()), key=entry.name.encode())]
         )
 
-    def remove(self, name: str, everything: dict[str, CatalogEntry]) -> None:
+    def remove(self, name: str, everything: dict[str, StoredEntry]) -> None:
         from pycql.log.base import OutRecord
 
         self.log.produce(self.topic, [OutRecord(None, key=name.encode())])
@@ -378,6 +386,7 @@ class Catalog:
     def __init__(self, store: CatalogStore | None = None) -> None:
         self.store = store or MemoryCatalogStore()
         self._entries: dict[str, CatalogEntry] = {}
+        self._jobs: dict[str, Job] = {}
         self._lock = threading.RLock()
         self.version = 0
         self._planner_json: dict[str, Any] | None = None
@@ -387,9 +396,39 @@ class Catalog:
         """Pick up changes other clients made to the shared store."""
         with self._lock:
             loaded = self.store.load()
-            if loaded is not None and loaded != self._entries:
-                self._entries = loaded
+            if loaded is None:
+                return
+            entries = {n: e for n, e in loaded.items() if not isinstance(e, Job)}
+            self._jobs = {e.id: e for e in loaded.values() if isinstance(e, Job)}
+            if entries != self._entries:
+                self._entries = entries
                 self._changed()
+
+    def _everything(self) -> dict[str, StoredEntry]:
+        everything: dict[str, StoredEntry] = dict(self._entries)
+        everything.update((job.name, job) for job in self._jobs.values())
+        return everything
+
+    # -- persistent queries --------------------------------------------------------
+    def jobs(self) -> list[Job]:
+        """Every persistent query, in the order they were created."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: (j.created_ms, j.id))
+
+    def job(self, query_id: str) -> Job | None:
+        """The job ``query_id`` (exactly, else ignoring case)."""
+        with self._lock:
+            job = self._jobs.get(query_id)
+            if job is not None:
+                return job
+            folded = [j for i, j in self._jobs.items() if i.upper() == query_id.upper()]
+            return folded[0] if len(folded) == 1 else None
+
+    def put_job(self, job: Job) -> None:
+        """Add ``job``, or replace the job of its id (a new status)."""
+        with self._lock:
+            self._jobs[job.id] = job
+            self.store.put(job, self._everything())
 
     def _changed(self) -> None:
         self.version += 1
@@ -429,7 +468,7 @@ class Catalog:
                 del self._entries[existing.name]
             self._entries[entry.name] = entry
             self._changed()
-            self.store.put(entry, dict(self._entries))
+            self.store.put(entry, self._everything())
 
     def drop(self, kind: str, name: str) -> CatalogEntry:
         """Remove the ``kind`` (``stream``, ``table``, ``view``) called ``name`` and return it."""
@@ -444,7 +483,7 @@ class Catalog:
                 )
             del self._entries[existing.name]
             self._changed()
-            self.store.remove(existing.name, dict(self._entries))
+            self.store.remove(existing.name, self._everything())
             return existing
 
     def to_planner_json(self) -> dict[str, Any]:

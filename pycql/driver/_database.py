@@ -28,6 +28,8 @@ from pycql.errors import InterfaceError, OperationalError
 
 if TYPE_CHECKING:
     from pycql.driver._tables import TableState
+    from pycql.jobs.status import StatusBoard
+    from pycql.jobs.worker import Worker
     from pycql.log.base import Log
 
 _PLAN_CACHE_SIZE = 256
@@ -61,6 +63,16 @@ class Database:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     tables: dict[str, TableState] = field(default_factory=dict)
     _closed: bool = False
+    #: the worker thread running this embedded database's jobs (started by the first job)
+    _worker: Worker | None = None
+    _status_board: StatusBoard | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the log is this process's own (jobs then run in a thread here)."""
+        from pycql.log.memory import MemoryLog
+
+        return isinstance(self.log, MemoryLog)
 
     def __post_init__(self) -> None:
         # SIGTERM and interpreter exit close the database (pycql/_signals.py)
@@ -110,12 +122,50 @@ class Database:
         with self._lock:
             return list(self._queries.values())
 
+    # -- persistent queries -------------------------------------------------------
+    def status_board(self) -> StatusBoard:
+        """The task reports of the status topic (read on demand)."""
+        from pycql.jobs.status import StatusBoard
+
+        with self._lock:
+            if self._status_board is None:
+                self._status_board = StatusBoard(self.log)
+            return self._status_board
+
+    def jobs_started(self) -> None:
+        """A job was created: an embedded database runs it in its worker thread (started
+        now if need be); a Kafka database leaves it to ``pycql worker`` processes."""
+        if not self.embedded:
+            return
+        from pycql.jobs.worker import Worker
+
+        with self._lock:
+            if self._closed:
+                return
+            if self._worker is None:
+                self._worker = Worker(self.log, self.catalog, worker_id="embedded")
+                self._worker.start()
+            worker = self._worker
+        worker.wake()
+
+    def jobs_terminated(self, ids: list[str]) -> None:
+        """Jobs were terminated: an embedded database stops them before returning."""
+        worker = self._worker
+        if worker is not None:
+            for job_id in ids:
+                worker.stop_job(job_id)
+
     def close(self) -> None:
         """Release the tables' readers, the catalog and the log (once; later calls do nothing)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+        if self._status_board is not None:
+            self._status_board.close()
         for state in list(self.tables.values()):
             state.close()
         self.tables.clear()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pycql.catalog import Catalog, Column, Stream, Table, View
+from pycql.driver import _jobs
 from pycql.driver._results import ContinuousResult, Result, RowList
 from pycql.driver._types import output_converters, to_engine
 from pycql.errors import (
@@ -78,6 +79,10 @@ def execute(
         raise ProgrammingError(f"start= and stop= apply to queries, not to {str(kind).upper()}")
     if kind == "query":
         return _query(conn, envelope["plan"], sql, params, start, stop, deadline, include_rowtime)
+    if analyze and envelope.get("query_id"):
+        _no_params(params, "explain analyze")
+        lines = _jobs.explain_analyze_job(conn.database, str(envelope["query_id"]))
+        return _rows_outcome([_varchar("PLAN", nullable=False)], [(line,) for line in lines])
     if analyze:
         return _explain_analyze(conn, envelope, params, start, stop, deadline)
     if kind == "explain":
@@ -87,6 +92,10 @@ def execute(
         return Outcome(rowcount=execute_many_writes(conn, envelope, sql, [params]))
     if kind == "heartbeat":
         return Outcome(rowcount=_heartbeat(conn.database, envelope, params))
+    job_handler = _JOBS.get(str(kind))
+    if job_handler is not None:
+        _no_params(params, str(kind).replace("_", " "))
+        return job_handler(conn, {**envelope, "sql": sql})
     handler = _DDL.get(str(kind))
     if handler is None:
         raise NotSupportedError(f"the driver cannot carry out {kind!r} statements")
@@ -341,6 +350,7 @@ def _drop(db: Database, envelope: Envelope) -> Outcome:
         if envelope.get("if_exists"):
             return Outcome(rowcount=0)
         raise ProgrammingError(f"{kind} {name} does not exist")
+    _jobs.check_droppable(db, entry.name)
     remaining = catalog.planner_json_without(entry.name)
     for view in catalog.views():
         if view.name == entry.name:
@@ -391,15 +401,8 @@ def _show(db: Database, envelope: Envelope) -> Outcome:
             (v.name, v.view_kind, v.query) for v in sorted(catalog.views(), key=lambda e: e.name)
         ]
     elif what == "queries":
-        columns = [{"name": "QUERY_ID", "type": "INTEGER", "nullable": False},
-                   _varchar("KIND", False),
-                   {"name": "STARTED", "type": "TIMESTAMP", "nullable": False},
-                   _varchar("QUERY", False)]
-        rows = [
-            (q.query_id, q.kind,
-             _dt.datetime.fromtimestamp(q.started, _dt.UTC).replace(tzinfo=None), q.sql)
-            for q in db.running_queries()
-        ]
+        columns = _jobs.SHOW_QUERIES_COLUMNS
+        rows = _jobs.show_queries(db)
     else:
         raise NotSupportedError(f"SHOW {what.upper()} is not supported")
     return _rows_outcome(columns, rows)
@@ -425,6 +428,14 @@ def _describe(db: Database, envelope: Envelope) -> Outcome:
         rows.append((column.name, column.type_text(), column.nullable, role))
     return _rows_outcome(columns, rows)
 
+
+#: The statements of persistent queries (:mod:`pycql.driver._jobs`).
+_JOBS: dict[str, Callable[[Connection, Envelope], Outcome]] = {
+    "create_stream_as": _jobs.create_stream_as,
+    "create_table_as": _jobs.create_table_as,
+    "insert_query": _jobs.insert_query,
+    "terminate": _jobs.terminate,
+}
 
 _DDL: dict[str, Callable[[Database, Envelope], Outcome]] = {
     "create_stream": _create_stream,
@@ -532,6 +543,7 @@ def execute_many_writes(
     db = conn.database
     db.catalog.refresh()
     target = _target(db, envelope)
+    _jobs.check_writable(db, target.name)
     declared = _declared_params(envelope)
     bound = [bind_params(declared, p) for p in param_sets]
     if envelope["statement"] == "delete":

@@ -20,9 +20,8 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from pycql.errors import OperationalError
+from pycql.log.formats import key_bytes
 
 if TYPE_CHECKING:
     from pycql.catalog import Table
@@ -51,7 +50,7 @@ def row_key(table: Table, row: Sequence[Any], indexes: list[int] | None = None) 
     if not table.primary_key:
         return uuid.uuid4().hex.encode()
     idx = key_indexes(table) if indexes is None else indexes
-    return orjson.dumps([row[i] for i in idx])
+    return key_bytes([row[i] for i in idx])
 
 
 class TableState:

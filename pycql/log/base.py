@@ -13,7 +13,7 @@ in list operations (memory).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -68,6 +68,39 @@ class TopicSpec:
     name: str
     partitions: int = 1
     compacted: bool = False
+
+
+#: Which partitions a reader reads of some of its topics (``{topic: [partition, ...]}``).
+Partitions = Mapping[str, Sequence[int]]
+
+
+def selected(topic: str, count: int, partitions: Partitions | None) -> list[int]:
+    """The partitions of ``topic`` (which has ``count``) that ``partitions`` selects.
+
+    >>> selected("S", 3, None), selected("S", 3, {"S": [2, 0]}), selected("T", 2, {"S": [1]})
+    ([0, 1, 2], [0, 2], [0, 1])
+    """
+    if partitions is None or topic not in partitions:
+        return list(range(count))
+    return sorted(p for p in set(partitions[topic]) if 0 <= p < count)
+
+
+class GroupMembership(ABC):
+    """One member of a consumer group: which partitions of the group's topic it owns now.
+
+    Ownership changes as members join and leave (Kafka's group protocol, or
+    the in-process log's own); :meth:`poll` must be called regularly, it is
+    also the member's sign of life.
+    """
+
+    @abstractmethod
+    def poll(self) -> set[int]:
+        """Keep the membership alive and return the partitions owned now (never blocks
+        for long)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Leave the group (its partitions go to the other members at once)."""
 
 
 class LogReader(ABC):
@@ -132,8 +165,18 @@ class Log(ABC):
         """Append ``records`` to ``topic`` and return once they are durable."""
 
     @abstractmethod
-    def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> LogReader:
-        """A reader over every partition of ``topics``, starting at ``start``."""
+    def reader(self, topics: Sequence[str], start: StartAt = "earliest",
+               partitions: Partitions | None = None) -> LogReader:
+        """A reader over every partition of ``topics``, starting at ``start``.
+
+        ``partitions`` limits it to some partitions of some topics
+        (``{topic: [0, 2]}``); topics it does not name are read whole.
+        """
+
+    @abstractmethod
+    def group(self, group_id: str, topic: str) -> GroupMembership:
+        """Join the consumer group ``group_id`` as a new member that shares the
+        partitions of ``topic`` with the group's other members."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
         """Release connections; the default has none."""

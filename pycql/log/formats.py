@@ -640,6 +640,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def key_bytes(values: Sequence[Any]) -> bytes:
+    """The record key of a table row with these key values: their JSON array, so the
+    same key always gives the same bytes and compaction keeps the newest row.
+
+    >>> key_bytes([7, "x"]), key_bytes([decimal.Decimal("1.50")])
+    (b'[7,"x"]', b'["1.50"]')
+    """
+    return orjson.dumps(list(values), default=_json_default)
+
+
 def make_encoder(columns: Sequence[dict[str, Any]], format: str = "json") -> Encoder:
     """A function encoding rows (in column order) as record values.
 

@@ -54,16 +54,19 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type:
 
 from pycql.errors import InterfaceError, OperationalError, ProgrammingError
 from pycql.log.base import (
+    GroupMembership,
     Log,
     LogReader,
     OutRecord,
+    Partitions,
     Record,
     StartAt,
     TopicSpec,
     explicit_start,
+    selected,
 )
 
-__all__ = ["KafkaLog", "KafkaReader"]
+__all__ = ["KafkaGroupMember", "KafkaLog", "KafkaReader"]
 
 #: librdkafka's own log lines go to this logger (silent unless the
 #: application configures logging).
@@ -457,9 +460,15 @@ class KafkaLog(Log):
 
     # -- reading -------------------------------------------------------------
 
-    def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> KafkaReader:
-        counts = {name: self.partitions(name) for name in topics}
-        return KafkaReader(self, counts, start)
+    def reader(self, topics: Sequence[str], start: StartAt = "earliest",
+               partitions: Partitions | None = None) -> KafkaReader:
+        chosen = {name: selected(name, self.partitions(name), partitions) for name in topics}
+        return KafkaReader(self, chosen, start)
+
+    def group(self, group_id: str, topic: str) -> KafkaGroupMember:
+        """A member of the Kafka consumer group ``group_id`` subscribed to ``topic``
+        (cooperative-sticky assignment: a rebalance moves only the partitions it must)."""
+        return KafkaGroupMember(self, group_id, topic)
 
     def close(self) -> None:
         """Flush and release the producer and the admin client (once): no librdkafka
@@ -481,7 +490,7 @@ class KafkaLog(Log):
 class KafkaReader(LogReader):
     """Reads every partition of some topics from concrete start offsets."""
 
-    def __init__(self, log: KafkaLog, partition_counts: dict[str, int], start: StartAt) -> None:
+    def __init__(self, log: KafkaLog, partitions: dict[str, list[int]], start: StartAt) -> None:
         self._log = log
         #: the last error event saying the broker is unreachable, and since when
         #: (``time.monotonic``) nothing has shown it back
@@ -505,8 +514,8 @@ class KafkaReader(LogReader):
         self._consumer: Consumer = log._client(Consumer, config)
         self._pairs = [
             (topic, partition)
-            for topic, count in partition_counts.items()
-            for partition in range(count)
+            for topic, numbers in partitions.items()
+            for partition in numbers
         ]
         try:
             self._positions = self._resolve(start)
@@ -704,4 +713,50 @@ class KafkaReader(LogReader):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._consumer.close()
+
+
+class KafkaGroupMember(GroupMembership):
+    """A member of a Kafka consumer group, owning some partitions of one topic.
+
+    It subscribes and never reads: the partitions it is assigned say which
+    tasks it runs (``pycql.jobs``). A member that stops calling :meth:`poll`
+    for ``session.timeout.ms`` (10 s) is dropped by the group coordinator and
+    its partitions move to the other members.
+    """
+
+    def __init__(self, log: KafkaLog, group_id: str, topic: str) -> None:
+        self.group_id = group_id
+        self.topic = topic
+        self._owned: set[int] = set()
+        config = dict(log._client_config)
+        config.update({
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "partition.assignment.strategy": "cooperative-sticky",
+            "session.timeout.ms": 10_000,
+            "heartbeat.interval.ms": 1_000,
+            "enable.partition.eof": False,
+        })
+        self._consumer: Consumer = log._client(Consumer, config)
+        self._consumer.subscribe([topic], on_assign=self._assigned, on_revoke=self._revoked,
+                                 on_lost=self._revoked)
+        self._closed = False
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._owned |= {tp.partition for tp in partitions if tp.topic == self.topic}
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._owned -= {tp.partition for tp in partitions if tp.topic == self.topic}
+
+    def poll(self) -> set[int]:
+        if not self._closed:
+            self._consumer.poll(0)  # serves the rebalance callbacks; nothing is written there
+        return set(self._owned)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._owned.clear()
             self._consumer.close()

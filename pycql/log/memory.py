@@ -26,17 +26,20 @@ from collections.abc import Sequence
 
 from pycql.errors import OperationalError, ProgrammingError
 from pycql.log.base import (
+    GroupMembership,
     Log,
     LogReader,
     OutRecord,
+    Partitions,
     Record,
     StartAt,
     TopicSpec,
     explicit_start,
+    selected,
 )
 from pycql.log.partitioner import partition_for_key
 
-__all__ = ["MemoryLog", "MemoryReader"]
+__all__ = ["MemoryGroupMember", "MemoryLog", "MemoryReader"]
 
 
 class _Topic:
@@ -56,6 +59,8 @@ class MemoryLog(Log):
         self._changed = threading.Condition(threading.Lock())
         self._topics: dict[str, _Topic] = {}
         self._closed = False
+        #: the members of each consumer group, in the order they joined
+        self._groups: dict[str, list[MemoryGroupMember]] = {}
 
     def create_topic(self, spec: TopicSpec, *, exist_ok: bool = True) -> None:
         if spec.partitions < 1:
@@ -127,15 +132,41 @@ class MemoryLog(Log):
                 )
             self._changed.notify_all()
 
-    def reader(self, topics: Sequence[str], start: StartAt = "earliest") -> MemoryReader:
+    def reader(self, topics: Sequence[str], start: StartAt = "earliest",
+               partitions: Partitions | None = None) -> MemoryReader:
         with self._changed:
             self._check_open()
             assigned = [(name, self._topic(name)) for name in topics]
             positions: dict[tuple[str, int], int] = {}
             for name, topic in assigned:
-                for number, records in enumerate(topic.partitions):
+                for number in selected(name, len(topic.partitions), partitions):
+                    records = topic.partitions[number]
                     positions[(name, number)] = _start_offset(records, start, name, number)
         return MemoryReader(self, [topic for _, topic in assigned], positions)
+
+    def group(self, group_id: str, topic: str) -> MemoryGroupMember:
+        """A member of ``group_id`` in this process: the partitions of ``topic`` are
+        shared out among the members round robin, in the order they joined."""
+        with self._changed:
+            self._check_open()
+            count = len(self._topic(topic).partitions)
+            member = MemoryGroupMember(self, group_id, count)
+            self._groups.setdefault(group_id, []).append(member)
+            return member
+
+    def _owned(self, member: MemoryGroupMember) -> set[int]:
+        with self._changed:
+            members = self._groups.get(member.group_id, [])
+            if member not in members:
+                return set()
+            k = members.index(member)
+            return {p for p in range(member.partition_count) if p % len(members) == k}
+
+    def _leave(self, member: MemoryGroupMember) -> None:
+        with self._changed:
+            members = self._groups.get(member.group_id, [])
+            if member in members:
+                members.remove(member)
 
     def close(self) -> None:
         with self._changed:
@@ -182,6 +213,7 @@ class MemoryReader(LogReader):
             ((topic.spec.name, number), records)
             for topic in topics
             for number, records in enumerate(topic.partitions)
+            if (topic.spec.name, number) in positions
         ]
         self._next_cursor = 0  # the partition served first, rotated for fairness
         self._closed = False
@@ -240,3 +272,18 @@ class MemoryReader(LogReader):
 
     def close(self) -> None:
         self._closed = True
+
+
+class MemoryGroupMember(GroupMembership):
+    """A member of a consumer group of a :class:`MemoryLog` (see :meth:`MemoryLog.group`)."""
+
+    def __init__(self, log: MemoryLog, group_id: str, partition_count: int) -> None:
+        self._log = log
+        self.group_id = group_id
+        self.partition_count = partition_count
+
+    def poll(self) -> set[int]:
+        return self._log._owned(self)
+
+    def close(self) -> None:
+        self._log._leave(self)

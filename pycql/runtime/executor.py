@@ -218,6 +218,9 @@ class Executor:
         if on_error == "dead_letter":
             for op in self._ops:
                 op.reject = self._reject
+        #: rows (or changes) each operator has output, in the order of ``plan["operators"]``
+        #: (EXPLAIN ANALYZE of a job); one ``len`` per operator and instant
+        self.rows_out: list[int] = [0] * len(self._ops)
         self._chain_links: list[tuple[Operator, BatchFunction]] | None = self._stateless_chain()
         self._chain = None if self._chain_links is None else [
             batch.fn for _, batch in self._chain_links]
@@ -239,7 +242,8 @@ class Executor:
         (the timer test only for operators with timers), and an error in a
         step becomes a :class:`DataError` naming the operator.
         """
-        namespace: dict[str, Any] = {"_fail": _step_failed, "_ops": self._ops}
+        namespace: dict[str, Any] = {"_fail": _step_failed, "_ops": self._ops,
+                                     "outs": self.rows_out}
         lines = ["def run(tau, feed):", "    cur = None", "    try:"]
         for k, op in enumerate(self._ops):
             d = f"d{op.id}"
@@ -250,6 +254,7 @@ class Executor:
                           ("            " + d + " = [(r, 1) for r in slot[0]] + "
                            "[(r, -1) for r in slot[1]]") if op.is_table else
                           f"            {d} = slot[0]",
+                          f"            outs[{k}] += len({d})",
                           "        else:",
                           f"            {d} = None"]
                 continue
@@ -266,7 +271,8 @@ class Executor:
                 tests = ["True"]
             lines += [f"        cur = {k}",
                       f"        {d} = (step{k}(tau, {args}) or None) if "
-                      f"{' or '.join(tests)} else None"]
+                      f"{' or '.join(tests)} else None",
+                      f"        if {d}: outs[{k}] += len({d})"]
         lines += ["    except Exception as exc:",
                   "        if cur is not None:",
                   "            _fail(exc, _ops[cur], tau)",
@@ -335,6 +341,12 @@ class Executor:
     def sources(self) -> list[str]:
         """Names of the source operators (streams and tables), each once."""
         return list(self._sources)
+
+    @property
+    def stateless(self) -> bool:
+        """Whether the plan keeps no state: one stream through filters and projections,
+        so it can run on each partition of its input apart (a job's tasks)."""
+        return self._chain is not None
 
     @property
     def result_kind(self) -> str:
@@ -513,9 +525,12 @@ Emission(timestamp=17, sign=1, row=(3,))]
         that raises on a row runs again row by row (its isolating twin), the rows it
         fails on set aside with their own timestamps."""
         out = ready
+        counts = self.rows_out
+        counts[0] += len(ready)
         try:
-            for fn in chain:
+            for k, fn in enumerate(chain, 1):
                 out = fn(out)
+                counts[k] += len(out)
             return out
         except ROW_ERRORS:
             if self.on_error != "dead_letter" or self._chain_links is None:

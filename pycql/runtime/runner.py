@@ -68,6 +68,7 @@ from pycql.log.base import (
     Log,
     LogReader,
     OutRecord,
+    Partitions,
     Record,
     StartAt,
     TopicSpec,
@@ -171,7 +172,9 @@ class QueryRunner:
     a source operator's ``"time"`` member (the driver sets it from the
     stream's options) overrides them for that source. ``on_error`` says what
     a row an expression fails on does (see :data:`OnError`).
-    ``clock`` (seconds, like :func:`time.time`) exists for tests.
+    ``partitions`` limits the run to some partitions of some topics
+    (``{topic: [0]}``: one task of a job, see :mod:`pycql.jobs`); the others
+    are read whole. ``clock`` (seconds, like :func:`time.time`) exists for tests.
     """
 
     def __init__(
@@ -190,6 +193,7 @@ class QueryRunner:
         dead_letter_topic: str | None = None,
         decoders: Mapping[str, DecoderFn] | None = None,
         max_records: int = 10_000,
+        partitions: Partitions | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if isinstance(stop, str):
@@ -227,6 +231,7 @@ class QueryRunner:
             self._sources.setdefault(info.topic, []).append(info)
             self._policies.setdefault(info.topic, info.policy)
             self.metrics.sources[info.name] = info.metrics
+        self._partitions = partitions
         self._reader = self._open_reader(log, start)
         self._max_ts: dict[tuple[str, int], int] = {}
         #: the newest watermark control record (heartbeat) of each partition
@@ -250,12 +255,14 @@ class QueryRunner:
     def _open_reader(self, log: Log, start: StartAt | str) -> LogReader:
         table_topics = [t for t, infos in self._sources.items() if infos[0].is_table]
         stream_topics = [t for t in self._sources if t not in table_topics]
+        chosen = self._partitions
         if not table_topics or start == "earliest":
-            return log.reader(list(self._sources), start)  # type: ignore[arg-type]
-        tables = log.reader(table_topics, "earliest")
+            return log.reader(list(self._sources), start, chosen)  # type: ignore[arg-type]
+        tables = log.reader(table_topics, "earliest", chosen)
         if not stream_topics:
             return tables
-        return _ReaderPair(log.reader(stream_topics, start), tables)  # type: ignore[arg-type]
+        return _ReaderPair(log.reader(stream_topics, start, chosen),  # type: ignore[arg-type]
+                           tables)
 
     def _source_info(
         self, spec: dict[str, Any], decoders: Mapping[str, DecoderFn] | None,
@@ -288,6 +295,19 @@ class QueryRunner:
     def instant(self) -> int | None:
         """The last instant the query closed (``None`` before any)."""
         return self.executor.last_instant
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records not read yet, per input partition (from the end offsets last known, so
+        it never waits for the broker)."""
+        ends = self._reader.end_offsets(fresh=False)
+        positions = self._reader.position()
+        return {tp: max(0, ends.get(tp, 0) - positions.get(tp, 0))
+                for tp in self._reader.assignment()}
+
+    @property
+    def newest(self) -> int | None:
+        """The newest timestamp read from any input (``None`` before any)."""
+        return self._last_ts
 
     def snapshot(self) -> list[tuple[Any, ...]]:
         """The current value of a relation-valued query (see :meth:`Executor.snapshot`)."""

@@ -307,7 +307,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``pycql`` console script; returns the exit status."""
+    """The ``pycql`` console script; returns the exit status.
+
+    ``pycql worker --connect kafka://HOST:PORT`` runs a worker instead
+    (:func:`pycql.jobs.worker.main`).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["worker"]:
+        from pycql.jobs.worker import main as worker_main
+
+        return worker_main(argv[1:])
     args = _parser().parse_args(argv)
     _install_quit_handlers()
     options: dict[str, Any] = {}

@@ -234,8 +234,10 @@ def test_show_queries_lists_running_queries(conn: pycql.Connection) -> None:
     cur.execute("CREATE STREAM S (a INTEGER)")
     running = conn.cursor().execute("SELECT * FROM S WHERE a > 1")
     cur.execute("SHOW QUERIES")
-    ((_query_id, kind, started, sql),) = cur.fetchall()
-    assert kind == "stream" and sql == "SELECT * FROM S WHERE a > 1"
+    ((query_id, status, kind, sink, _workers, tasks, _lag, started, sql, error),) = cur.fetchall()
+    assert query_id.startswith("CURSOR_") and (status, kind, sink, tasks) == (
+        "RUNNING", "cursor", None, 1)
+    assert sql == "SELECT * FROM S WHERE a > 1" and error is None
     assert isinstance(started, dt.datetime)
     running.close()
     cur.execute("SHOW QUERIES")

@@ -1,0 +1,145 @@
+"""A job's output: the query's emissions as records of the sink's topic.
+
+* A **stream** (``CREATE STREAM x AS``, ``INSERT INTO s <query>``): one record
+  per row, the value the row in the sink's format, the Kafka timestamp the
+  row's instant, no key. Exactly what ``INSERT`` writes, so the sink is read
+  like any stream.
+* A **relation** (``CREATE TABLE x AS``) is written as its changes, the way
+  a table's topic holds it (``pycql.driver._tables``): with a key, an upsert
+  (key = the JSON array of the key's values, value = the row) or a
+  tombstone per changed key and instant, on a compacted topic; without a
+  key, each copy of a row is its own key, the row's JSON array followed by
+  ``#n`` for its n-th copy, so a multiset survives compaction too. Either
+  way a record's op is its value: a row inserts, a tombstone deletes.
+
+Partitions are chosen here, deterministically: a task that replays its input
+writes the same records to the same partitions (:mod:`pycql.jobs.task`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+import orjson
+
+from pycql.jobs.spec import Job
+from pycql.log.base import OutRecord
+from pycql.log.formats import key_bytes, make_encoder
+from pycql.log.partitioner import partition_for_key
+from pycql.runtime.executor import Emission
+
+__all__ = ["RelationSink", "Sink", "StreamSink", "make_sink"]
+
+_TIMESTAMP = attrgetter("timestamp")
+
+
+class Sink:
+    """Turns emissions into ``(partition, record)`` pairs for one task."""
+
+    def __init__(self, job: Job, partitions: Sequence[int], partition_count: int) -> None:
+        self.job = job
+        #: the output partitions this task writes
+        self.partitions = list(partitions)
+        self.partition_count = partition_count
+        self._encode = make_encoder(job.columns, job.format)
+        #: the key of this job's records in a stream others write to (``INSERT INTO s
+        #: <query>``), so a task can count what it wrote; else ``None``
+        self.marker: bytes | None = (
+            f"pycql:job:{job.id}".encode() if job.sink_kind == "insert" else None)
+
+    def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
+        raise NotImplementedError
+
+
+class StreamSink(Sink):
+    """Rows of a stream, spread round robin over the task's output partitions."""
+
+    def __init__(self, job: Job, partitions: Sequence[int], partition_count: int) -> None:
+        super().__init__(job, partitions, partition_count)
+        self._next = 0
+
+    def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
+        if not emissions:
+            return []
+        values = self._encode([e.row for e in emissions])
+        mine = self.partitions
+        key = self.marker
+        if len(mine) == 1:
+            p = mine[0]
+            return [OutRecord(v, key, e.timestamp, p)
+                    for v, e in zip(values, emissions, strict=True)]
+        out = []
+        n = self._next
+        for v, e in zip(values, emissions, strict=True):
+            out.append(OutRecord(v, key, e.timestamp, mine[n % len(mine)]))
+            n += 1
+        self._next = n
+        return out
+
+
+class RelationSink(Sink):
+    """A relation's changes as upserts and tombstones (see the module docstring)."""
+
+    def __init__(self, job: Job, partitions: Sequence[int], partition_count: int) -> None:
+        super().__init__(job, partitions, partition_count)
+        names = [str(c["name"]) for c in job.columns]
+        self._key = [names.index(k) for k in job.key] if job.key else None
+        #: without a key: how many copies of each row the relation holds
+        self._copies: dict[tuple[Any, ...], int] = {}
+
+    def _partition(self, key: bytes) -> int:
+        return partition_for_key(key, self.partition_count)
+
+    def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
+        out: list[OutRecord] = []
+        for instant, run in groupby(emissions, key=_TIMESTAMP):
+            batch = list(run)
+            changes = self._keyed(batch) if self._key is not None else self._copied(batch)
+            rows = [row for row in changes.values() if row is not None]
+            values = iter(self._encode(rows))
+            for key, row in changes.items():
+                value = None if row is None else next(values)
+                out.append(OutRecord(value, key, instant, self._partition(key)))
+        return out
+
+    def _keyed(self, run: Any) -> dict[bytes, tuple[Any, ...] | None]:
+        """The instant's last word per key: its new row, or None (deleted)."""
+        assert self._key is not None
+        idx = self._key
+        changes: dict[bytes, tuple[Any, ...] | None] = {}
+        for e in run:  # deletes come before inserts within an instant
+            key = key_bytes([e.row[i] for i in idx])
+            if e.sign > 0:
+                changes[key] = e.row
+            else:
+                changes.setdefault(key, None)
+        return changes
+
+    def _copied(self, run: Any) -> dict[bytes, tuple[Any, ...] | None]:
+        copies = self._copies
+        changes: dict[bytes, tuple[Any, ...] | None] = {}
+        for e in run:
+            row = e.row
+            n = copies.get(row, 0)
+            base = orjson.dumps(list(row), default=str)
+            if e.sign > 0:
+                changes[base + b"#%d" % n] = row
+                copies[row] = n + 1
+            else:
+                n -= 1
+                if n <= 0:
+                    copies.pop(row, None)
+                else:
+                    copies[row] = n
+                changes[base + b"#%d" % max(n, 0)] = None
+        return changes
+
+
+def make_sink(job: Job, partitions: Sequence[int], partition_count: int) -> Sink:
+    """The sink of ``job`` for a task that writes ``partitions`` of its topic."""
+    if job.sink_kind == "table":
+        return RelationSink(job, partitions, partition_count)
+    return StreamSink(job, partitions, partition_count)
