@@ -440,9 +440,46 @@ public final class CqlPlanner {
 
     /** The text of {@code query} as written, from its first character to the end. */
     private String queryText(SqlNode query) {
-      SqlParserPos pos = query.getParserPosition();
+      SqlParserPos pos = span(query);
       return sql.substring(offset(pos.getLineNum(), pos.getColumnNum())).strip()
           .replaceAll(";\\s*$", "");
+    }
+
+    /**
+     * The span of a query's text: from its first node to its last. A query's own position is
+     * not always where it starts: {@code SELECT ... ORDER BY k} is at {@code k}.
+     */
+    private SqlParserPos span(SqlNode query) {
+      List<SqlParserPos> all = new ArrayList<>();
+      all.add(query.getParserPosition());
+      query.accept(new org.apache.calcite.sql.util.SqlBasicVisitor<Void>() {
+        @Override public Void visit(SqlCall call) {
+          all.add(call.getParserPosition());
+          return super.visit(call);
+        }
+
+        @Override public Void visit(SqlNodeList list) {
+          all.add(list.getParserPosition());
+          return super.visit(list);
+        }
+
+        @Override public Void visit(SqlIdentifier id) {
+          all.add(id.getParserPosition());
+          return null;
+        }
+
+        @Override public Void visit(org.apache.calcite.sql.SqlLiteral literal) {
+          all.add(literal.getParserPosition());
+          return null;
+        }
+
+        @Override public Void visit(SqlDynamicParam param) {
+          all.add(param.getParserPosition());
+          return null;
+        }
+      });
+      all.removeIf(p -> p == null || p.getLineNum() <= 0);
+      return all.isEmpty() ? query.getParserPosition() : SqlParserPos.sum(all);
     }
 
     static final String STREAM_QUERY_KINDS =
@@ -460,7 +497,7 @@ public final class CqlPlanner {
         throw CqlPlannerError.validate(c.name.getParserPosition(),
             "Stream or table '" + existing + "' already exists");
       }
-      SqlParserPos queryPos = c.query.getParserPosition();
+      SqlParserPos queryPos = span(c.query);
       String querySql = queryText(c.query);
       CqlAnalyzer.Analyzed a = analyzer.analyzeQuery(c.query, null, null);
       if (c.stream && !a.stream) {
@@ -674,8 +711,7 @@ public final class CqlPlanner {
     }
 
     private ObjectNode createView(SqlCreateCqlView v, ObjectNode out) {
-      String viewSql = sql.substring(offset(v.query.getParserPosition().getLineNum(),
-          v.query.getParserPosition().getColumnNum()));
+      String viewSql = queryText(v.query);
       List<String> names = null;
       if (v.columnNames != null) {
         names = new ArrayList<>();
@@ -687,7 +723,7 @@ public final class CqlPlanner {
           v.columnNames == null ? v.name.getParserPosition() : v.columnNames.getParserPosition());
       out.put("statement", "create_view");
       out.put("name", simpleName(v.name));
-      out.put("query", viewSql.strip().replaceAll(";\\s*$", ""));
+      out.put("query", viewSql);
       ArrayNode cols = out.putArray("columns");
       for (RelDataTypeField f : info.rowType.getFieldList()) {
         cols.add(MAPPER.<JsonNode>valueToTree(Types.column(f.getName(), f.getType())));
@@ -826,7 +862,7 @@ public final class CqlPlanner {
     private ObjectNode insertQuery(SqlInsert insert, SqlIdentifier targetId,
         CqlSourceTable target, ObjectNode out) {
       SqlNode query = insert.getSource();
-      SqlParserPos queryPos = query.getParserPosition();
+      SqlParserPos queryPos = span(query);
       if (insert.isUpsert()) {
         throw CqlPlannerError.unsupported(queryPos,
             "UPSERT from a query is not supported: UPSERT takes VALUES (...)");

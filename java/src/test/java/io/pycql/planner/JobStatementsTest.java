@@ -90,6 +90,11 @@ class JobStatementsTest {
     assertEquals(2, n.path("columns").size());
     n = ok("CREATE STREAM Big AS SELECT ISTREAM(k) FROM S [NOW]");
     assertEquals("SELECT ISTREAM(k) FROM S [NOW]", n.path("query").asText());
+    // an ORDER BY query's own position is at its sort key; the text is the whole query
+    assertEquals("SELECT k FROM S [ROWS 3] ORDER BY k",
+        ok("CREATE TABLE X AS SELECT k FROM S [ROWS 3] ORDER BY k").path("query").asText());
+    assertEquals("SELECT k FROM S [ROWS 3] ORDER BY k",
+        ok("CREATE VIEW X AS SELECT k FROM S [ROWS 3] ORDER BY k").path("query").asText());
     n = ok("CREATE STREAM Copy AS SELECT * FROM S");
     assertEquals(3, n.path("columns").size());
   }
