@@ -41,6 +41,11 @@ def bounded(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
     return Counter(cur.fetchall())
 
 
+def pairs(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
+    """The (k, v) of a bounded run's rows, without their ROWTIME."""
+    return Counter(r[:2] for r in bounded(conn, sql).elements())
+
+
 def snapshot(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
     cur = conn.cursor()
     cur.execute(sql)
@@ -93,7 +98,7 @@ def test_a_stateless_job_over_three_partitions_runs_three_tasks(conn: pycql.Conn
     _insert(conn, ROWS)
     cur = conn.cursor()
     cur.execute("CREATE STREAM Derived1 AS SELECT k, v * 2 AS w FROM S WHERE k <> 1")
-    (query_id, sink, topic, tasks), = cur.fetchall()
+    (_qid, sink, topic, tasks), = cur.fetchall()
     assert (sink, topic, tasks) == ("Derived1", "Derived1", 3)
     want = bounded(conn, "SELECT k, v * 2 AS w FROM S WHERE k <> 1")
     assert eventually(lambda: bounded(conn, "SELECT * FROM Derived1"), want) == want
@@ -159,7 +164,7 @@ def test_insert_into_an_existing_stream_from_a_query(conn: pycql.Connection) -> 
     _insert(conn, ROWS)
     want = Counter(r[:2] for r in bounded(conn, "SELECT k, v FROM S WHERE v > 100").elements())
     want[(99, 99)] += 1
-    got = eventually(lambda: Counter(r[:2] for r in bounded(conn, "SELECT * FROM Alerts").elements()), want)
+    got = eventually(lambda: pairs(conn, "SELECT * FROM Alerts"), want)
     assert got == want
 
 
@@ -230,7 +235,7 @@ def test_a_failing_job_is_failed_and_the_others_keep_running(conn: pycql.Connect
     assert state == "FAILED" and "division by zero" in str(error)
     _insert(conn, [(1, 500, BASE_MS + 900_000)])
     want = Counter((k, v) for k, v, _ in ROWS[:10]) + Counter({(1, 500): 1})
-    got = eventually(lambda: Counter(r[:2] for r in bounded(conn, "SELECT * FROM Good").elements()), want)
+    got = eventually(lambda: pairs(conn, "SELECT * FROM Good"), want)
     assert got == want
     assert status()["Good"][0] == "RUNNING"
 
@@ -256,7 +261,8 @@ def test_a_restarted_task_replays_without_writing_anything_twice(conn: pycql.Con
 def test_explain_analyze_of_a_job_shows_live_figures_per_operator(conn: pycql.Connection) -> None:
     _fill(conn)
     cur = conn.cursor()
-    cur.execute("CREATE TABLE Counts AS SELECT k, COUNT(*) AS n FROM S [RANGE 5 SECONDS] GROUP BY k")
+    cur.execute("CREATE TABLE Counts AS "
+                "SELECT k, COUNT(*) AS n FROM S [RANGE 5 SECONDS] GROUP BY k")
     (qid, *_), = cur.fetchall()
     _insert(conn, ROWS)
     def text() -> str:
