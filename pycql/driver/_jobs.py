@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pycql.driver._database import Database
     from pycql.driver._statements import Envelope, Outcome
     from pycql.driver.connection import Connection
+    from pycql.runtime.executor import Executor
 
 _STREAM_AS_OPTIONS = {"topic", "format", "partitions", "start", *TIME_OPTIONS}
 _TABLE_AS_OPTIONS = {"topic", "format", "partitions", "start"}
@@ -193,6 +194,10 @@ def insert_query(conn: Connection, envelope: Envelope) -> Outcome:
         raise ProgrammingError(f"{envelope['target']} is not a stream")
     check_writable(db, target.name)
     plan = _job_plan(conn, envelope)
+    if target.topic in _stream_topics(plan):
+        raise ProgrammingError(
+            f"INSERT INTO {target.name} reads {target.name} itself: its output would be its "
+            "input again, without end")
     count = db.log.partitions(target.topic)
     tasks = _task_count(db, plan, count)
     job = Job(_new_id(db, "insert", target.name), "insert", _statement(envelope), target.name,
@@ -257,7 +262,7 @@ def terminate(conn: Connection, envelope: Envelope) -> Outcome:
             raise ProgrammingError(f"there is no query {qid}: SHOW QUERIES lists them")
         targets = [job] if job.status != "TERMINATED" else []
     for job in targets:
-        db.catalog.put_job(job.with_status("TERMINATED"))
+        db.catalog.put_job(job.with_status("TERMINATED", job.error))  # a failure stays told
     db.jobs_terminated([j.id for j in targets])
     _wait_until_stopped(db, [j.id for j in targets])
     return Outcome(rowcount=len(targets))
@@ -335,7 +340,7 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
     if job.error:
         lines.append(f"  error: {job.error}")
     lines += ["", "Plan (live figures summed over the tasks):"]
-    lines += _plan_lines(job.plan, fresh)
+    lines += plan_lines(job.plan, fresh)
     lines += ["", "Tasks:"]
     if not reports:
         lines.append("  no task has reported yet (is a worker running? `pycql worker "
@@ -364,7 +369,7 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
     return lines
 
 
-def _plan_lines(plan: dict[str, Any], reports: list[dict[str, Any]]) -> list[str]:
+def plan_lines(plan: dict[str, Any], reports: list[dict[str, Any]]) -> list[str]:
     specs = {op["id"]: op for op in plan.get("operators", [])}
     figures: dict[int, dict[str, float]] = {}
     for r in reports:
@@ -390,6 +395,20 @@ def _plan_lines(plan: dict[str, Any], reports: list[dict[str, Any]]) -> list[str
     if plan.get("root") in specs:
         walk(plan["root"], 0)
     return lines
+
+
+def operator_report(executor: Executor, seconds: float) -> dict[str, Any]:
+    """What a task reports of its operators, for a finished ad-hoc run of ``seconds``."""
+    from pycql.jobs.task import state_sizes
+
+    sizes, entries = state_sizes(executor)
+    specs = executor.plan["operators"]
+    return {"operators": [
+        {"id": spec["id"], "rows_out": executor.rows_out[k],
+         "rows_per_s": round(executor.rows_out[k] / max(seconds, 1e-6), 1),
+         "state_bytes": sizes.get(spec["id"]), "state_entries": entries.get(spec["id"])}
+        for k, spec in enumerate(specs)
+    ]}
 
 
 def _describe(spec: dict[str, Any]) -> str:

@@ -207,6 +207,9 @@ def _explain_analyze(
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     m = runner.metrics
     lines = str(envelope["text"]).splitlines()
+    lines += ["", "Operators (rows out, rate over the run, state at the end):"]
+    lines += _jobs.plan_lines(runner.executor.plan,
+                              [_jobs.operator_report(runner.executor, elapsed)])
     lines += ["", "Sources:"]
     for name, s in m.sources.items():
         p = s.policy

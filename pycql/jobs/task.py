@@ -29,7 +29,7 @@ import orjson
 from pycql.jobs.sink import Sink, make_sink
 from pycql.jobs.spec import Job
 from pycql.log.base import Log, OutRecord
-from pycql.runtime.executor import Emission
+from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.runner import QueryRunner
 
 __all__ = ["Task", "TaskMetrics"]
@@ -62,6 +62,18 @@ def _entries(node: Any) -> int:
             return 1
         return sum(_entries(v) for v in node)
     return 0
+
+
+def state_sizes(executor: Executor) -> tuple[dict[int, int], dict[int, int]]:
+    """Per stateful operator id: its serialized state's bytes, and its entries (rows)."""
+    sizes: dict[int, int] = {}
+    entries: dict[int, int] = {}
+    for op_id, data in executor.state()["operators"].items():
+        if data is None:
+            continue
+        sizes[int(op_id)] = len(orjson.dumps(data))
+        entries[int(op_id)] = _entries(data)
+    return sizes, entries
 
 
 class Task:
@@ -161,12 +173,7 @@ class Task:
         if now - m.measured_at < STATE_SIZE_EVERY_S:
             return
         m.measured_at = now
-        state = self.runner.executor.state()
-        for op_id, data in state["operators"].items():
-            if data is None:
-                continue
-            m.state_bytes[int(op_id)] = len(orjson.dumps(data))
-            m.state_entries[int(op_id)] = _entries(data)
+        m.state_bytes, m.state_entries = state_sizes(self.runner.executor)
 
     def close(self) -> None:
         self.runner.close()

@@ -279,10 +279,11 @@ class Worker:
             job = jobs.get(job_id)
             if job is None or not job.live:
                 state = "STOPPED" if job is None else job.status
+                _event("job_stop", job=job_id, worker=self.id,
+                       reason="removed" if job is None else state)
                 runner.stop(state)
                 runner.thread.join(10)
                 del self.runners[job_id]
-                _event("job_" + state.lower(), job=job_id, worker=self.id)
         for job_id, job in jobs.items():
             if job.live and job_id not in self.runners:
                 runner = JobRunner(self, job)

@@ -168,6 +168,12 @@ def test_insert_into_an_existing_stream_from_a_query(conn: pycql.Connection) -> 
     assert got == want
 
 
+def test_insert_into_the_stream_a_query_reads_is_refused(conn: pycql.Connection) -> None:
+    _fill(conn)
+    with pytest.raises(pycql.ProgrammingError, match="reads S itself"):
+        conn.cursor().execute("INSERT INTO S SELECT k, v + 1, ts FROM S")
+
+
 def test_show_queries_and_terminate_from_another_connection(conn: pycql.Connection) -> None:
     _fill(conn)
     cur = conn.cursor()

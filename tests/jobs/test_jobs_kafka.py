@@ -137,6 +137,6 @@ def test_show_queries_and_terminate_from_another_process(
     assert bounded(kconn, f"SELECT k, v FROM {out}").total() == 30
     row = query_row(kconn, out)
     assert row is not None and row[1] == "TERMINATED"
-    worker.wait_for(f"event=job_terminated job={row[0]}")
+    worker.wait_for(f"event=job_stop job={row[0]} worker=w1 reason=TERMINATED")
 
 
