@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from pycql.errors import OperationalError
+
 #: Where a reader starts: the first record, the end (only new records), an
 #: epoch-millisecond timestamp (the first record at or after it), or explicit
 #: offsets per partition (keyed by partition number for every topic, or by
@@ -103,6 +105,43 @@ class GroupMembership(ABC):
         """Leave the group (its partitions go to the other members at once)."""
 
 
+class Fenced(OperationalError):
+    """A newer producer with the same transactional id took over: this one may not write."""
+
+
+class TransactionalProducer(ABC):
+    """Writes records in transactions (Kafka's, or the in-process log's own).
+
+    Between :meth:`begin` and :meth:`commit` nothing it produces is visible;
+    :meth:`commit` makes all of it visible at once, :meth:`abort` none of it.
+    Readers never see records of a transaction that is open or aborted.
+    Creating a producer with the transactional id of another one *fences*
+    the older one: its open transaction is aborted and its later calls raise
+    :class:`Fenced` (a zombie task cannot write).
+    """
+
+    transactional_id: str
+
+    @abstractmethod
+    def begin(self) -> None:
+        """Start a transaction."""
+
+    @abstractmethod
+    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
+        """Add ``records`` to the open transaction."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make the transaction's records visible, all at once (durable on return)."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop the open transaction's records: no reader ever sees them."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the producer (an open transaction is aborted)."""
+
+
 class LogReader(ABC):
     """A cursor over one or more topics, all partitions, from a start point."""
 
@@ -172,6 +211,11 @@ class Log(ABC):
         ``partitions`` limits it to some partitions of some topics
         (``{topic: [0, 2]}``); topics it does not name are read whole.
         """
+
+    @abstractmethod
+    def transactional_producer(self, transactional_id: str) -> TransactionalProducer:
+        """A producer writing in transactions as ``transactional_id`` (fencing any older
+        producer of that id; see :class:`TransactionalProducer`)."""
 
     @abstractmethod
     def group(self, group_id: str, topic: str) -> GroupMembership:

@@ -54,6 +54,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type:
 
 from pycql.errors import InterfaceError, OperationalError, ProgrammingError
 from pycql.log.base import (
+    Fenced,
     GroupMembership,
     Log,
     LogReader,
@@ -62,11 +63,12 @@ from pycql.log.base import (
     Record,
     StartAt,
     TopicSpec,
+    TransactionalProducer,
     explicit_start,
     selected,
 )
 
-__all__ = ["KafkaGroupMember", "KafkaLog", "KafkaReader"]
+__all__ = ["KafkaGroupMember", "KafkaLog", "KafkaReader", "KafkaTransactionalProducer"]
 
 #: librdkafka's own log lines go to this logger (silent unless the
 #: application configures logging).
@@ -465,6 +467,9 @@ class KafkaLog(Log):
         chosen = {name: selected(name, self.partitions(name), partitions) for name in topics}
         return KafkaReader(self, chosen, start)
 
+    def transactional_producer(self, transactional_id: str) -> KafkaTransactionalProducer:
+        return KafkaTransactionalProducer(self, transactional_id)
+
     def group(self, group_id: str, topic: str) -> KafkaGroupMember:
         """A member of the Kafka consumer group ``group_id`` subscribed to ``topic``
         (cooperative-sticky assignment: a rebalance moves only the partitions it must)."""
@@ -508,6 +513,8 @@ class KafkaReader(LogReader):
                 "enable.partition.eof": False,
                 "fetch.wait.max.ms": 100,
                 "queued.min.messages": 200_000,
+                # only committed transactions: an aborted write never reaches a query
+                "isolation.level": "read_committed",
                 "error_cb": self._on_error,
             }
         )
@@ -708,7 +715,19 @@ class KafkaReader(LogReader):
         return {pair: self._watermarks(*pair)[1] for pair in self._pairs}
 
     def position(self) -> dict[tuple[str, int], int]:
-        return dict(self._positions)
+        """The next offset per partition. Past the end of a transaction (its commit or
+        abort marker, aborted records) the consumer moves on without returning a record,
+        so its own position is taken where it is further."""
+        positions = self._positions
+        try:
+            known = self._consumer.position([TopicPartition(t, p) for t, p in self._pairs])
+        except KafkaException:
+            return dict(positions)
+        for tp in known:
+            pair = (tp.topic, tp.partition)
+            if tp.offset > positions.get(pair, 0):
+                positions[pair] = tp.offset
+        return dict(positions)
 
     def close(self) -> None:
         if not self._closed:
@@ -760,3 +779,109 @@ class KafkaGroupMember(GroupMembership):
             self._closed = True
             self._owned.clear()
             self._consumer.close()
+
+
+#: Error codes meaning a newer producer took the transactional id over.
+_FENCED = {
+    getattr(KafkaError, name) for name in
+    ("_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH")
+    if hasattr(KafkaError, name)
+}
+
+
+class KafkaTransactionalProducer(TransactionalProducer):
+    """Kafka transactions (``transactional.id``): :meth:`begin`, :meth:`produce`,
+    :meth:`commit` / :meth:`abort`. Creating one calls ``init_transactions``,
+    which fences any older producer of the id and aborts its open transaction."""
+
+    def __init__(self, log: KafkaLog, transactional_id: str) -> None:
+        self._log = log
+        self.transactional_id = transactional_id
+        config = {
+            "linger.ms": 5,
+            "batch.size": 1_000_000,
+            "queue.buffering.max.messages": 1_000_000,
+            "queue.buffering.max.kbytes": 1_048_576,
+            "partitioner": "murmur2_random",
+            "compression.type": "lz4",
+            "transaction.timeout.ms": 60_000,
+        }
+        config.update(log._client_config)
+        config.update({"transactional.id": transactional_id, "enable.idempotence": True,
+                       "on_delivery": self._on_delivery})
+        self._errors: list[KafkaError] = []
+        self._producer: Producer = log._client(Producer, config)
+        self._open = False
+        self._call("starting transactions", lambda: self._producer.init_transactions(
+            log.timeout))
+
+    def _on_delivery(self, error: KafkaError | None, _message: Any) -> None:
+        if error is not None:
+            self._errors.append(error)
+
+    def _call(self, doing: str, fn: Any) -> None:
+        try:
+            fn()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if isinstance(error, KafkaError):
+                if error.code() in _FENCED or error.fatal():
+                    raise Fenced(f"{doing} as {self.transactional_id!r}: {error.str()} "
+                                 "(a newer producer of this id took over)") from None
+                if error.txn_requires_abort():
+                    self._abort_quietly()
+                    raise OperationalError(
+                        f"Kafka at {self._log.bootstrap}: {doing} failed, the transaction "
+                        f"was aborted: {error.str()}") from None
+                raise self._log._error(doing, error) from None
+            raise OperationalError(f"Kafka: {doing} failed: {exc}") from None
+
+    def _abort_quietly(self) -> None:
+        try:
+            self._producer.abort_transaction(self._log.timeout)
+        except KafkaException:
+            pass
+        self._open = False
+
+    def begin(self) -> None:
+        self._call("beginning a transaction", self._producer.begin_transaction)
+        self._open = True
+        self._errors.clear()
+
+    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
+        producer = self._producer
+        send = producer.produce
+        try:
+            for value, key, timestamp_ms, partition in records:
+                while True:
+                    try:
+                        send(topic, value, key, -1 if partition is None else partition,
+                             timestamp=timestamp_ms or 0)
+                        break
+                    except BufferError:
+                        producer.poll(0.01)
+        except KafkaException as exc:
+            raise self._log._error(f"producing to topic {topic!r}", exc.args[0]) from None
+
+    def commit(self) -> None:
+        self._call("committing a transaction",
+                   lambda: self._producer.commit_transaction(self._log.timeout + 2))
+        self._open = False
+        if self._errors:
+            error = self._errors[0]
+            self._errors.clear()
+            raise self._log._error("committing a transaction", error)
+
+    def abort(self) -> None:
+        if self._open:
+            self._call("aborting a transaction",
+                       lambda: self._producer.abort_transaction(self._log.timeout + 2))
+        self._open = False
+
+    def close(self) -> None:
+        if self._open:
+            self._abort_quietly()
+        try:
+            self._producer.flush(0)
+        except KafkaException:  # fenced: nothing of ours can be delivered any more
+            pass

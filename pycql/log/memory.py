@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from pycql.errors import OperationalError, ProgrammingError
 from pycql.log.base import (
+    Fenced,
     GroupMembership,
     Log,
     LogReader,
@@ -34,12 +35,13 @@ from pycql.log.base import (
     Record,
     StartAt,
     TopicSpec,
+    TransactionalProducer,
     explicit_start,
     selected,
 )
 from pycql.log.partitioner import partition_for_key
 
-__all__ = ["MemoryGroupMember", "MemoryLog", "MemoryReader"]
+__all__ = ["MemoryGroupMember", "MemoryLog", "MemoryReader", "MemoryTransactionalProducer"]
 
 
 class _Topic:
@@ -61,6 +63,8 @@ class MemoryLog(Log):
         self._closed = False
         #: the members of each consumer group, in the order they joined
         self._groups: dict[str, list[MemoryGroupMember]] = {}
+        #: the epoch of each transactional id (a new producer of the id fences older ones)
+        self._epochs: dict[str, int] = {}
 
     def create_topic(self, spec: TopicSpec, *, exist_ok: bool = True) -> None:
         if spec.partitions < 1:
@@ -97,40 +101,71 @@ class MemoryLog(Log):
     def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
         if not records:
             return
-        now = time.time_ns() // 1_000_000
         with self._changed:
             self._check_open()
-            target = self._topic(topic)
-            partitions = target.partitions
-            count = len(partitions)
-            # Choose and check every partition first: a bad batch appends nothing.
-            chosen: list[int] = []
-            for _value, key, _timestamp, partition in records:
-                if partition is None:
-                    if count == 1:
-                        partition = 0
-                    elif key is None:
-                        partition = next(target.round_robin)
-                    else:
-                        partition = partition_for_key(key, count)
-                elif not 0 <= partition < count:
-                    raise ProgrammingError(
-                        f"topic {topic!r} has no partition {partition} (it has {count})"
-                    )
-                chosen.append(partition)
-            for (value, key, timestamp_ms, _), partition in zip(records, chosen, strict=True):
-                log = partitions[partition]
-                log.append(
-                    Record(
-                        topic,
-                        partition,
-                        len(log),
-                        now if timestamp_ms is None else timestamp_ms,
-                        key,
-                        value,
-                    )
-                )
+            self._append(topic, records)
             self._changed.notify_all()
+
+    def transactional_producer(self, transactional_id: str) -> MemoryTransactionalProducer:
+        with self._changed:
+            self._check_open()
+            epoch = self._epochs.get(transactional_id, 0) + 1
+            self._epochs[transactional_id] = epoch
+        return MemoryTransactionalProducer(self, transactional_id, epoch)
+
+    def _commit(self, producer: MemoryTransactionalProducer,
+                batches: list[tuple[str, Sequence[OutRecord]]]) -> None:
+        """Append every batch of a transaction at once (or none, when fenced or bad)."""
+        with self._changed:
+            self._check_open()
+            if self._epochs.get(producer.transactional_id) != producer.epoch:
+                raise Fenced(f"transactional id {producer.transactional_id!r} was taken over "
+                             "by a newer producer")
+            for topic, records in batches:  # check everything before appending anything
+                self._check(topic, records)
+            for topic, records in batches:
+                self._append(topic, records)
+            self._changed.notify_all()
+
+    def _check(self, topic: str, records: Sequence[OutRecord]) -> None:
+        """Raise where ``records`` cannot go to ``topic`` (an unknown topic or partition)."""
+        count = len(self._topic(topic).partitions)
+        for record in records:
+            if record.partition is not None and not 0 <= record.partition < count:
+                raise ProgrammingError(
+                    f"topic {topic!r} has no partition {record.partition} (it has {count})"
+                )
+
+    def _append(self, topic: str, records: Sequence[OutRecord]) -> None:
+        """Append ``records`` (the lock held): a bad batch appends nothing."""
+        self._check(topic, records)
+        now = time.time_ns() // 1_000_000
+        target = self._topic(topic)
+        partitions = target.partitions
+        count = len(partitions)
+        chosen: list[int] = []
+        for _value, key, _timestamp, partition in records:
+            if partition is None:
+                if count == 1:
+                    partition = 0
+                elif key is None:
+                    partition = next(target.round_robin)
+                else:
+                    partition = partition_for_key(key, count)
+            chosen.append(partition)
+        for (value, key, timestamp_ms, _), partition in zip(records, chosen, strict=True):
+            log = partitions[partition]
+            log.append(
+                Record(
+                    topic,
+                    partition,
+                    len(log),
+                    now if timestamp_ms is None else timestamp_ms,
+                    key,
+                    value,
+                )
+            )
+        self._changed.notify_all()
 
     def reader(self, topics: Sequence[str], start: StartAt = "earliest",
                partitions: Partitions | None = None) -> MemoryReader:
@@ -287,3 +322,47 @@ class MemoryGroupMember(GroupMembership):
 
     def close(self) -> None:
         self._log._leave(self)
+
+
+class MemoryTransactionalProducer(TransactionalProducer):
+    """Transactions of a :class:`MemoryLog`: records wait in the producer until
+    :meth:`commit` appends them all under the log's lock, so readers see a
+    transaction whole or not at all."""
+
+    def __init__(self, log: MemoryLog, transactional_id: str, epoch: int) -> None:
+        self._log = log
+        self.transactional_id = transactional_id
+        self.epoch = epoch
+        self._batches: list[tuple[str, Sequence[OutRecord]]] | None = None
+
+    def _fenced(self) -> None:
+        with self._log._changed:
+            if self._log._epochs.get(self.transactional_id) != self.epoch:
+                raise Fenced(f"transactional id {self.transactional_id!r} was taken over "
+                             "by a newer producer")
+
+    def begin(self) -> None:
+        self._fenced()
+        if self._batches is not None:
+            raise ProgrammingError("a transaction is already open")
+        self._batches = []
+
+    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
+        if self._batches is None:
+            raise ProgrammingError("no open transaction: call begin() first")
+        with self._log._changed:
+            self._log._check(topic, records)
+        if records:
+            self._batches.append((topic, list(records)))
+
+    def commit(self) -> None:
+        if self._batches is None:
+            raise ProgrammingError("no open transaction to commit")
+        batches, self._batches = self._batches, None
+        self._log._commit(self, batches)
+
+    def abort(self) -> None:
+        self._batches = None
+
+    def close(self) -> None:
+        self._batches = None

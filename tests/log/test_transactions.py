@@ -1,0 +1,79 @@
+"""Transactions of both logs: a committed transaction shows whole, an aborted or open one
+never; a newer producer of a transactional id fences the older one; readers move past
+the end of a transaction (its marker, aborted records) on Kafka."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from pycql.log.base import Fenced, Log, OutRecord, TopicSpec
+from pycql.log.kafka import KafkaLog
+from pycql.log.memory import MemoryLog
+
+
+@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
+def log(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    if request.param == "memory":
+        yield MemoryLog()
+        return
+    kafka = KafkaLog(request.getfixturevalue("kafka_bootstrap"))
+    yield kafka
+    kafka.close()
+
+
+def _read_all(log: Log, topic: str) -> tuple[list[tuple[int, bytes | None]], bool]:
+    """Every visible record, and whether the reader reached the end offsets."""
+    reader = log.reader([topic])
+    try:
+        end = reader.end_offsets()
+        got: list[tuple[int, bytes | None]] = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            got += [(r.partition, r.value) for r in reader.poll(100, 0.2)]
+            if all(reader.position().get(tp, 0) >= e for tp, e in end.items()):
+                return sorted(got), True
+        return sorted(got), False
+    finally:
+        reader.close()
+
+
+def test_commit_shows_all_abort_and_open_show_nothing(log: Log) -> None:
+    topic = f"txn_{uuid.uuid4().hex[:8]}"
+    log.create_topic(TopicSpec(topic, partitions=2))
+    producer = log.transactional_producer(f"test-{topic}")
+    try:
+        producer.begin()
+        producer.produce(topic, [OutRecord(b"a", None, 1, 0), OutRecord(b"b", None, 2, 1)])
+        producer.commit()
+        producer.begin()
+        producer.produce(topic, [OutRecord(b"aborted", None, 3, 0)])
+        producer.abort()
+        assert _read_all(log, topic) == ([(0, b"a"), (1, b"b")], True)
+        producer.begin()
+        producer.produce(topic, [OutRecord(b"open", None, 4, 1)])
+        got, _ = _read_all(log, topic)
+        assert got == [(0, b"a"), (1, b"b")]
+        producer.commit()
+        assert _read_all(log, topic) == ([(0, b"a"), (1, b"b"), (1, b"open")], True)
+    finally:
+        producer.close()
+
+
+def test_a_newer_producer_fences_the_older(log: Log) -> None:
+    topic = f"txn_{uuid.uuid4().hex[:8]}"
+    log.create_topic(TopicSpec(topic))
+    zombie = log.transactional_producer(f"test-{topic}")
+    zombie.begin()
+    zombie.produce(topic, [OutRecord(b"zombie", None, 1, 0)])
+    successor = log.transactional_producer(f"test-{topic}")
+    with pytest.raises(Fenced):
+        zombie.commit()
+    successor.begin()
+    successor.produce(topic, [OutRecord(b"successor", None, 2, 0)])
+    successor.commit()
+    assert _read_all(log, topic) == ([(0, b"successor")], True)
+    successor.close()
+    zombie.close()
