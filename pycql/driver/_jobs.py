@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycql.catalog import Column, Stream, Table
 from pycql.errors import ProgrammingError
+from pycql.jobs.changelog import changelog_topic
 from pycql.jobs.spec import Job, SinkKind, job_id, tasks_topic
 from pycql.jobs.status import is_fresh, job_state
 from pycql.log.base import TopicSpec
@@ -27,8 +28,11 @@ if TYPE_CHECKING:
     from pycql.driver.connection import Connection
     from pycql.runtime.executor import Executor
 
-_STREAM_AS_OPTIONS = {"topic", "format", "partitions", "start", *TIME_OPTIONS}
-_TABLE_AS_OPTIONS = {"topic", "format", "partitions", "start"}
+#: How a job runs: its guarantee and commit interval.
+_JOB_OPTIONS = {"processing_guarantee", "commit_interval"}
+_STREAM_AS_OPTIONS = {"topic", "format", "partitions", "start", *TIME_OPTIONS, *_JOB_OPTIONS}
+_TABLE_AS_OPTIONS = {"topic", "format", "partitions", "start", *_JOB_OPTIONS}
+_GUARANTEES = ("exactly_once", "at_least_once")
 
 #: How long TERMINATE waits for the workers to say the job stopped (seconds).
 TERMINATE_WAIT_S = 10.0
@@ -77,6 +81,20 @@ def _start(db: Database, plan: dict[str, Any], word: str | None) -> str | dict[s
         reader.close()
 
 
+def _run_options(options: dict[str, str]) -> dict[str, Any]:
+    """The job's ``processing_guarantee`` and ``commit_interval`` (a duration)."""
+    from pycql.runtime.eventtime import parse_duration
+
+    guarantee = options.get("processing_guarantee", "exactly_once").lower()
+    if guarantee not in _GUARANTEES:
+        raise ProgrammingError(
+            f"processing_guarantee must be 'exactly_once' or 'at_least_once', not {guarantee!r}")
+    interval = parse_duration(options.get("commit_interval", "100 ms"), "commit_interval")
+    if interval < 1:
+        raise ProgrammingError("commit_interval must be at least 1 ms")
+    return {"processing_guarantee": guarantee, "commit_interval_ms": interval}
+
+
 def _new_id(db: Database, kind: SinkKind, sink: str) -> str:
     taken = {j.id.upper() for j in db.catalog.jobs()}
     number = len(taken) + 1
@@ -121,6 +139,8 @@ def _register(conn: Connection, job: Job) -> Outcome:
 
     db = conn.database
     db.log.create_topic(TopicSpec(tasks_topic(job.id), partitions=job.tasks), exist_ok=True)
+    db.log.create_topic(TopicSpec(changelog_topic(job.id), partitions=job.tasks,
+                                  compacted=True), exist_ok=True)
     db.catalog.put_job(job)
     db.jobs_started()
     columns = [_varchar("QUERY_ID", False), _varchar("SINK", False), _varchar("TOPIC", False),
@@ -154,7 +174,7 @@ def create_stream_as(conn: Connection, envelope: Envelope) -> Outcome:
     job = Job(_new_id(db, "stream", name), "stream", _statement(envelope), name, topic, plan,
               [c.to_json() for c in columns], options["format"], [], tasks,
               _start(db, plan, options.get("start")), str(envelope.get("text") or ""),
-              conn.on_error, created_ms=int(time.time() * 1000))
+              conn.on_error, created_ms=int(time.time() * 1000), **_run_options(options))
     return _register(conn, job)
 
 
@@ -181,7 +201,7 @@ def create_table_as(conn: Connection, envelope: Envelope) -> Outcome:
     job = Job(_new_id(db, "table", name), "table", _statement(envelope), name, topic, plan,
               [c.to_json() for c in columns], options["format"], key, 1,
               _start(db, plan, options.get("start")), str(envelope.get("text") or ""),
-              conn.on_error, created_ms=int(time.time() * 1000))
+              conn.on_error, created_ms=int(time.time() * 1000), **_run_options(options))
     return _register(conn, job)
 
 
@@ -276,7 +296,7 @@ def _wait_until_stopped(db: Database, ids: list[str]) -> None:
     while time.monotonic() < deadline:
         board.refresh()
         running = [r for i in ids for r in board.tasks(i)
-                   if is_fresh(r) and r.get("state") in ("RUNNING", "REPLAYING", "RESTARTING")]
+                   if is_fresh(r) and r.get("state") in ("RUNNING", "RESTARTING")]
         if not running:
             return
         time.sleep(0.05)
@@ -363,7 +383,12 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
             f"commit latency={r.get('commit_ms')} ms  late={r.get('late_records', 0)} "
             f"malformed={r.get('malformed_records', 0)} "
             f"expression_errors={r.get('expression_errors', 0)} "
-            f"replayed={r.get('replayed', 0)} restarts={r.get('restarts', 0)}")
+            f"restarts={r.get('restarts', 0)}")
+        lines.append(
+            f"    {r.get('processing_guarantee', '-')}: commits={r.get('commits', 0)} every "
+            f"{r.get('commit_interval_ms', '-')} ms, last {r.get('changelog_records', 0)} "
+            f"changelog records ({r.get('changelog_bytes', 0)} bytes)  restored "
+            f"{r.get('restored_pieces', 0)} pieces in {r.get('restore_s', 0)} s")
         if r.get("last_error"):
             lines.append(f"    last error: {r['last_error']}")
     return lines

@@ -12,8 +12,8 @@
   ``#n`` for its n-th copy, so a multiset survives compaction too. Either
   way a record's op is its value: a row inserts, a tombstone deletes.
 
-Partitions are chosen here, deterministically: a task that replays its input
-writes the same records to the same partitions (:mod:`pycql.jobs.task`).
+Partitions are chosen here, deterministically, from the sink's state (which
+goes into the task's changelog with the rest).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pycql.log.base import OutRecord
 from pycql.log.formats import key_bytes, make_encoder
 from pycql.log.partitioner import partition_for_key
 from pycql.runtime.executor import Emission
+from pycql.runtime.state import decode_values, encode_values
 
 __all__ = ["RelationSink", "Sink", "StreamSink", "make_sink"]
 
@@ -45,13 +46,16 @@ class Sink:
         self.partitions = list(partitions)
         self.partition_count = partition_count
         self._encode = make_encoder(job.columns, job.format)
-        #: the key of this job's records in a stream others write to (``INSERT INTO s
-        #: <query>``), so a task can count what it wrote; else ``None``
-        self.marker: bytes | None = (
-            f"pycql:job:{job.id}".encode() if job.sink_kind == "insert" else None)
 
     def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
         raise NotImplementedError
+
+    def state(self) -> Any:
+        """What the sink must remember across a restore (orjson-able)."""
+        return None
+
+    def load(self, data: Any) -> None:
+        """Restore what :meth:`state` returned."""
 
 
 class StreamSink(Sink):
@@ -66,7 +70,7 @@ class StreamSink(Sink):
             return []
         values = self._encode([e.row for e in emissions])
         mine = self.partitions
-        key = self.marker
+        key = None
         if len(mine) == 1:
             p = mine[0]
             return [OutRecord(v, key, e.timestamp, p)
@@ -79,6 +83,12 @@ class StreamSink(Sink):
         self._next = n
         return out
 
+    def state(self) -> Any:
+        return self._next
+
+    def load(self, data: Any) -> None:
+        self._next = int(data or 0)
+
 
 class RelationSink(Sink):
     """A relation's changes as upserts and tombstones (see the module docstring)."""
@@ -89,6 +99,12 @@ class RelationSink(Sink):
         self._key = [names.index(k) for k in job.key] if job.key else None
         #: without a key: how many copies of each row the relation holds
         self._copies: dict[tuple[Any, ...], int] = {}
+
+    def state(self) -> Any:
+        return encode_values([[list(row), n] for row, n in self._copies.items()])
+
+    def load(self, data: Any) -> None:
+        self._copies = {tuple(row): int(n) for row, n in decode_values(data or [])}
 
     def _partition(self, key: bytes) -> int:
         return partition_for_key(key, self.partition_count)

@@ -87,6 +87,10 @@ class Job:
     explain: str = ""
     #: what a row an expression fails on does (the creating connection's ``on_error``)
     on_error: str = "dead_letter"
+    #: ``exactly_once`` (one transaction per commit: output, state, positions) or
+    #: ``at_least_once``; and how often tasks commit (milliseconds)
+    processing_guarantee: str = "exactly_once"
+    commit_interval_ms: int = 100
     status: Status = "RUNNING"
     error: str | None = None
     created_ms: int = 0
@@ -132,6 +136,8 @@ class Job:
             "start": self.start,
             "explain": self.explain,
             "on_error": self.on_error,
+            "processing_guarantee": self.processing_guarantee,
+            "commit_interval_ms": self.commit_interval_ms,
             "status": self.status,
             "error": self.error,
             "created_ms": self.created_ms,
@@ -153,6 +159,8 @@ class Job:
             start=data.get("start") or "earliest",
             explain=str(data.get("explain") or ""),
             on_error=str(data.get("on_error") or "dead_letter"),
+            processing_guarantee=str(data.get("processing_guarantee") or "exactly_once"),
+            commit_interval_ms=int(data.get("commit_interval_ms") or 100),
             status=data.get("status", "RUNNING"),
             error=data.get("error"),
             created_ms=int(data.get("created_ms") or 0),

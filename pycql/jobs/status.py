@@ -6,12 +6,13 @@ Every task publishes one record about a second apart (and when it stops): key
 ``{"job", "task", "worker", "state", "updated_ms", "started_ms", "records_in",
 "records_out", "in_per_s", "out_per_s", "lag", "lag_by_partition", "watermark",
 "newest", "late_records", "malformed_records", "expression_errors",
-"replayed", "commit_ms", "state_bytes", "state_entries", "last_error",
+"processing_guarantee", "commits", "commit_ms", "commit_interval_ms",
+"changelog_records", "changelog_bytes", "restore_s", "restored_pieces",
+"state_bytes", "state_entries", "last_error",
 "restarts", "operators": [{"id", "op", "rows_out", "rows_per_s",
 "state_bytes", "state_entries"}]}``
 
-``state`` is ``RUNNING``, ``REPLAYING`` (running, still skipping output it
-wrote before it started), ``RESTARTING`` (waiting out a transient error),
+``state`` is ``RUNNING``, ``RESTARTING`` (waiting out a transient error),
 ``STOPPED`` (its worker left; another member of the group takes it over),
 ``TERMINATED`` or ``FAILED``. The topic is compacted: it keeps the newest
 record of each task.
@@ -122,6 +123,4 @@ def job_state(status: str, reports: list[dict[str, Any]]) -> tuple[str, list[str
         return "FAILED", workers
     if "RESTARTING" in states:
         return "RESTARTING", workers
-    if "REPLAYING" in states:
-        return "REPLAYING", workers
     return "RUNNING", workers

@@ -1,4 +1,4 @@
-"""A task: one job over one share of its inputs' partitions.
+"""A task: one job over one share of its inputs' partitions, committed exactly once.
 
 Task ``i`` of a job with ``n`` tasks reads the partitions ``p`` of its stream
 inputs with ``p % n == i`` (co-partitioned inputs are read together) and every
@@ -6,16 +6,21 @@ partition of its tables, runs the plan (:class:`~pycql.runtime.runner.QueryRunne
 and writes what it emits to the sink's topic (:mod:`pycql.jobs.sink`): to
 output partition ``i`` when ``n > 1``, else to all of them.
 
-**Recovery, for now, is deterministic replay.** A task keeps no state outside
-its process yet (changelogs come with exactly-once jobs), so a task that
-starts (a new worker, a restart after an error) runs its plan again from the
-job's start and skips, per output partition, as many records as that
-partition already holds: the job is deterministic over its input (event time
-only; ``idle_advance = 'wall_clock'`` is the exception), so the records it
-skips are the ones it wrote before. Each poll's output goes to the log in one
-``produce``; a crash in the middle of one (on Kafka, without transactions) can
-leave part of an instant written, and the replay may then repeat or miss rows
-of that one instant.
+**The commit protocol** (``processing_guarantee = 'exactly_once'``, the
+default). Output waits in the task; every ``commit_interval`` one transaction of
+the task's transactional producer (id ``pycql.<job>.<task>``) holds the output
+since the last commit *and* the changes of the task's state in its changelog
+partition (:mod:`pycql.jobs.changelog`), the input positions among them. Readers
+read committed records only, so they see each output row once: a task that dies
+loses its open transaction, and its successor restores the state of the last
+commit (positions included) and goes on from there. Creating the producer fences
+an older one of the same id (a zombie: a paused worker whose task moved on).
+
+``at_least_once`` writes the output, then the changelog, without a transaction:
+after a crash the output written since the last changelog is written again.
+
+The commit interval adapts to the state's size: a commit costs a serialization
+of the whole state, so the interval is at least ten times what the last one took.
 """
 
 from __future__ import annotations
@@ -26,16 +31,19 @@ from typing import Any, Literal
 
 import orjson
 
+from pycql.jobs.changelog import Changelog, assemble, restore
 from pycql.jobs.sink import Sink, make_sink
 from pycql.jobs.spec import Job
-from pycql.log.base import Log, OutRecord
+from pycql.log.base import Log, OutRecord, TransactionalProducer
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.runner import QueryRunner
 
-__all__ = ["Task", "TaskMetrics"]
+__all__ = ["Task", "TaskMetrics", "state_sizes"]
 
-#: How often (seconds) a task measures its state's size (it serializes the state).
+#: How often (seconds) a task measures its state's size for its status (it serializes it).
 STATE_SIZE_EVERY_S = 5.0
+#: Output records after which a task commits before its interval is up.
+COMMIT_RECORDS = 50_000
 
 
 @dataclass
@@ -43,10 +51,15 @@ class TaskMetrics:
     """What one task has done since it started (published to the status topic)."""
 
     records_out: int = 0
-    #: output records skipped while replaying (already in the sink from an earlier run)
-    replayed: int = 0
-    #: milliseconds the last write of output took (produce until durable)
+    commits: int = 0
+    #: milliseconds the last commit took (its transaction, until durable)
     commit_ms: float | None = None
+    #: the last commit's changelog records and bytes
+    changelog_records: int = 0
+    changelog_bytes: int = 0
+    #: seconds the restore from the changelog took, and its pieces
+    restore_s: float = 0.0
+    restored_pieces: int = 0
     #: the state's size in serialized bytes and entries, per operator id, when last measured
     state_bytes: dict[int, int] = field(default_factory=dict)
     state_entries: dict[int, int] = field(default_factory=dict)
@@ -85,6 +98,8 @@ class Task:
         self._log = log
         self.started = time.time()
         self.metrics = TaskMetrics()
+        self.exactly_once = job.processing_guarantee == "exactly_once"
+        self._interval_s = job.commit_interval_ms / 1000
         plan = job.plan
         stream_topics = sorted({
             str(op.get("topic") or op["name"]) for op in plan["operators"]
@@ -99,73 +114,76 @@ class Task:
         count = log.partitions(job.topic)
         mine = [index] if job.tasks > 1 else list(range(count))
         self.sink: Sink = make_sink(job, mine, count)
-        self._skip: dict[int, int] | None = self._already_written(mine)
+        self.changelog = Changelog(log, job.id, job.tasks, index)
+        # the producer first: it fences a zombie and aborts its open transaction, so the
+        # changelog read next holds everything that will ever be committed before us
+        self._producer: TransactionalProducer | None = (
+            log.transactional_producer(f"pycql.{job.id}.{index}") if self.exactly_once else None)
+        found, seconds = restore(log, job.id, index)
+        self.metrics.restore_s, self.metrics.restored_pieces = seconds, len(found)
+        state = assemble(found)
+        self.changelog.remember(found)
         on_error: Literal["dead_letter", "fail"] = (
             "fail" if job.on_error == "fail" else "dead_letter")
         self.runner = QueryRunner(plan, log, start=job.start_offsets(),
-                                  partitions=self.input_partitions, on_error=on_error)
-        if job.sink_kind == "table" and index == 0:
+                                  partitions=self.input_partitions, on_error=on_error,
+                                  checkpoint=None if state is None else state["runner"])
+        self._out: list[OutRecord] = []
+        self._last_commit = time.monotonic()
+        self.restored = state is not None
+        if state is not None:
+            self.sink.load(state["sink"])
+        elif job.sink_kind == "table" and index == 0:
             initial = self.runner.executor.snapshot()  # e.g. a global COUNT(*): one row, 0
             if initial:
-                self._write(self.sink.records([Emission(0, 1, tuple(r)) for r in initial]))
-
-    def _already_written(self, partitions: list[int]) -> dict[int, int] | None:
-        """How many records each of this task's output partitions holds: the job's own
-        (no other producer writes a derived stream or table; in a stream that an
-        ``INSERT INTO s <query>`` job shares with others, its records carry its key)."""
-        reader = self._log.reader([self.job.topic], "earliest", {self.job.topic: partitions})
-        try:
-            ends = reader.end_offsets()
-            marker = self.sink.marker
-            if marker is None:
-                skip = {p: n for (_, p), n in ends.items() if n > 0}
-            else:  # a stream others write to as well: count this job's records
-                skip = {}
-                while any(reader.position().get(tp, 0) < end for tp, end in ends.items()):
-                    for r in reader.poll(10_000, 0.2):
-                        if r.key == marker and r.offset < ends[(r.topic, r.partition)]:
-                            skip[r.partition] = skip.get(r.partition, 0) + 1
-        finally:
-            reader.close()
-        return skip or None
+                self._out += self.sink.records([Emission(0, 1, tuple(r)) for r in initial])
 
     def step(self, timeout: float) -> int:
-        """Read one batch, run it, write the output; return the records written."""
+        """Read one batch and run it; commit when the interval is up. Returns the records
+        committed (0 between commits)."""
         emissions = self.runner.poll(timeout)
-        if not emissions:
-            return 0
-        return self._write(self.sink.records(emissions))
+        if emissions:
+            self._out += self.sink.records(emissions)
+        now = time.monotonic()
+        if now - self._last_commit >= self._interval_s or len(self._out) >= COMMIT_RECORDS:
+            return self.commit()
+        return 0
 
-    def _write(self, records: list[OutRecord]) -> int:
-        if self._skip is not None:
-            records = self._after_replay(records)
-        if not records:
-            return 0
+    def commit(self) -> int:
+        """Commit the output since the last commit with the state that produced it."""
+        out, self._out = self._out, []
         began = time.perf_counter()
-        self._log.produce(self.job.topic, records)
-        self.metrics.commit_ms = (time.perf_counter() - began) * 1000
-        self.metrics.records_out += len(records)
-        return len(records)
-
-    def _after_replay(self, records: list[OutRecord]) -> list[OutRecord]:
-        skip = self._skip
-        assert skip is not None
-        kept = []
-        for record in records:
-            left = skip.get(record.partition or 0, 0)
-            if left > 0:
-                skip[record.partition or 0] = left - 1
-                self.metrics.replayed += 1
-            else:
-                kept.append(record)
-        if not any(skip.values()):
-            self._skip = None
-        return kept
+        deltas = self.changelog.deltas({"runner": self.runner.checkpoint(),
+                                        "sink": self.sink.state()})
+        producer = self._producer
+        if producer is not None:
+            producer.begin()
+            if out:
+                producer.produce(self.job.topic, out)
+            if deltas:
+                producer.produce(self.changelog.topic, deltas)
+            producer.commit()
+        else:
+            if out:
+                self._log.produce(self.job.topic, out)
+            if deltas:
+                self._log.produce(self.changelog.topic, deltas)
+        self.changelog.committed()
+        m = self.metrics
+        m.commit_ms = (time.perf_counter() - began) * 1000
+        m.commits += 1
+        m.records_out += len(out)
+        m.changelog_records, m.changelog_bytes = len(deltas), self.changelog.last_bytes
+        self._last_commit = time.monotonic()
+        # a commit serializes the whole state: keep that under a tenth of the time
+        self._interval_s = max(self.job.commit_interval_ms / 1000,
+                               10 * self.changelog.last_seconds)
+        return len(out)
 
     @property
-    def replaying(self) -> bool:
-        """Whether the task is still skipping output it wrote before it started."""
-        return self._skip is not None
+    def commit_interval_s(self) -> float:
+        """The interval between commits now (the job's, or longer for a large state)."""
+        return self._interval_s
 
     def measure_state(self, now: float) -> None:
         """Serialize the state to measure it, at most every ``STATE_SIZE_EVERY_S``."""
@@ -175,5 +193,12 @@ class Task:
         m.measured_at = now
         m.state_bytes, m.state_entries = state_sizes(self.runner.executor)
 
-    def close(self) -> None:
-        self.runner.close()
+    def close(self, commit: bool = False) -> None:
+        """Release the task; ``commit`` first commits what it has (a clean stop)."""
+        try:
+            if commit:
+                self.commit()
+        finally:
+            self.runner.close()
+            if self._producer is not None:
+                self._producer.close()

@@ -111,6 +111,12 @@ class JobRunner:
             except Exception as exc:  # the statement fails at run time
                 self._fail(exc)
                 return
+        for task in list(self._tasks.values()):  # a clean stop: commit what each task has
+            try:
+                task.commit()
+            except Exception as exc:  # fenced, or the log is gone: the changelog has the rest
+                _event("task_commit_failed", job=self.job.id, task=task.index,
+                       worker=self.worker.id, error=exc)
         try:
             self._publish(self._final_state, force=True)
         except Exception as exc:  # the log is gone: nothing more to say
@@ -129,10 +135,12 @@ class JobRunner:
         while not self._stop.is_set():
             owned = self._membership.poll()
             for index in sorted(owned - self._tasks.keys()):
-                self._tasks[index] = Task(self.job, index, worker.log)
-                _event("task_started", job=self.job.id, task=index, worker=worker.id)
+                task = self._tasks[index] = Task(self.job, index, worker.log)
+                _event("task_started", job=self.job.id, task=index, worker=worker.id,
+                       restored=f"{task.metrics.restored_pieces}_pieces",
+                       restore_s=f"{task.metrics.restore_s:.3f}")
             for index in sorted(self._tasks.keys() - owned):
-                self._tasks.pop(index).close()
+                self._close(self._tasks.pop(index), commit=True)
                 _event("task_moved", job=self.job.id, task=index, worker=worker.id)
             if not self._tasks:
                 self._stop.wait(0.1)
@@ -192,7 +200,7 @@ class JobRunner:
             for k, spec in enumerate(specs)
         ]
         if state is None:
-            state = "REPLAYING" if task.replaying else "RUNNING"
+            state = "RUNNING"
         return {
             "job": self.job.id, "task": index, "worker": self.worker.id, "state": state,
             "updated_ms": int(now * 1000), "started_ms": int(task.started * 1000),
@@ -203,8 +211,13 @@ class JobRunner:
             "lag_by_partition": {f"{t}:{p}": n for (t, p), n in sorted(lag.items())},
             "watermark": runner.executor.watermark, "newest": runner.newest,
             "late_records": m.late_records, "malformed_records": m.malformed_records,
-            "expression_errors": m.expression_errors, "replayed": tm.replayed,
+            "expression_errors": m.expression_errors,
+            "processing_guarantee": self.job.processing_guarantee,
+            "commits": tm.commits,
             "commit_ms": None if tm.commit_ms is None else round(tm.commit_ms, 2),
+            "commit_interval_ms": round(task.commit_interval_s * 1000),
+            "changelog_records": tm.changelog_records, "changelog_bytes": tm.changelog_bytes,
+            "restore_s": round(tm.restore_s, 3), "restored_pieces": tm.restored_pieces,
             "state_bytes": sum(tm.state_bytes.values()) if tm.state_bytes else 0,
             "state_entries": sum(tm.state_entries.values()) if tm.state_entries else 0,
             "last_error": self._last_error, "restarts": self._restarts,
@@ -212,12 +225,18 @@ class JobRunner:
         }
 
     # -- cleanup ---------------------------------------------------------------------
-    def _close_tasks(self) -> None:
+    def _close(self, task: Task, commit: bool) -> None:
+        try:
+            task.close(commit=commit)
+        except Exception as exc:  # fenced, or the log is gone: the changelog has the rest
+            _event("task_close_failed", job=self.job.id, task=task.index, worker=self.worker.id,
+                   error=exc)
+
+    def _close_tasks(self, commit: bool = False) -> None:
+        """Close every task: ``commit`` what they hold (a clean stop), or drop it (after an
+        error: the next owner restores the last commit)."""
         for task in self._tasks.values():
-            try:
-                task.close()
-            except Exception:
-                pass
+            self._close(task, commit)
         self._tasks.clear()
 
     def _leave(self) -> None:

@@ -77,6 +77,10 @@ from pycql.log.base import (
 from pycql.log.control import CONTROL_KEY, parse_control
 from pycql.runtime.eventtime import TimePolicy, format_duration
 from pycql.runtime.executor import Emission, Executor
+from pycql.runtime.state import decode_values, encode_values
+
+#: The version of :meth:`QueryRunner.checkpoint`'s data.
+CHECKPOINT_VERSION = 1
 
 #: The youngest generation's garbage-collection threshold while
 #: :meth:`QueryRunner.poll` runs (CPython's default is 700; a threshold of 0,
@@ -174,7 +178,9 @@ class QueryRunner:
     a row an expression fails on does (see :data:`OnError`).
     ``partitions`` limits the run to some partitions of some topics
     (``{topic: [0]}``: one task of a job, see :mod:`pycql.jobs`); the others
-    are read whole. ``clock`` (seconds, like :func:`time.time`) exists for tests.
+    are read whole. ``checkpoint`` (from :meth:`checkpoint`) continues a run
+    where it was taken, exactly as the run would have gone on (``start`` is then
+    ignored). ``clock`` (seconds, like :func:`time.time`) exists for tests.
     """
 
     def __init__(
@@ -194,6 +200,7 @@ class QueryRunner:
         decoders: Mapping[str, DecoderFn] | None = None,
         max_records: int = 10_000,
         partitions: Partitions | None = None,
+        checkpoint: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if isinstance(stop, str):
@@ -208,7 +215,15 @@ class QueryRunner:
         if on_error not in ("dead_letter", "fail"):
             raise ProgrammingError(f"on_error must be 'dead_letter' or 'fail', not {on_error!r}")
         default_policy = TimePolicy(lateness_ms, idle_timeout_ms, idle_advance, max_future_ms)
-        self.executor = Executor(plan, params, on_error=on_error)
+        if checkpoint is None:
+            self.executor = Executor(plan, params, on_error=on_error)
+        else:
+            if checkpoint.get("pycql_checkpoint") != CHECKPOINT_VERSION:
+                raise ProgrammingError(
+                    f"unsupported checkpoint version {checkpoint.get('pycql_checkpoint')!r}")
+            self.executor = Executor.restore(plan, checkpoint["executor"], params,
+                                             on_error=on_error)
+            start = {(str(t), int(p)): int(o) for t, p, o in checkpoint["positions"]}
         self.metrics = RunnerMetrics()
         self._log = log
         self._stop: Literal["end"] | int | None = (
@@ -232,7 +247,7 @@ class QueryRunner:
             self._policies.setdefault(info.topic, info.policy)
             self.metrics.sources[info.name] = info.metrics
         self._partitions = partitions
-        self._reader = self._open_reader(log, start)
+        self._reader = self._open_reader(log, start, resuming=checkpoint is not None)
         self._max_ts: dict[tuple[str, int], int] = {}
         #: the newest watermark control record (heartbeat) of each partition
         self._marks: dict[tuple[str, int], int] = {}
@@ -248,15 +263,17 @@ class QueryRunner:
                     if offset is not None:
                         self._stop_offsets[(topic, partition)] = offset
         self._last_ts: int | None = None
+        if checkpoint is not None:
+            self._load(checkpoint)
         self._done = False
         self._cancelled = False
         self._closed = False
 
-    def _open_reader(self, log: Log, start: StartAt | str) -> LogReader:
+    def _open_reader(self, log: Log, start: StartAt | str, resuming: bool = False) -> LogReader:
         table_topics = [t for t, infos in self._sources.items() if infos[0].is_table]
         stream_topics = [t for t in self._sources if t not in table_topics]
         chosen = self._partitions
-        if not table_topics or start == "earliest":
+        if not table_topics or start == "earliest" or resuming:
             return log.reader(list(self._sources), start, chosen)  # type: ignore[arg-type]
         tables = log.reader(table_topics, "earliest", chosen)
         if not stream_topics:
@@ -357,6 +374,49 @@ class QueryRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- checkpoints --------------------------------------------------------------------
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything this run needs to go on elsewhere exactly as it would go on here,
+        as orjson-able data: the executor's state (synopses, buffered instants, the
+        watermark), the time layer (newest timestamp and heartbeat per partition), the
+        tables' current rows, the reader's positions and the counters.
+
+        Take it between polls: the emissions returned so far are then exactly those of
+        the input before the positions (``pycql.jobs`` commits both in one transaction).
+        """
+        m = self.metrics
+        return {
+            "pycql_checkpoint": CHECKPOINT_VERSION,
+            "executor": self.executor.state(),
+            "positions": [[t, p, o] for (t, p), o in sorted(self._reader.position().items())],
+            "newest": [[t, p, v] for (t, p), v in sorted(self._max_ts.items())],
+            "marks": [[t, p, v] for (t, p), v in sorted(self._marks.items())],
+            "last_ts": self._last_ts,
+            "tables": {
+                info.name: encode_values([[_key_json(k), list(row)]
+                                          for k, row in info.rows_by_key.items()])
+                for infos in self._sources.values() for info in infos if info.is_table
+            },
+            "counters": [m.records_in, m.late_records, m.deferred_table_changes,
+                         m.malformed_records, m.expression_errors, m.emitted],
+        }
+
+    def _load(self, checkpoint: dict[str, Any]) -> None:
+        self._max_ts = {(str(t), int(p)): int(v) for t, p, v in checkpoint["newest"]}
+        self._marks = {(str(t), int(p)): int(v) for t, p, v in checkpoint["marks"]}
+        self._last_ts = checkpoint.get("last_ts")
+        tables = checkpoint.get("tables") or {}
+        for infos in self._sources.values():
+            for info in infos:
+                if info.is_table:
+                    info.rows_by_key = {_key_from_json(k): tuple(row)
+                                        for k, row in decode_values(tables.get(info.name, []))}
+        m = self.metrics
+        (m.records_in, m.late_records, m.deferred_table_changes, m.malformed_records,
+         m.expression_errors, m.emitted) = checkpoint["counters"]
+        m.watermark = self.executor.watermark
 
     # --- ingestion ----------------------------------------------------------------------
 
@@ -737,6 +797,19 @@ class QueryRunner:
             if wm is not None and wm >= stop:
                 self._done = True
         return out
+
+
+def _key_json(key: Any) -> Any:
+    """A table row's key (a record key, or a tuple of key values) as JSON."""
+    if isinstance(key, bytes):
+        return {"$bytes": key.hex()}
+    return list(key)
+
+
+def _key_from_json(data: Any) -> Any:
+    if isinstance(data, dict):
+        return bytes.fromhex(data["$bytes"])
+    return tuple(data)
 
 
 class _ReaderPair(LogReader):

@@ -246,7 +246,7 @@ def test_a_failing_job_is_failed_and_the_others_keep_running(conn: pycql.Connect
     assert status()["Good"][0] == "RUNNING"
 
 
-def test_a_restarted_task_replays_without_writing_anything_twice(conn: pycql.Connection) -> None:
+def test_a_restarted_task_restores_its_state_and_writes_nothing_twice(conn: pycql.Connection) -> None:
     _fill(conn)
     query = "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k"
     cur = conn.cursor()
@@ -259,7 +259,7 @@ def test_a_restarted_task_replays_without_writing_anything_twice(conn: pycql.Con
     assert worker is not None
     worker.stop_job(qid, "STOPPED")     # the task and its state are gone
     _insert(conn, ROWS[60:])
-    worker.sync()                       # a new task: replays from the start
+    worker.sync()                       # a new task: restores the last commit
     want = bounded(conn, query)
     assert eventually(lambda: bounded(conn, "SELECT * FROM Derived1"), want) == want
 

@@ -76,6 +76,6 @@ def test_sigterm_stops_a_worker_cleanly_and_another_takes_over(
         want = Counter((k, v) for k, v, _ in data) + Counter((9, 1000 + i) for i in range(5))
         got = eventually(lambda: Counter(r[:2] for r in bounded(
             kconn, f"SELECT * FROM {out}").elements()), want)
-        assert got == want                 # replayed, nothing written twice
+        assert got == want                 # restored, nothing written twice
     finally:
         assert second.stop(signal.SIGINT) == 0

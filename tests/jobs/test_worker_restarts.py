@@ -1,5 +1,6 @@
-"""A worker restarts a job's tasks after a transient error (the log failing), with backoff,
-and the restarted tasks write nothing twice; it never dies of it."""
+"""A worker restarts a job's tasks after a transient error (the log failing), with backoff;
+the restarted tasks restore the last commit and write nothing twice or never; the worker
+never dies of it."""
 
 from __future__ import annotations
 
@@ -10,22 +11,24 @@ from collections.abc import Sequence
 import pycql
 from pycql.errors import OperationalError
 from pycql.log.base import OutRecord
-from pycql.log.memory import MemoryLog
+from pycql.log.memory import MemoryLog, MemoryTransactionalProducer
 
 
 class FlakyLog(MemoryLog):
-    """A memory log whose produce to one topic fails ``failures`` times (a lost broker)."""
+    """A memory log whose commits of transactions writing one topic fail ``failures``
+    times (a lost broker): the transaction is lost, as a crash would lose it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.failures = 0
         self.topic = ""
 
-    def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
-        if topic == self.topic and self.failures > 0:
+    def _commit(self, producer: MemoryTransactionalProducer,
+                batches: list[tuple[str, Sequence[OutRecord]]]) -> None:
+        if self.failures > 0 and any(topic == self.topic for topic, _ in batches):
             self.failures -= 1
             raise OperationalError("Kafka at 127.0.0.1:1 did not answer (a test outage)")
-        super().produce(topic, records)
+        super()._commit(producer, batches)
 
 
 def test_a_transient_error_restarts_the_tasks_with_backoff(monkeypatch) -> None:
@@ -59,7 +62,8 @@ def test_a_transient_error_restarts_the_tasks_with_backoff(monkeypatch) -> None:
             got = collections.Counter(c.fetchall())
         assert events.count("task_restart") == 3
         assert "job_failed" not in events
-        assert got == want                 # every row once: the restarts replayed
+        assert got == want                 # every row once: each restart restored the
+        #                                    state of the last commit and went on from there
         cur.execute("SHOW QUERIES")
         (row,) = [r for r in cur.fetchall() if r[2] != "cursor"]
         assert row[1] == "RUNNING"
