@@ -11,6 +11,7 @@ never restarted); the other one uses the session broker."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from pycql.kafka import LocalBroker, free_port_pair
 pytestmark = pytest.mark.kafka
 
 
-def _check(result: dict) -> None:
+def _check(result: dict[str, Any]) -> None:
     print(table(result))
     problems = {name: {k: j[k] for k in ("rows_expected", "rows_read", "rows_lost",
                                         "rows_duplicated", "rows_wrong")}
