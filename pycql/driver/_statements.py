@@ -91,7 +91,7 @@ def execute(
     if kind in ("insert", "delete"):
         return Outcome(rowcount=execute_many_writes(conn, envelope, sql, [params]))
     if kind == "heartbeat":
-        return Outcome(rowcount=_heartbeat(conn.database, envelope, params))
+        return Outcome(rowcount=_heartbeat(conn.database, envelope, params, conn))
     job_handler = _JOBS.get(str(kind))
     if job_handler is not None:
         _no_params(params, str(kind).replace("_", " "))
@@ -550,8 +550,8 @@ def execute_many_writes(
     declared = _declared_params(envelope)
     bound = [bind_params(declared, p) for p in param_sets]
     if envelope["statement"] == "delete":
-        return _delete(db, envelope, target, bound)
-    return _insert(db, envelope, target, declared, bound)
+        return _delete(db, envelope, target, bound, conn)
+    return _insert(db, envelope, target, declared, bound, conn)
 
 
 def _insert(
@@ -560,6 +560,7 @@ def _insert(
     target: Stream | Table,
     declared: list[dict[str, Any]],
     bound: list[list[Any]],
+    conn: Connection | None = None,
 ) -> int:
     from pycql.runtime.expr import compile_row
 
@@ -599,8 +600,9 @@ def _insert(
                     f"column {column.name} of {target.name} is NOT NULL: give it a value"
                 )
     if isinstance(target, Stream):
-        return _append_to_stream(db, target, rows, explicit_ts)
-    return _write_table_rows(db, target, [tuple(r) for r in rows], bool(envelope.get("upsert")))
+        return _append_to_stream(db, target, rows, explicit_ts, conn)
+    return _write_table_rows(db, target, [tuple(r) for r in rows], bool(envelope.get("upsert")),
+                             conn)
 
 
 def _timestamp_fns(envelope: Envelope, param_columns: list[dict[str, Any]]) -> list[Any]:
@@ -659,8 +661,20 @@ def _append_clock(log: Any, topic: str) -> _AppendClock:
         return clock
 
 
+def _produce(conn_or_db: Connection | Database, topic: str, records: Sequence[Any]) -> None:
+    """Write ``records`` to ``topic``: in the connection's open transaction when its
+    ``autocommit`` is False (begun at its first write), else at once."""
+    from pycql.driver.connection import Connection
+
+    if isinstance(conn_or_db, Connection):
+        conn_or_db._produce(topic, records)
+    else:
+        conn_or_db.log.produce(topic, records)
+
+
 def _append_to_stream(
-    db: Database, stream: Stream, rows: list[list[Any]], explicit_ts: list[int | None]
+    db: Database, stream: Stream, rows: list[list[Any]], explicit_ts: list[int | None],
+    conn: Connection | None = None,
 ) -> int:
     """Append rows to a stream: an explicit ROWTIME (or timestamp column value) is the
     row's event time; the others are stamped now, in append order."""
@@ -682,14 +696,16 @@ def _append_to_stream(
             else:
                 stamps.append(now if stamp is None else stamp)
         payloads = encode([tuple(r) for r in rows])
-        db.log.produce(
-            stream.topic,
+        _produce(
+            db if conn is None else conn, stream.topic,
             [OutRecord(value, None, ts) for value, ts in zip(payloads, stamps, strict=True)],
         )
     return len(payloads)
 
 
-def _heartbeat(db: Database, envelope: Envelope, params: tuple[Any, ...]) -> int:
+def _heartbeat(
+    db: Database, envelope: Envelope, params: tuple[Any, ...], conn: Connection | None = None
+) -> int:
     """``ALTER STREAM S HEARTBEAT τ``: S has no more records before τ. A watermark control
     record (:mod:`pycql.log.control`) of ``τ - 1`` goes to every partition of S's topic,
     so queries close the instants before τ at once. Returns the partitions written."""
@@ -710,13 +726,15 @@ def _heartbeat(db: Database, envelope: Envelope, params: tuple[Any, ...]) -> int
     if tau is None:
         raise ProgrammingError("a heartbeat needs a timestamp, not NULL")
     partitions = db.log.partitions(target.topic)
-    db.log.produce(target.topic, [
+    _produce(db if conn is None else conn, target.topic, [
         watermark_record(tau - 1, producer="heartbeat", partition=p) for p in range(partitions)
     ])
     return partitions
 
 
-def _write_table_rows(db: Database, table: Table, rows: list[Row], upsert: bool) -> int:
+def _write_table_rows(
+    db: Database, table: Table, rows: list[Row], upsert: bool, conn: Connection | None = None
+) -> int:
     from pycql.driver._tables import key_indexes, row_key
     from pycql.log.base import OutRecord
     from pycql.log.formats import make_encoder
@@ -746,14 +764,16 @@ def _write_table_rows(db: Database, table: Table, rows: list[Row], upsert: bool)
     encode = make_encoder([c.to_json() for c in table.columns], table.format)
     now = int(time.time() * 1000)
     payloads = encode(rows)
-    db.log.produce(
+    _produce(
+        db if conn is None else conn,
         table.topic, [OutRecord(value, key, now) for value, key in zip(payloads, keys, strict=True)]
     )
     return len(rows)
 
 
 def _delete(
-    db: Database, envelope: Envelope, target: Stream | Table, bound: list[list[Any]]
+    db: Database, envelope: Envelope, target: Stream | Table, bound: list[list[Any]],
+    conn: Connection | None = None,
 ) -> int:
     from pycql.log.base import OutRecord
     from pycql.runtime.expr import compile_batch
@@ -776,5 +796,6 @@ def _delete(
         doomed.update((key, None) for _, key in keep([(row, key) for key, row in current]))
     if doomed:
         now = int(time.time() * 1000)
-        db.log.produce(target.topic, [OutRecord(None, key, now) for key in doomed])
+        _produce(db if conn is None else conn, target.topic,
+                 [OutRecord(None, key, now) for key in doomed])
     return len(doomed)
