@@ -1,0 +1,102 @@
+"""The commit protocol of one task, on both logs: output and state commit together, a
+task restored from the changelog goes on exactly where the last commit was, and a zombie
+(an older task of the same job and index) is fenced and cannot write."""
+
+from __future__ import annotations
+
+import collections
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+import pycql
+from pycql.driver._engine import with_time_policies
+from pycql.jobs.spec import Job
+from pycql.jobs.task import Task
+from pycql.log.base import Fenced, Log, TopicSpec
+
+QUERY = "SELECT ISTREAM(k, COUNT(*) AS n) FROM {s} [RANGE 1 SECOND] GROUP BY k"
+
+
+@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
+def conn(request: pytest.FixtureRequest) -> Any:
+    dsn = None if request.param == "memory" else (
+        f"kafka://{request.getfixturevalue('kafka_bootstrap')}")
+    conn = pycql.connect(dsn)
+    yield conn
+    conn.close()
+
+
+def _job(conn: Any, rows: int) -> tuple[Job, str]:
+    tag = uuid.uuid4().hex[:6]
+    stream, out = f"src_{tag}", f"out_{tag}"
+    cur = conn.cursor()
+    cur.execute(f"CREATE STREAM {stream} (k INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
+    base = int(time.time() * 1000)
+    cur.executemany(f"INSERT INTO {stream} VALUES (?, ?)",
+                    [(i % 3, base + 100 * i) for i in range(rows)])
+    query = QUERY.format(s=stream)
+    plan = with_time_policies(conn, conn.database.analyze(query)["plan"])
+    log: Log = conn.database.log
+    log.create_topic(TopicSpec(out))
+    job = Job(f"TEST_{tag}", "stream", query, out, out, plan, plan["result"]["columns"])
+    return job, query
+
+
+def _read(log: Log, topic: str) -> collections.Counter[tuple[Any, ...]]:
+    reader = log.reader([topic])
+    got: collections.Counter[tuple[Any, ...]] = collections.Counter()
+    try:
+        end = reader.end_offsets()
+        deadline = time.monotonic() + 20
+        while any(reader.position().get(tp, 0) < e for tp, e in end.items()):
+            got.update((r.value, r.timestamp_ms) for r in reader.poll(1000, 0.2))
+            assert time.monotonic() < deadline
+    finally:
+        reader.close()
+    return got
+
+
+def _finish(task: Task, rows: int) -> None:
+    """Step until every input row is read and the idle timeout closed the last instant."""
+    deadline = time.monotonic() + 30
+    while task.runner.metrics.records_in < rows and time.monotonic() < deadline:
+        task.step(0.05)
+    time.sleep(1.1)
+    for _ in range(5):
+        task.step(0.05)
+    task.commit()
+
+
+def test_a_restored_task_goes_on_from_the_last_commit_and_a_zombie_is_fenced(conn: Any) -> None:
+    job, _ = _job(conn, 400)
+    log: Log = conn.database.log
+    # the uninterrupted run, into a topic of its own
+    ref_job = Job(job.id + "_REF", "stream", job.statement, job.sink + "_ref",
+                  job.topic + "_ref", job.plan, job.columns)
+    log.create_topic(TopicSpec(ref_job.topic))
+    whole = Task(ref_job, 0, log)
+    _finish(whole, 400)
+    whole.close()
+    want = _read(log, ref_job.topic)
+    assert sum(want.values()) > 0
+
+    first = Task(job, 0, log)
+    first.runner._max_records = 50  # type: ignore[attr-defined]
+    for _ in range(3):
+        first.step(0.05)
+        first.commit()
+    assert first.metrics.commits >= 3 and first.metrics.records_out > 0
+    first._interval_s = 1e9         # processed but never committed: lost with the task
+    for _ in range(2):
+        first.step(0.05)
+    second = Task(job, 0, log)      # restores the last commit, and fences the first
+    assert second.restored
+    with pytest.raises(Fenced):
+        first.commit()
+    first.close()
+    _finish(second, 400)
+    second.close()
+    assert _read(log, job.topic) == want
