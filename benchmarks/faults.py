@@ -390,16 +390,29 @@ def compare(want: Counter[tuple[Row, int]], got: Counter[tuple[Row, int]]) -> di
             "rows_lost": lost, "rows_duplicated": dup, "rows_wrong": wrong}
 
 
-def _log_events(path: Path) -> Counter[str]:
+def _log_events(path: Path) -> tuple[Counter[str], Counter[str]]:
+    """A worker log's events by name, and its errors (task_restart, job_failed,
+    tracebacks' last lines) with their counts."""
     events: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
     if not path.exists():
-        return events
-    for line in path.read_text(errors="replace").splitlines():
+        return events, errors
+    lines = path.read_text(errors="replace").splitlines()
+    for k, line in enumerate(lines):
         if "event=" in line:
-            events[line.split("event=", 1)[1].split(" ", 1)[0]] += 1
-        elif "Traceback" in line:
+            event = line.split("event=", 1)[1].split(" ", 1)[0]
+            events[event] += 1
+            if event in ("task_restart", "job_failed", "status_lost") and "error=" in line:
+                job = line.split("job=", 1)[1].split(" ", 1)[0] if "job=" in line else "?"
+                error = line.split("error=", 1)[1].strip('"')
+                for tag in (job, job.rsplit("_", 1)[0].split("_", 1)[-1]):
+                    error = error.replace(tag, "<job>")
+                errors[f"{event}: {error[:300]}"] += 1
+        elif line.startswith("Traceback"):
             events["traceback"] += 1
-    return events
+            tail = next((x for x in lines[k + 1:] if x and not x.startswith(" ")), "?")
+            errors[f"traceback: {tail[:300]}"] += 1
+    return events, errors
 
 
 def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
@@ -536,7 +549,12 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 "reference_s": ref_s[name], "status": status.get(ids[name]),
             }
             log(f"{name}: {result}")
-        logs = {wk.name: dict(_log_events(wk.log_path)) for wk in workers}
+        logs: dict[str, Any] = {}
+        errors: Counter[str] = Counter()
+        for wk in workers:
+            events_of, errors_of = _log_events(wk.log_path)
+            logs[wk.name] = dict(events_of)
+            errors.update(errors_of)
         return {
             "config": {"events": cfg.events, "kills": cfg.kills, "seed": cfg.seed,
                        "workers": cfg.workers, "partitions": cfg.partitions,
@@ -550,6 +568,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                                          for k in kills]},
             "jobs": jobs,
             "worker_log_events": logs,
+            "worker_errors": dict(errors.most_common()),
         }
     finally:
         if tail is not None:
@@ -607,6 +626,9 @@ def main(argv: list[str] | None = None) -> int:
                  workdir=a.workdir, live_fraction=a.live_fraction)
     result = run(cfg)
     text = table(result)
+    if result.get("worker_errors"):
+        text += "\n\nWorker errors (count: event: error):\n\n" + "\n".join(
+            f"* {n}: `{e}`" for e, n in result["worker_errors"].items())
     print(text)
     if a.out:
         out = Path(a.out)
