@@ -52,12 +52,16 @@ def snapshot(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
     return Counter(cur.fetchall())
 
 
-#: after the table rows (stamped with the wall clock when inserted), within max_future
-BASE_MS = int(time.time() * 1000) + 60_000
-ROWS = [(i % 5, i, BASE_MS + 400 * i) for i in range(120)]
+#: the input rows, stamped by _fill after the table rows (the wall clock when inserted)
+#: and within max_future
+BASE_MS = 0
+ROWS: list[tuple[int, int, int]] = []
 
 
 def _fill(conn: pycql.Connection, partitions: int = 1) -> None:
+    global BASE_MS
+    BASE_MS = int(time.time() * 1000) + 60_000
+    ROWS[:] = [(i % 5, i, BASE_MS + 400 * i) for i in range(120)]
     cur = conn.cursor()
     cur.execute("CREATE STREAM S (k INTEGER, v INTEGER, ts BIGINT) "
                 f"WITH (timestamp = 'ts', partitions = {partitions})")
