@@ -3,12 +3,15 @@
 A task's state is its runner's checkpoint (:meth:`QueryRunner.checkpoint`) and its
 sink's state, cut into *pieces*, each one record (key = the piece's name, value =
 its JSON): ``runner`` (positions, the time layer, the counters, the executor's
-watermark and buffered instants), ``sink``, and per operator ``op/<id>``, or, for
-an operator whose state is a list of ``[key, value]`` pairs (groups, join sides,
-window panes, partitions), one piece per pair, ``op/<id>/<key as JSON>``. On every
-commit only the pieces whose bytes changed are written, and a tombstone for each
-piece that is gone, so state that did not change is not rewritten and compaction
-keeps one record per piece.
+watermark and buffered instants, and the shape of each operator's pieces),
+``sink``, and per operator ``op/<id>``; an operator whose state is a list of
+``[key, value]`` pairs (groups, join sides, window panes, partitions, bags) is cut
+into one piece per pair, ``op/<id>/<key as JSON>``, and the members of a state that
+is an object into ``op/<id>/<member>`` (each cut the same way). A piece larger than
+256 KB is written as chunks (a Kafka record is at most 1 MB). On every commit only
+the pieces whose bytes changed are written, and a tombstone for each piece that is
+gone, so state that did not change is not rewritten and compaction keeps one
+record per piece.
 
 :func:`restore` reads a partition to its end and puts the pieces back together.
 """
@@ -34,14 +37,58 @@ def changelog_topic(job: str) -> str:
     return f"_pycql_changelog.{job}"
 
 
-def _splittable(state: Any) -> bool:
-    """Whether an operator's state is a list of ``[key, value]`` pairs with distinct keys."""
+#: Pieces larger than this are written as chunks (a Kafka message is at most 1 MB).
+CHUNK_BYTES = 256 * 1024
+_CHUNKED = b"\x00chunks:"  # a chunked piece's head (JSON never starts with a NUL)
+
+
+def _pairs(state: Any) -> bool:
+    """Whether ``state`` is a list of ``[key, value]`` pairs whose keys are ascending
+    integers (window panes, in time order) or distinct flat lists of scalars (the keys
+    of a map: groups, partitions, rows of a bag, whose order does not matter), so it can
+    be cut into one piece per pair and put back as it was."""
     if not isinstance(state, list) or not state:
         return False
-    if not all(isinstance(item, list) and len(item) == 2 for item in state):
+    ints = lists = 0
+    for item in state:
+        if not isinstance(item, list) or len(item) != 2:
+            return False
+        key = item[0]
+        if isinstance(key, int) and not isinstance(key, bool):
+            ints += 1
+        elif isinstance(key, list) and not any(isinstance(v, list | dict) for v in key):
+            lists += 1
+        else:
+            return False
+    if ints and lists:
         return False
-    keys = [orjson.dumps(item[0]) for item in state]
-    return len(set(keys)) == len(keys)
+    if ints:  # put back in ascending order: only lists already in it (panes) are cut
+        return all(a[0] < b[0] for a, b in zip(state, state[1:], strict=False))
+    keys = {orjson.dumps(item[0]) for item in state}
+    return len(keys) == len(state)
+
+
+def _cut(prefix: bytes, data: Any, out: dict[bytes, bytes]) -> Any:
+    """Put ``data`` into ``out`` under ``prefix``, cut where it can be; return its shape:
+    ``"whole"``, ``"pairs"``, or ``{member: shape}`` for a dict."""
+    if _pairs(data):
+        for key, value in data:
+            out[prefix + b"/" + orjson.dumps(key)] = orjson.dumps(value)
+        return "pairs"
+    if isinstance(data, dict) and data and all(isinstance(k, str) and "/" not in k
+                                               for k in data):
+        shape = {}
+        for member, value in data.items():
+            sub = prefix + b"/" + member.encode()
+            shape[member] = "pairs" if _pairs(value) else "whole"
+            if shape[member] == "pairs":
+                for key, item in value:
+                    out[sub + b"/" + orjson.dumps(key)] = orjson.dumps(item)
+            else:
+                out[sub] = orjson.dumps(value)
+        return shape
+    out[prefix] = orjson.dumps(data)
+    return "whole"
 
 
 def pieces(state: dict[str, Any]) -> dict[bytes, bytes]:
@@ -49,42 +96,61 @@ def pieces(state: dict[str, Any]) -> dict[bytes, bytes]:
     checkpoint = dict(state["runner"])
     executor = dict(checkpoint.pop("executor"))
     operators = executor.pop("operators")
-    out: dict[bytes, bytes] = {
-        b"runner": orjson.dumps({"checkpoint": checkpoint, "executor": executor,
-                                 "split": sorted(k for k, v in operators.items()
-                                                 if _splittable(v))}),
-        b"sink": orjson.dumps(state.get("sink")),
-    }
-    for op_id, data in operators.items():
-        if _splittable(data):
-            for key, value in data:
-                out[b"op/%s/%s" % (op_id.encode(), orjson.dumps(key))] = orjson.dumps(value)
-        else:
-            out[b"op/" + op_id.encode()] = orjson.dumps(data)
+    out: dict[bytes, bytes] = {b"sink": orjson.dumps(state.get("sink"))}
+    shapes = {op_id: _cut(b"op/" + op_id.encode(), data, out)
+              for op_id, data in operators.items()}
+    out[b"runner"] = orjson.dumps({"checkpoint": checkpoint, "executor": executor,
+                                   "shapes": shapes})
+    return _chunked(out)
+
+
+def _chunked(found: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    out: dict[bytes, bytes] = {}
+    for name, value in found.items():
+        if len(value) <= CHUNK_BYTES:
+            out[name] = value
+            continue
+        count = (len(value) + CHUNK_BYTES - 1) // CHUNK_BYTES
+        out[name] = _CHUNKED + str(count).encode()
+        for i in range(count):
+            out[name + b"\x00" + str(i).encode()] = value[i * CHUNK_BYTES:(i + 1) * CHUNK_BYTES]
     return out
+
+
+def _unchunked(found: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    out: dict[bytes, bytes] = {}
+    for name, value in found.items():
+        if b"\x00" in name:
+            continue
+        if value.startswith(_CHUNKED):
+            count = int(value[len(_CHUNKED):])
+            value = b"".join(found[name + b"\x00" + str(i).encode()] for i in range(count))
+        out[name] = value
+    return out
+
+
+def _put_back(prefix: bytes, shape: Any, found: dict[bytes, bytes]) -> Any:
+    if shape == "whole":
+        return orjson.loads(found[prefix])
+    if shape == "pairs":
+        head = prefix + b"/"
+        items = [(orjson.loads(name[len(head):]), orjson.loads(value))
+                 for name, value in found.items() if name.startswith(head)]
+        if items and isinstance(items[0][0], int):
+            items.sort(key=lambda kv: kv[0])  # window panes: in time order
+        return [[k, v] for k, v in items]
+    return {member: _put_back(prefix + b"/" + member.encode(), sub, found)
+            for member, sub in shape.items()}
 
 
 def assemble(found: dict[bytes, bytes]) -> dict[str, Any] | None:
     """The inverse of :func:`pieces` (``None`` when there is no state)."""
+    found = _unchunked(found)
     if b"runner" not in found:
         return None
     head = orjson.loads(found[b"runner"])
-    split = set(head["split"])
-    operators: dict[str, Any] = {}
-    parts: dict[str, list[tuple[Any, Any]]] = {op_id: [] for op_id in split}
-    for name, value in found.items():
-        if not name.startswith(b"op/"):
-            continue
-        op_id, _, key = name[3:].partition(b"/")
-        op = op_id.decode()
-        if op in split and key:
-            parts[op].append((orjson.loads(key), orjson.loads(value)))
-        elif not key:
-            operators[op] = orjson.loads(value)
-    for op, items in parts.items():
-        if all(isinstance(k, int) for k, _ in items):  # window panes: in time order
-            items.sort(key=lambda kv: kv[0])
-        operators[op] = [[k, v] for k, v in items]
+    operators = {op_id: _put_back(b"op/" + op_id.encode(), shape, found)
+                 for op_id, shape in head["shapes"].items()}
     checkpoint = dict(head["checkpoint"])
     checkpoint["executor"] = {**head["executor"], "operators": operators}
     return {"runner": checkpoint, "sink": orjson.loads(found.get(b"sink", b"null"))}

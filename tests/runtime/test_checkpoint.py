@@ -14,6 +14,7 @@ import pytest
 
 import pycql
 from pycql.driver._engine import with_time_policies
+from pycql.jobs.changelog import assemble, pieces
 from pycql.runtime.runner import QueryRunner
 
 QUERIES = [
@@ -57,8 +58,9 @@ def _emissions(runner: QueryRunner) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("cut", [1, 4, 17])
+@pytest.mark.parametrize("through_changelog", [False, True])
 def test_a_run_continued_from_a_checkpoint_emits_what_the_whole_run_emits(
-        conn: Any, query: str, cut: int) -> None:
+        conn: Any, query: str, cut: int, through_changelog: bool) -> None:
     plan = with_time_policies(conn, conn.database.analyze(query)["plan"])
     log = conn.database.log
     with QueryRunner(plan, log, stop="end", max_records=13) as whole:
@@ -69,6 +71,10 @@ def test_a_run_continued_from_a_checkpoint_emits_what_the_whole_run_emits(
     for _ in range(cut):
         got += [(e.timestamp, e.sign, e.row) for e in first.poll(0.01)]
     checkpoint = orjson.loads(orjson.dumps(first.checkpoint()))  # through JSON, as stored
+    if through_changelog:  # cut into changelog pieces and put back, as a task restores it
+        restored = assemble(pieces({"runner": checkpoint, "sink": None}))
+        assert restored is not None
+        checkpoint = restored["runner"]
     first.close()
     with QueryRunner(plan, log, stop="end", max_records=13, checkpoint=checkpoint) as rest:
         got += _emissions(rest)
