@@ -415,6 +415,22 @@ def _log_events(path: Path) -> tuple[Counter[str], Counter[str]]:
     return events, errors
 
 
+def _implementation() -> dict[str, Any]:
+    """Which pycql ran: the commit of ROOT and whether pycql/ had uncommitted changes
+    (``PYCQL_FAULTS_COMMIT`` names it for a snapshot without .git)."""
+    named = os.environ.get("PYCQL_FAULTS_COMMIT")
+    if named:
+        return {"commit": named, "dirty": False}
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "pycql"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
 def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
     """One harness run; ``broker`` (a LocalBroker) is what a broker restart restarts."""
     import pycql
@@ -560,6 +576,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                        "workers": cfg.workers, "partitions": cfg.partitions,
                        "broker_restart": restart_broker,
                        "live_fraction": cfg.live_fraction,
+                       "pycql": _implementation(),
                        "input": counts, "load_s": round(load_s, 2),
                        "settle_s": round(settle_s, 1), "wall_s": round(time.time() - began, 1),
                        "workdir": str(workdir),
