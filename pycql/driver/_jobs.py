@@ -105,8 +105,8 @@ def _new_id(db: Database, kind: SinkKind, sink: str) -> str:
 
 def _fresh_topic(db: Database, topic: str, partitions: int, compacted: bool) -> bool:
     """Create the job's output topic; an existing one must be empty (a job's output is
-    its own: a restarted task counts what its partitions hold). Returns whether it was
-    created here."""
+    its own: readers of the derived stream or table see what the job wrote and nothing
+    else). Returns whether it was created here."""
     if topic in db.log.topics():
         reader = db.log.reader([topic], "earliest")
         try:

@@ -19,6 +19,7 @@ record per piece.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from typing import Any
 
@@ -63,7 +64,7 @@ def _pairs(state: Any) -> bool:
     if ints and lists:
         return False
     if ints:  # put back in ascending order: only lists already in it (panes) are cut
-        return all(a[0] < b[0] for a, b in zip(state, state[1:], strict=False))
+        return all(a[0] < b[0] for a, b in itertools.pairwise(state))
     keys = {orjson.dumps(item[0]) for item in state}
     return len(keys) == len(state)
 

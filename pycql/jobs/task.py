@@ -130,6 +130,8 @@ class Task:
                                   checkpoint=None if state is None else state["runner"])
         self._out: list[OutRecord] = []
         self._last_commit = time.monotonic()
+        #: (records read, watermark) at the last commit: a task with nothing new skips it
+        self._committed_mark: tuple[int, int | None] = (-1, None)
         self.restored = state is not None
         if state is not None:
             self.sink.load(state["sink"])
@@ -145,9 +147,16 @@ class Task:
         if emissions:
             self._out += self.sink.records(emissions)
         now = time.monotonic()
-        if now - self._last_commit >= self._interval_s or len(self._out) >= COMMIT_RECORDS:
+        if len(self._out) >= COMMIT_RECORDS or (
+                now - self._last_commit >= self._interval_s and self._changed()):
             return self.commit()
         return 0
+
+    def _changed(self) -> bool:
+        """Whether anything happened since the last commit: output, input read, or time
+        moved (a window's timer changes state without input)."""
+        mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
+        return bool(self._out) or mark != self._committed_mark
 
     def commit(self) -> int:
         """Commit the output since the last commit with the state that produced it."""
@@ -169,6 +178,7 @@ class Task:
             if deltas:
                 self._log.produce(self.changelog.topic, deltas)
         self.changelog.committed()
+        self._committed_mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
         m = self.metrics
         m.commit_ms = (time.perf_counter() - began) * 1000
         m.commits += 1

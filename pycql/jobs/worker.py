@@ -6,14 +6,16 @@ on Kafka) and runs every job whose status is ``RUNNING``, one thread per job
 job's tasks topic, :func:`~pycql.jobs.spec.tasks_topic`), so the tasks of a
 job are shared by every worker that runs it; it runs the tasks it owns,
 publishes their status about every second (:mod:`pycql.jobs.status`),
-restarts them after a transient error (the broker lost: backoff 0.5 s
-doubling to 30 s) and marks the job ``FAILED`` after an error of its
-statement. It never loads the planner: a worker runs the stored JSON plans.
+restarts them from their last commit after a transient error (the broker
+lost, or a task fenced: backoff 0.5 s doubling to 30 s) and marks the job
+``FAILED`` after an error of its statement (its uncommitted output is
+dropped). It never loads the planner: a worker runs the stored JSON plans.
 
 ``pycql worker --connect kafka://HOST:PORT`` (:func:`main`) runs one until
 SIGTERM or SIGINT, then stops cleanly: every task finishes the batch in hand
-and writes its output, publishes a last status, and the worker leaves its
-groups, so the other workers take the tasks over at once; the exit status is 0.
+and commits its output with its state, publishes a last status, and the worker
+leaves its groups, so the other workers take the tasks over at once; the exit
+status is 0.
 It logs one line per event to stderr.
 """
 

@@ -611,9 +611,24 @@ def _csv_decoder(
 _NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 
+_SECOND_TEXT: dict[int, str] = {}
+
+
 def _iso_timestamp(value: int) -> str:
-    moment = _NAIVE_EPOCH + _dt.timedelta(milliseconds=value)
-    return moment.isoformat(timespec="milliseconds") + "Z"
+    """``1500`` -> ``'1970-01-01T00:00:01.500Z'``. The text up to the second is cached
+    (rows of a stream come close together in time), so most calls format three digits.
+
+    >>> _iso_timestamp(1500), _iso_timestamp(-1)
+    ('1970-01-01T00:00:01.500Z', '1969-12-31T23:59:59.999Z')
+    """
+    second, millis = divmod(value, 1000)
+    head = _SECOND_TEXT.get(second)
+    if head is None:
+        if len(_SECOND_TEXT) > 4096:
+            _SECOND_TEXT.clear()
+        moment = _NAIVE_EPOCH + _dt.timedelta(seconds=second)
+        head = _SECOND_TEXT[second] = moment.isoformat(timespec="seconds") + "."
+    return f"{head}{millis:03d}Z"
 
 
 def _iso_date(value: int) -> str:
