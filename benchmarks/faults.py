@@ -59,7 +59,8 @@ ROOT = Path(__file__).resolve().parents[1]
 Counter = collections.Counter
 Row = tuple[Any, ...]
 
-#: how long an output must stay the same size to count as complete
+#: how long an output must stay the same size (its job at LAG 0, or not live) to count
+#: as complete
 QUIET_S = 20.0
 #: how long after the last kill the workers may take to complete every output
 SETTLE_TIMEOUT_S = 300.0
@@ -528,15 +529,32 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
             references()
             last_kill = max(last_kill, time.time() - cfg.quiet_s / 2)
 
-        # wait until every output is complete: as large as the reference, or quiet
+        # wait until every output is complete: as large as the reference, or not grown
+        # for quiet_s while its job has nothing left to read (LAG 0) or is not live
         want = {name: sum(refs[name].values()) for name in queries}
-        while time.time() - last_kill < cfg.settle_timeout_s:
+        done: dict[str, str] = {}
+        while True:
             now = time.time()
-            complete = all(
-                tail.counts[topics[n]] >= want[n] or now - max(tail.last_growth[topics[n]],
-                                                                last_kill) >= cfg.quiet_s
-                for n in queries)
-            if complete:
+            shown: dict[str, tuple[Any, ...]] = {}
+            for n in queries:
+                if n in done:
+                    continue
+                if tail.counts[topics[n]] >= want[n]:
+                    done[n] = "reference size"
+                elif now - max(tail.last_growth[topics[n]], last_kill) >= cfg.quiet_s:
+                    if not shown:
+                        cur.execute("SHOW QUERIES")
+                        shown = {r[0]: tuple(r) for r in cur.fetchall()}
+                    row = shown.get(ids[n])
+                    if row is not None and row[1] in ("FAILED", "TERMINATED"):
+                        done[n] = f"quiet, {row[1]}"
+                    elif row is not None and row[1] == "RUNNING" and row[6] == 0:
+                        done[n] = "quiet, lag 0"
+            if len(done) == len(queries):
+                break
+            if now - last_kill >= cfg.settle_timeout_s:
+                for n in queries:
+                    done.setdefault(n, "settle timeout")
                 break
             time.sleep(1.0)
         settle_s = time.time() - last_kill
@@ -563,6 +581,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 "broker_restarts": broker_restarts, **result,
                 "recovery_s": _stats(recov), "recoveries_measured": len(recov),
                 "reference_s": ref_s[name], "status": status.get(ids[name]),
+                "complete": done[name],
             }
             log(f"{name}: {result}")
         logs: dict[str, Any] = {}
