@@ -132,7 +132,9 @@ class JobRunner:
         if self._membership is None:
             worker.log.create_topic(
                 TopicSpec(tasks_topic(self.job.id), partitions=self.job.tasks), exist_ok=True)
-            self._membership = worker.log.group(_group_id(self.job), tasks_topic(self.job.id))
+            self._membership = worker.log.group(
+                _group_id(self.job), tasks_topic(self.job.id),
+                worker.id if worker.static else None)
         last_publish = 0.0
         while not self._stop.is_set():
             owned = self._membership.poll()
@@ -258,10 +260,13 @@ class Worker:
     databases); :meth:`run` in the calling thread until :meth:`stop`.
     """
 
-    def __init__(self, log: Log, catalog: Catalog, *, worker_id: str | None = None) -> None:
+    def __init__(self, log: Log, catalog: Catalog, *, worker_id: str | None = None,
+                 static: bool = False) -> None:
         self.log = log
         self.catalog = catalog
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{id(self) % 10_000}"
+        #: a static member of its jobs' groups under its id (see ``--static``)
+        self.static = static and worker_id is not None
         self.status = StatusPublisher(log)
         self.runners: dict[str, JobRunner] = {}
         self._stop = threading.Event()
@@ -348,6 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the cluster: kafka://HOST:PORT")
     parser.add_argument("--id", help="this worker's name in SHOW QUERIES "
                                      "(default host-pid)")
+    parser.add_argument("--static", action="store_true",
+                        help="with --id: be a static member of the jobs' consumer groups "
+                             "(Kafka's group.instance.id): restarted under the same id "
+                             "within the session timeout (6 s), the worker gets its tasks "
+                             "back at once, with no rebalance; stopped for good, its tasks "
+                             "move after the session timeout")
     parser.add_argument("--quiet", "-q", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING if args.quiet else logging.INFO,
@@ -365,7 +376,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:
         print(f"pycql worker: {exc}", file=sys.stderr)
         return 2
-    worker = Worker(the_log, Catalog(LogCatalogStore(the_log)), worker_id=args.id)
+    if args.static and not args.id:
+        parser.error("--static needs --id (the member's name across restarts)")
+    worker = Worker(the_log, Catalog(LogCatalogStore(the_log)), worker_id=args.id,
+                    static=args.static)
 
     def on_signal(signum: int, frame: object) -> None:
         _event("signal", worker=worker.id, signal=signal.Signals(signum).name)

@@ -218,9 +218,13 @@ class Log(ABC):
         producer of that id; see :class:`TransactionalProducer`)."""
 
     @abstractmethod
-    def group(self, group_id: str, topic: str) -> GroupMembership:
+    def group(self, group_id: str, topic: str,
+              instance_id: str | None = None) -> GroupMembership:
         """Join the consumer group ``group_id`` as a new member that shares the
-        partitions of ``topic`` with the group's other members."""
+        partitions of ``topic`` with the group's other members. ``instance_id`` makes
+        it a *static* member (Kafka's ``group.instance.id``): a member that comes back
+        under the same id within the session timeout gets its partitions back at once,
+        with no rebalance; it does not leave the group when it closes."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
         """Release connections; the default has none."""

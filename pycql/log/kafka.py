@@ -470,10 +470,12 @@ class KafkaLog(Log):
     def transactional_producer(self, transactional_id: str) -> KafkaTransactionalProducer:
         return KafkaTransactionalProducer(self, transactional_id)
 
-    def group(self, group_id: str, topic: str) -> KafkaGroupMember:
+    def group(self, group_id: str, topic: str,
+              instance_id: str | None = None) -> KafkaGroupMember:
         """A member of the Kafka consumer group ``group_id`` subscribed to ``topic``
-        (cooperative-sticky assignment: a rebalance moves only the partitions it must)."""
-        return KafkaGroupMember(self, group_id, topic)
+        (cooperative-sticky assignment: a rebalance moves only the partitions it must;
+        ``instance_id``: a static member, see :meth:`Log.group`)."""
+        return KafkaGroupMember(self, group_id, topic, instance_id)
 
     def close(self) -> None:
         """Flush and release the producer and the admin client (once): no librdkafka
@@ -744,7 +746,8 @@ class KafkaGroupMember(GroupMembership):
     its partitions move to the other members.
     """
 
-    def __init__(self, log: KafkaLog, group_id: str, topic: str) -> None:
+    def __init__(self, log: KafkaLog, group_id: str, topic: str,
+                 instance_id: str | None = None) -> None:
         self.group_id = group_id
         self.topic = topic
         self._owned: set[int] = set()
@@ -754,10 +757,14 @@ class KafkaGroupMember(GroupMembership):
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "partition.assignment.strategy": "cooperative-sticky",
-            "session.timeout.ms": 10_000,
+            # the broker's smallest (group.min.session.timeout.ms): a worker killed
+            # with -9 hands its tasks over after 6 s
+            "session.timeout.ms": 6_000,
             "heartbeat.interval.ms": 1_000,
             "enable.partition.eof": False,
         })
+        if instance_id is not None:
+            config["group.instance.id"] = instance_id
         self._consumer: Consumer = log._client(Consumer, config)
         self._consumer.subscribe([topic], on_assign=self._assigned, on_revoke=self._revoked,
                                  on_lost=self._revoked)

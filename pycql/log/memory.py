@@ -179,7 +179,8 @@ class MemoryLog(Log):
                     positions[(name, number)] = _start_offset(records, start, name, number)
         return MemoryReader(self, [topic for _, topic in assigned], positions)
 
-    def group(self, group_id: str, topic: str) -> MemoryGroupMember:
+    def group(self, group_id: str, topic: str,
+              instance_id: str | None = None) -> MemoryGroupMember:
         """A member of ``group_id`` in this process: the partitions of ``topic`` are
         shared out among the members round robin, in the order they joined."""
         with self._changed:
