@@ -559,7 +559,8 @@ class ExprCompiler:
                 return self._strict(ops, lambda t: f"({t[1]}.find({t[0]}, {t[2]} - 1) + 1)")
             return self._strict(ops, lambda t: f"({t[1]}.find({t[0]}) + 1)")
         if op == "REPLACE":
-            return self._strict(ops, lambda t: f"{t[0]}.replace({t[1]}, {t[2]})")
+            # an empty pattern matches nothing (Python's replace would insert between chars)
+            return self._strict(ops, lambda t: f"_replace({t[0]}, {t[1]}, {t[2]})")
         if op == "OVERLAY":
             return self._strict(ops, lambda t: f"_overlay({', '.join(t)})")
         if op == "ABS":
@@ -620,11 +621,17 @@ class ExprCompiler:
 
     @staticmethod
     def _as_float(texts: list[str], fams: list[str], rfam: str) -> list[str]:
-        """Operand texts with DECIMAL ones made floats where the result is a float
-        (Python refuses ``Decimal + float``; SQL makes the DECIMAL a DOUBLE)."""
-        if rfam != "float" or "decimal" not in fams:
-            return texts
-        return [f"float({t})" if f == "decimal" else t for t, f in zip(texts, fams, strict=True)]
+        """Operand texts converted to the family of the result where approximate and
+        exact numbers meet (Python refuses ``Decimal + float``): DECIMAL operands become
+        floats where the result is a DOUBLE/REAL, REAL/DOUBLE operands Decimals (the
+        decimal text of the float) where the result is a DECIMAL."""
+        if rfam == "float" and "decimal" in fams:
+            return [f"float({t})" if f == "decimal" else t
+                    for t, f in zip(texts, fams, strict=True)]
+        if rfam == "decimal" and "float" in fams:
+            return [f"_to_decimal({t})" if f == "float" else t
+                    for t, f in zip(texts, fams, strict=True)]
+        return texts
 
     def _chain(self, e: Expr, rfam: str) -> str:
         """``+``/``-``, ``*`` or ``||`` and the calls of the same kind down its left

@@ -334,6 +334,28 @@ def trim(flag: str, chars: str, s: str) -> str:
     return s.strip(chars)
 
 
+def replace(s: str, pattern: str, replacement: str) -> str:
+    """``REPLACE(s, pattern, replacement)``; an empty pattern leaves ``s`` as it is.
+
+    >>> replace("fay", "", "x"), replace("banana", "an", "_")
+    ('fay', 'b__a')
+    """
+    return s.replace(pattern, replacement) if pattern else s
+
+
+def to_decimal(x: Any) -> Any:
+    """A REAL/DOUBLE operand of DECIMAL arithmetic as the Decimal of its decimal text.
+
+    >>> to_decimal(0.2), to_decimal(Decimal("1.5"))
+    (Decimal('0.2'), Decimal('1.5'))
+    """
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise DataError(f"cannot use {x} as a DECIMAL")
+        return Decimal(repr(x))
+    return x
+
+
 def overlay(s: str, repl: str, start: int, length: int | None = None) -> str:
     """``OVERLAY(s PLACING repl FROM start [FOR length])``."""
     n = len(repl) if length is None else length
@@ -728,6 +750,8 @@ HELPERS: dict[str, Any] = {
     "_substring": substring,
     "_trim": trim,
     "_overlay": overlay,
+    "_replace": replace,
+    "_to_decimal": to_decimal,
     "_initcap": initcap,
     "_like": like,
     "_similar": similar,

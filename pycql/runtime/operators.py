@@ -524,6 +524,7 @@ class _Agg:
         self.distinct = bool(call.get("distinct"))
         rtype = str(call.get("type", "BIGINT"))
         self.int_result = type_family(rtype) == "integer"
+        self.float_result = type_family(rtype) == "float"
         if self.fn == "COUNT" and not self.args:
             self.kind = "count_star"
         elif self.distinct or self.fn in ("MIN", "MAX"):
@@ -586,6 +587,8 @@ class _Agg:
         if self.int_result and isinstance(total, int):
             q = abs(total) // n
             return q if total >= 0 else -q
+        if self.float_result:  # AVG of an exact type is a DOUBLE (CqlTypeSystem)
+            return float(total) / n
         return total / n
 
 

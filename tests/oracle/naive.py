@@ -397,6 +397,13 @@ def _evaluate_call(expr: dict[str, Any], row: Row, params: Sequence[Any]) -> Any
         return float(args[0]) ** float(args[1])
     if op == "SQRT":
         return math.sqrt(args[0])
+    if op == "REPLACE":
+        # SQL: an empty pattern matches nowhere (Python's str.replace inserts everywhere)
+        return args[0].replace(args[1], args[2]) if args[1] else args[0]
+    if op in ("LN", "LOG10"):
+        if args[0] <= 0:
+            raise ValueError(f"{op} of {args[0]}: the logarithm needs a positive number")
+        return math.log(args[0]) if op == "LN" else math.log10(args[0])
     raise OracleError(f"the oracle does not know the operator {op!r} ({sqlkind})")
 
 

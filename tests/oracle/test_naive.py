@@ -283,3 +283,15 @@ def test_casts_and_strings() -> None:
     assert evaluate_expr(like, ()) is True
     up = call("UPPER", lit("aB"), type_="VARCHAR")
     assert evaluate_expr(up, ()) == "AB"
+
+
+def test_replace_with_an_empty_pattern_and_logarithms() -> None:
+    s = col(0, "VARCHAR")
+    rep = call("REPLACE", s, lit("", "VARCHAR"), lit("x", "VARCHAR"), type_="VARCHAR")
+    assert evaluate_expr(rep, ("fay",)) == "fay"
+    rep = call("REPLACE", s, lit("a", "VARCHAR"), lit("", "VARCHAR"), type_="VARCHAR")
+    assert evaluate_expr(rep, ("banana",)) == "bnn"
+    ln = call("LN", col(0, "DOUBLE"), type_="DOUBLE")
+    assert evaluate_expr(ln, (1.0,)) == 0.0
+    with pytest.raises(ValueError):
+        evaluate_expr(ln, (0.0,))

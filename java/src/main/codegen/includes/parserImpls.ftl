@@ -3,6 +3,39 @@
 -->
 
 /**
+ * One step of a FROM list (Calcite's JoinOrCommaTable, with SQL's precedence): a JOIN of the
+ * tree so far with the next table, or a comma followed by a table reference and all the
+ * JOINs that follow it, so that the comma binds looser than JOIN:
+ * a LEFT JOIN b ON ..., c RIGHT JOIN d ON ... is (a LEFT JOIN b), (c RIGHT JOIN d).
+ * FromClause (Parser.jj, patched at build time) calls it in its loop.
+ */
+SqlNode CqlJoinOrCommaTable(SqlNode e) :
+{
+    SqlNode e2;
+    SqlLiteral joinType;
+}
+{
+    LOOKAHEAD(2)
+    <COMMA> { joinType = JoinType.COMMA.symbol(getPos()); }
+    e2 = TableRef1(ExprContext.ACCEPT_QUERY_OR_JOIN)
+    (
+        LOOKAHEAD(2)
+        e2 = JoinTable(e2)
+    )*
+    {
+        return new SqlJoin(joinType.getParserPosition(),
+            e,
+            SqlLiteral.createBoolean(false, joinType.getParserPosition()),
+            joinType,
+            e2,
+            JoinConditionType.NONE.symbol(SqlParserPos.ZERO),
+            null);
+    }
+|
+    e2 = JoinTable(e) { return e2; }
+}
+
+/**
  * The CQL window after a table reference in FROM/JOIN, or nothing:
  *   [NOW] | [UNBOUNDED] | [RANGE UNBOUNDED] | [RANGE n [unit] [SLIDE n [unit]]]
  *   | [ROWS n] | [PARTITION BY a, b ROWS n]

@@ -131,6 +131,7 @@ public final class CqlOptimizer {
         .addRuleCollection(enabled).build();
     // noDag: every use stays its own vertex, so sharing is decided by SharedWindowRule alone
     HepPlanner planner = new HepPlanner(program, null, true, null, RelOptCostImpl.FACTORY);
+    planner.setExecutor(io.pycql.planner.validate.CqlExecutor.INSTANCE);
     planner.setRoot(plan);
     return planner.findBestExp();
   }

@@ -66,7 +66,6 @@ import org.apache.calcite.sql.parser.SqlParseException;
 import org.apache.calcite.sql.parser.SqlParser;
 import org.apache.calcite.sql.parser.SqlParserPos;
 import org.apache.calcite.sql.util.SqlBasicVisitor;
-import org.apache.calcite.sql.validate.SqlConformanceEnum;
 import org.apache.calcite.sql.validate.SqlValidator;
 import org.apache.calcite.sql.validate.SqlValidatorUtil;
 import org.apache.calcite.sql2rel.SqlToRelConverter;
@@ -91,7 +90,7 @@ public final class CqlAnalyzer {
         .withUnquotedCasing(Casing.UNCHANGED)
         .withQuotedCasing(Casing.UNCHANGED)
         .withCaseSensitive(false)
-        .withConformance(SqlConformanceEnum.LENIENT);
+        .withConformance(CqlConformance.INSTANCE);
   }
 
   /** Parses one CQL statement. */
@@ -146,8 +145,9 @@ public final class CqlAnalyzer {
     props.setProperty(CalciteConnectionProperty.CASE_SENSITIVE.camelName(), "false");
     this.reader = new CalciteCatalogReader(CalciteSchema.from(rootSchema), List.of(),
         typeFactory, new CalciteConnectionConfigImpl(props));
-    this.cluster = RelOptCluster.create(new HepPlanner(HepProgram.builder().build()),
-        new RexBuilder(typeFactory));
+    HepPlanner planner = new HepPlanner(HepProgram.builder().build());
+    planner.setExecutor(CqlExecutor.INSTANCE);
+    this.cluster = RelOptCluster.create(planner, new RexBuilder(typeFactory));
   }
 
   public RelDataTypeFactory typeFactory() {
@@ -162,7 +162,7 @@ public final class CqlAnalyzer {
   public SqlValidator newValidator() {
     return SqlValidatorUtil.newValidator(SqlStdOperatorTable.instance(), reader, typeFactory,
         SqlValidator.Config.DEFAULT
-            .withConformance(SqlConformanceEnum.LENIENT)
+            .withConformance(CqlConformance.INSTANCE)
             .withIdentifierExpansion(true)
             .withTypeCoercionFactory(CqlTypeCoercion::new));
   }

@@ -21,6 +21,10 @@ import org.apache.calcite.sql.type.SqlTypeName;
  * least-restrictive type and converter then fail on (ClassCastException).
  */
 public final class CqlTypeFactory extends JavaTypeFactoryImpl {
+  public CqlTypeFactory() {
+    super(CqlTypeSystem.INSTANCE);
+  }
+
   @Override public Charset getDefaultCharset() {
     return StandardCharsets.UTF_8;
   }
