@@ -26,8 +26,8 @@ BASE_MS = int(time.time() * 1000) + 60_000
 class WorkerProcess:
     """``python -m pycql.jobs.worker`` in a child process that cannot load JPype."""
 
-    def __init__(self, bootstrap: str, name: str, tmp: Path) -> None:
-        blocker = tmp / f"no-jpype-{name}" / "jpype"
+    def __init__(self, bootstrap: str, name: str, tmp: Path, *extra: str) -> None:
+        blocker = tmp / f"no-jpype-{name}-{uuid.uuid4().hex[:6]}" / "jpype"
         blocker.mkdir(parents=True)
         (blocker / "__init__.py").write_text(
             "raise ImportError('a pycql worker must never load JPype')\n")
@@ -36,7 +36,7 @@ class WorkerProcess:
         self.name = name
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pycql.jobs.worker", "--connect", f"kafka://{bootstrap}",
-             "--id", name], env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             "--id", name, *extra], env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

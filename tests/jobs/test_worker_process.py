@@ -79,3 +79,33 @@ def test_sigterm_stops_a_worker_cleanly_and_another_takes_over(
         assert got == want                 # restored, nothing written twice
     finally:
         assert second.stop(signal.SIGINT) == 0
+
+
+def test_kill_9_of_a_static_worker_mid_stream_loses_and_repeats_nothing(
+        kafka_bootstrap: str, kconn: pycql.Connection, tmp_path: Path) -> None:
+    """SIGKILL of the only worker while its job has input left, three times; each time it
+    is back under its id (a static member: no rebalance) and restores the last commit.
+    The output, read committed, is the uninterrupted run's: the bounded cursor's."""
+    stream, out = names(kconn, "src", "killed")
+    rows = [(i % 7, i, BASE_MS + 50 * i) for i in range(3000)]
+    cur = kconn.cursor()
+    cur.execute(f"CREATE STREAM {stream} (k INTEGER, v INTEGER, ts BIGINT) "
+                "WITH (timestamp = 'ts')")
+    query = f"SELECT ISTREAM(k, COUNT(*), SUM(v)) FROM {stream} [RANGE 2 SECONDS] GROUP BY k"
+    cur.execute(f"CREATE STREAM {out} AS {query}")
+    worker = WorkerProcess(kafka_bootstrap, "static", tmp_path, "--static")
+    try:
+        for part in range(3):
+            cur.executemany(f"INSERT INTO {stream} VALUES (?, ?, ?)",
+                            rows[part * 1000:(part + 1) * 1000])
+            worker.wait_for("event=task_started")
+            time.sleep(0.3 + 0.4 * part)
+            worker.stop(signal.SIGKILL)
+            worker = WorkerProcess(kafka_bootstrap, "static", tmp_path, "--static")
+        want = bounded(kconn, query)
+        got = eventually(lambda: bounded(kconn, f"SELECT * FROM {out}"), want, 60)
+        assert got == want
+        assert any("restored=" in line and "restored=0_pieces" not in line
+                   for line in worker.lines)
+    finally:
+        assert worker.stop() == 0
