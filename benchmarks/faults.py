@@ -43,6 +43,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -560,6 +561,16 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
         settle_s = time.time() - last_kill
         log(f"settled after {settle_s:.1f} s: outputs {tail.counts}, want {want}")
 
+        late: dict[str, int | None] = {}
+        for name, qid in ids.items():  # late and malformed input, from the task reports
+            try:
+                cur.execute(f"EXPLAIN ANALYZE {qid}")
+                text = "\n".join(str(r[0]) for r in cur.fetchall())
+                found = re.findall(r"\blate=(\d+)", text)
+                late[name] = sum(int(x) for x in found) if found else None
+            except Exception as exc:
+                log(f"EXPLAIN ANALYZE {qid}: {exc}")
+                late[name] = None
         status = {}
         cur.execute("SHOW QUERIES")
         for row in cur.fetchall():
@@ -582,6 +593,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 "recovery_s": _stats(recov), "recoveries_measured": len(recov),
                 "reference_s": ref_s[name], "status": status.get(ids[name]),
                 "complete": done[name],
+                "late_records_in_task_reports": late.get(name),
             }
             log(f"{name}: {result}")
         logs: dict[str, Any] = {}
