@@ -581,6 +581,10 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
         for name, (sink, q) in queries.items():
             got = read_topic(bootstrap, sink, cols[name])
             result = compare(refs[name], got)
+            missing = sorted((refs[name] - got).items(), key=lambda kv: kv[0][1])
+            extra = sorted((got - refs[name]).items(), key=lambda kv: kv[0][1])
+            samples = {"lost": [[list(r), t - w.base_ms, n] for (r, t), n in missing[:10]],
+                       "extra": [[list(r), t - w.base_ms, n] for (r, t), n in extra[:10]]}
             recov = []
             for kill in kills:
                 first = tail.first_after(sink, kill["restarted_at"])
@@ -593,6 +597,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 "recovery_s": _stats(recov), "recoveries_measured": len(recov),
                 "reference_s": ref_s[name], "status": status.get(ids[name]),
                 "complete": done[name],
+                "samples_ms_after_base": samples,
                 "late_records_in_task_reports": late.get(name),
             }
             log(f"{name}: {result}")
