@@ -694,30 +694,68 @@ def make_encoder(columns: Sequence[dict[str, Any]], format: str = "json") -> Enc
 
     kind = format.lower()
     if kind == "json":
-        dumps = orjson.dumps
-
-        def encode_json(rows: Sequence[Sequence[Any]]) -> list[bytes]:
-            return [
-                dumps(dict(zip(names, prepare(row), strict=True)), default=_json_default)
-                for row in rows
-            ]
-
-        return encode_json
+        return _json_encoder(columns)
     if kind == "csv":
-
-        def encode_csv(rows: Sequence[Sequence[Any]]) -> list[bytes]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="")
-            out = []
-            for row in rows:
-                buffer.seek(0)
-                buffer.truncate()
-                writer.writerow(["" if v is None else _csv_text(v) for v in prepare(row)])
-                out.append(buffer.getvalue().encode("utf-8"))
-            return out
-
-        return encode_csv
+        return _csv_encoder(names, prepare)
     raise NotSupportedError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+
+
+#: Types whose engine values orjson writes as they are (ints, floats, text, booleans).
+_PLAIN_JSON = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "VARCHAR", "CHAR", "BOOLEAN",
+               "DOUBLE", "FLOAT", "REAL"}
+
+
+def _json_encoder(columns: Sequence[dict[str, Any]]) -> Encoder:
+    """A JSON encoder written for the columns: one ``bytes % tuple`` per row, each value
+    written by ``orjson`` (temporal values as their ISO text, decimals as exact text),
+    the same bytes as ``orjson.dumps`` of
+    the row as an object (tested), at half the cost or less (no dict per row)."""
+    parts: list[bytes] = []
+    values: list[str] = []
+    namespace: dict[str, Any] = {"dumps": orjson.dumps, "default": _json_default,
+                                 "NULL": b"null"}
+    for index, column in enumerate(columns):
+        kind = str(column["type"]).upper()
+        nullable = column.get("nullable", True) is not False
+        v = f"r[{index}]"
+        slot = b"%b"
+        if kind in _TEXT_OUT:
+            namespace[f"text{index}"] = _TEXT_OUT[kind]
+            expr = f"dumps(text{index}({v}))"
+            if nullable:
+                expr = f"(NULL if {v} is None else {expr})"
+        elif kind in _PLAIN_JSON:
+            expr = f"dumps({v})"
+        else:  # DECIMAL (exact text) and the rest
+            expr = f"dumps({v}, default=default)"
+        name = orjson.dumps(str(column["name"])).replace(b"%", b"%%")
+        parts.append((b"{" if index == 0 else b",") + name + b":" + slot)
+        values.append(expr)
+    template = b"".join(parts) + b"}" if parts else b"{}"
+    namespace["TEMPLATE"] = template
+    body = ("def encode_json(rows):\n"
+            f"    return [TEMPLATE % ({', '.join(values)}{',' if len(values) == 1 else ''})"
+            " for r in rows]\n") if values else (
+            "def encode_json(rows):\n    return [TEMPLATE for r in rows]\n")
+    exec(compile(body, "<pycql json encoder>", "exec"), namespace)
+    fn: Encoder = namespace["encode_json"]
+    return fn
+
+
+def _csv_encoder(names: list[str], prepare: Callable[[Sequence[Any]], Sequence[Any]]
+                 ) -> Encoder:
+    def encode_csv(rows: Sequence[Sequence[Any]]) -> list[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="")
+        out = []
+        for row in rows:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(["" if v is None else _csv_text(v) for v in prepare(row)])
+            out.append(buffer.getvalue().encode("utf-8"))
+        return out
+
+    return encode_csv
 
 
 def _csv_text(value: Any) -> Any:
