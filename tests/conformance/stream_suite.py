@@ -1,4 +1,4 @@
-"""Reading the Stanford STREAM regression tests (``../shared/conformance/stream``).
+"""Reading the Stanford STREAM regression tests (vendored in ``tests/conformance/stream``).
 
 A script is a list of ``key : value`` statements::
 
@@ -18,6 +18,7 @@ A script is a list of ``key : value`` statements::
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -27,8 +28,10 @@ from typing import Any
 
 from tests.oracle.compare import Delta, float_normalizer
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STREAM_DIR = REPO_ROOT.parent / "shared" / "conformance" / "stream"
+#: The vendored copy (BSD-3, STREAM 0.6.0; see its README and LICENSE). Data and
+#: expected outputs are stored gzipped (``X.dat.gz``, ``testN.gz``) to keep the
+#: repository small; :func:`read_suite_file` reads either form.
+STREAM_DIR = Path(__file__).resolve().parent / "stream"
 TEST_NAMES = [f"test{i}" for i in range(1, 11)]
 
 Row = tuple[Any, ...]
@@ -113,9 +116,20 @@ def parse_script(text: str, name: str) -> StreamTest:
     return test
 
 
+def read_suite_file(path: Path) -> str:
+    """The text of ``path`` or, if only that is there, of ``path.gz``; a missing
+    file is an error (FileNotFoundError), never a reason to skip."""
+    if path.is_file():
+        return path.read_text()
+    gz = path.with_name(path.name + ".gz")
+    if gz.is_file():
+        return gzip.decompress(gz.read_bytes()).decode()
+    raise FileNotFoundError(f"STREAM reference file missing: {path} (nor {gz.name})")
+
+
 def load_test(name: str, root: Path = STREAM_DIR) -> StreamTest:
     """Parse ``scripts/<name>`` of the suite."""
-    return parse_script((root / "scripts" / name).read_text(), name)
+    return parse_script(read_suite_file(root / "scripts" / name), name)
 
 
 # ---- types --------------------------------------------------------------------
@@ -181,7 +195,7 @@ def _parse_field(code: str, text: str) -> Any:
 
 def load_data(path: Path, kind: str) -> list[tuple[Any, ...]]:
     """A data file as ``[(t, row)]`` (stream) or ``[(t, sign, row)]`` (relation)."""
-    lines = path.read_text().splitlines()
+    lines = read_suite_file(path).splitlines()
     codes = [c.strip() for c in lines[0].split(",")]
     out: list[tuple[Any, ...]] = []
     for line in lines[1:]:
@@ -217,7 +231,7 @@ _EXPECTED_LINE = re.compile(r"^\[(-?\d+)\]:([+-]):(.*)$")
 def load_expected(name: str, root: Path = STREAM_DIR) -> list[tuple[int, int, list[str]]]:
     """``expected/<name>`` as ``[(instant, sign, [field texts])]``."""
     out = []
-    for line in (root / "expected" / name).read_text().splitlines():
+    for line in read_suite_file(root / "expected" / name).splitlines():
         if not line.strip():
             continue
         m = _EXPECTED_LINE.match(line)

@@ -18,12 +18,9 @@ from tests.conformance.stream_suite import (
     load_test,
     parse_register,
     parse_script,
+    read_suite_file,
     row_normalizer,
     sql_column,
-)
-
-needs_suite = pytest.mark.skipif(
-    not STREAM_DIR.is_dir(), reason=f"the STREAM reference tests are absent ({STREAM_DIR})"
 )
 
 
@@ -91,7 +88,6 @@ def test_char_quirk_allows_exactly_n_minus_one_characters() -> None:
     assert norm(("abc", "a", 1.2)) != norm(("abc", "a", "1.1"))
 
 
-@needs_suite
 @pytest.mark.parametrize("name", TEST_NAMES)
 def test_every_reference_script_and_file_reads(name: str) -> None:
     t = load_test(name)
@@ -102,7 +98,6 @@ def test_every_reference_script_and_file_reads(name: str) -> None:
     assert expected
 
 
-@needs_suite
 def test_reference_files_read_as_documented() -> None:
     t9 = load_test("test9")
     assert (t9.inputs[0].kind, t9.query) == ("relation", "select * from R")
@@ -115,3 +110,23 @@ def test_reference_files_read_as_documented() -> None:
     d8 = expected_deltas("test8", [sql_column("A", "integer")])
     assert d8[2] == Counter({(2,): 1, (1,): -1})
     assert max(d8) == 9999
+
+
+def test_the_vendored_suite_is_complete() -> None:
+    """Every file the tests read is in the repository, with the licence."""
+    assert (STREAM_DIR / "LICENSE").is_file()
+    assert "Stanford University" in (STREAM_DIR / "LICENSE").read_text()
+    for name in TEST_NAMES:
+        t = load_test(name)
+        assert read_suite_file(STREAM_DIR / "expected" / name)
+        for d in t.inputs:
+            assert d.data_file is not None
+            assert read_suite_file(STREAM_DIR / "data" / d.data_file)
+
+
+def test_a_missing_reference_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_test("test1", root=tmp_path)
+    (tmp_path / "expected").mkdir()
+    with pytest.raises(FileNotFoundError):
+        load_expected("test1", root=tmp_path)
