@@ -11,7 +11,17 @@ import uuid
 
 import pytest
 
-from benchmarks.jobs import make_task, measure_cursor, measure_job, plan_job, verify
+import pycql
+from benchmarks.jobs import (
+    make_task,
+    measure_cursor,
+    measure_dbapi,
+    measure_job,
+    measure_runner,
+    plan_job,
+    verify,
+    verify_dbapi,
+)
 from benchmarks.nexmark.generator import GeneratorConfig
 from benchmarks.nexmark.run import load_events
 from pycql.log import MemoryLog
@@ -75,3 +85,23 @@ def test_the_task_is_bounded_and_writes_a_fresh_topic(loaded: tuple[MemoryLog, s
             assert steps < 10_000
     finally:
         task.close()
+
+
+@pytest.mark.parametrize("name", ["q1", "q5_count"])
+def test_the_dbapi_cursor_returns_what_the_runner_does(name: str) -> None:
+    prefix = f"jd{uuid.uuid4().hex[:6]}_"
+    conn = pycql.connect(f"memory://jobsbench_{prefix}")
+    try:
+        log = conn.database.log
+        load_events(
+            log, GeneratorConfig(seed=7, events=EVENTS, base_time_ms=1_700_000_000_000), prefix
+        )
+        spec = plan_job(name, prefix)
+        runner = measure_runner(spec, log)
+        dbapi = measure_dbapi(name, prefix, conn)
+        assert dbapi["records"] == runner["records"] > 0
+        assert verify_dbapi(spec, runner, dbapi) is None
+        assert dbapi["fetches"] >= 2  # the last fetchmany returned nothing
+        assert measure_cursor is measure_runner
+    finally:
+        conn.close()
