@@ -323,6 +323,8 @@ class Worker:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts: list[float] = []
+        #: exit statuses of runs that ended before the harness killed or stopped them
+        self.died: list[int] = []
 
     def start(self) -> None:
         env = dict(os.environ)
@@ -337,6 +339,8 @@ class Worker:
         self.starts.append(time.time())
 
     def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            self.died.append(self.proc.returncode)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(30)
@@ -601,6 +605,9 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 "late_records_in_task_reports": late.get(name),
             }
             log(f"{name}: {result}")
+        for wk in workers:  # a worker that is not running now died on its own
+            if wk.proc is not None and wk.proc.poll() is not None:
+                wk.died.append(wk.proc.returncode)
         logs: dict[str, Any] = {}
         errors: Counter[str] = Counter()
         for wk in workers:
@@ -622,6 +629,8 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
             "jobs": jobs,
             "worker_log_events": logs,
             "worker_errors": dict(errors.most_common()),
+            "worker_exits_on_their_own": {wk.name: list(wk.died) for wk in workers
+                                          if wk.died},
         }
     finally:
         if tail is not None:
