@@ -81,6 +81,17 @@ def test_a_real_literal_and_a_cast_to_real_are_the_double_of_their_decimal_text(
     assert all(type(x) is float for x in got[0])
 
 
+def test_a_real_written_by_insert_values_is_the_double_of_its_literal() -> None:
+    with pycql.connect() as conn:
+        c = conn.cursor()
+        c.execute("CREATE STREAM F (k INTEGER, r REAL, f FLOAT)")
+        c.execute("INSERT INTO F VALUES (1, 0.2, 0.2), (2, CAST(0.2 AS REAL), 4)")
+        c.execute("INSERT INTO F (k, r) VALUES (3, 0.2)")
+        got = bounded(c, "SELECT k, r, f, r + 1.5, r = 0.2 FROM F")
+        assert got == [(1, 0.2, 0.2, 1.7, True), (2, 0.2, 4.0, 1.7, True),
+                       (3, 0.2, None, 1.7, True)]
+
+
 def test_the_plan_holds_a_real_literal_as_written_not_rounded_through_a_float() -> None:
     text = plan_text("SELECT ISTREAM(K, CAST(0.2 AS REAL)) FROM S [NOW] WHERE R = 0.2")
     assert "0.20000000298" not in text
