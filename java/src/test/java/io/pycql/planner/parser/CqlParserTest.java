@@ -243,4 +243,22 @@ class CqlParserTest {
     assertEquals(SqlKind.VALUES,
         ((org.apache.calcite.sql.SqlInsert) parse("insert into T values (1)")).getSource().getKind());
   }
+
+  /** SQL's precedence in FROM: the comma binds looser than JOIN (a patched FromClause). */
+  @Test void commaBindsLooserThanJoin() throws SqlParseException {
+    SqlSelect select = (SqlSelect) parse("select * from A [ROWS 3] left join B [ROWS 3] "
+        + "on A.x = B.x, C [ROWS 3] right join D [ROWS 5] on C.x = D.x, E");
+    SqlJoin top = assertInstanceOf(SqlJoin.class, select.getFrom());
+    assertEquals("COMMA", top.getJoinType().name());
+    assertEquals(SqlKind.IDENTIFIER, top.getRight().getKind());  // E
+    SqlJoin pair = assertInstanceOf(SqlJoin.class, top.getLeft());
+    assertEquals("COMMA", pair.getJoinType().name());
+    assertEquals("LEFT", assertInstanceOf(SqlJoin.class, pair.getLeft()).getJoinType().name());
+    assertEquals("RIGHT", assertInstanceOf(SqlJoin.class, pair.getRight()).getJoinType().name());
+    // joins without commas stay left-deep
+    SqlJoin chain = assertInstanceOf(SqlJoin.class, ((SqlSelect) parse(
+        "select * from A join B on A.x = B.x left join C on B.x = C.x")).getFrom());
+    assertEquals("LEFT", chain.getJoinType().name());
+    assertEquals("INNER", assertInstanceOf(SqlJoin.class, chain.getLeft()).getJoinType().name());
+  }
 }
