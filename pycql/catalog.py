@@ -122,6 +122,9 @@ class Stream:
     #: ``idle_timeout``, ``idle_advance``, ``max_future``; see
     #: :mod:`pycql.runtime.eventtime`); the connection's settings fill in the rest.
     time_options: tuple[tuple[str, str], ...] = ()
+    #: the columns whose hash partitions the records (``WITH (key = 'a, b')``), or ``()``:
+    #: pycql's INSERT keys records by them; jobs over the same key then run per partition
+    key: tuple[str, ...] = ()
     kind: Literal["stream"] = field(default="stream", init=False)
 
     def planner_json(self) -> dict[str, Any]:
@@ -140,6 +143,7 @@ class Stream:
             "partitions": self.partitions,
             "owns_topic": self.owns_topic,
             "time_options": dict(self.time_options),
+            "key": list(self.key),
         }
 
 
@@ -216,6 +220,7 @@ def entry_from_json(data: dict[str, Any]) -> StoredEntry:
             partitions=int(data.get("partitions") or 1),
             owns_topic=bool(data.get("owns_topic", False)),
             time_options=tuple(sorted((data.get("time_options") or {}).items())),
+            key=tuple(data.get("key") or ()),
         )
     if kind == "table":
         return Table(

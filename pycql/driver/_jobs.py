@@ -50,13 +50,24 @@ def _stream_topics(plan: dict[str, Any]) -> list[str]:
 
 
 def _task_count(db: Database, plan: dict[str, Any], partitions: int | None) -> int:
-    """How many tasks share a job: one per partition of its input when the plan keeps no
-    state and its stream inputs have one partition count (and the output, when asked
-    for, as many partitions); else one task reads everything."""
+    """How many tasks share a job: one per partition of its inputs when they have one
+    partition count (and the output, when asked for, as many partitions) and the plan
+    keeps no state, or keeps it per the keys its streams are partitioned by
+    (:func:`pycql.jobs.distribution.partition_local`); else one task reads everything."""
+    from pycql.jobs.distribution import partition_local
     from pycql.runtime.executor import Executor
 
     if not Executor(plan).stateless:
-        return 1
+        keys: dict[str, list[int]] = {}
+        for op in plan["operators"]:
+            if op.get("op") != "source" or op.get("source_kind") == "table":
+                continue
+            entry = db.catalog.find(str(op["name"]))
+            if isinstance(entry, Stream) and entry.key:
+                names = [c.name for c in entry.columns]
+                keys[str(op["name"])] = [names.index(k) for k in entry.key]
+        if not partition_local(plan, keys):
+            return 1
     counts = {db.log.partitions(t) for t in _stream_topics(plan)}
     if len(counts) != 1:
         return 1
@@ -189,7 +200,9 @@ def create_table_as(conn: Connection, envelope: Envelope) -> Outcome:
         return Outcome(rowcount=0)
     options = _options(envelope, _TABLE_AS_OPTIONS, "table")
     plan = _job_plan(conn, envelope)
-    partitions = int(options.get("partitions", "1"))
+    asked = int(options["partitions"]) if "partitions" in options else None
+    tasks = _task_count(db, plan, asked)
+    partitions = asked or tasks
     topic = options.get("topic", name)
     if db.catalog.find(name) is not None:
         raise ProgrammingError(f"{name} already exists")
@@ -199,7 +212,7 @@ def create_table_as(conn: Connection, envelope: Envelope) -> Outcome:
     db.catalog.add(Table(name, columns, topic, tuple(key), options["format"], partitions,
                          created))
     job = Job(_new_id(db, "table", name), "table", _statement(envelope), name, topic, plan,
-              [c.to_json() for c in columns], options["format"], key, 1,
+              [c.to_json() for c in columns], options["format"], key, tasks,
               _start(db, plan, options.get("start")), str(envelope.get("text") or ""),
               conn.on_error, created_ms=int(time.time() * 1000), **_run_options(options))
     return _register(conn, job)

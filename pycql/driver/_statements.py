@@ -37,7 +37,7 @@ Row = tuple[Any, ...]
 Envelope = dict[str, Any]
 StartStop = str | int | _dt.datetime | dict[int, int] | None
 
-_STREAM_OPTIONS = {"topic", "format", "timestamp", "partitions", *TIME_OPTIONS}
+_STREAM_OPTIONS = {"topic", "format", "timestamp", "partitions", "key", *TIME_OPTIONS}
 _TABLE_OPTIONS = {"topic", "format", "partitions"}
 _FORMATS = ("json", "csv")
 
@@ -87,7 +87,7 @@ def execute(
         return _explain_analyze(conn, envelope, params, start, stop, deadline)
     if kind == "explain":
         _no_params(params, kind)
-        return _explain(envelope)
+        return _explain(envelope, sql)
     if kind in ("insert", "delete"):
         return Outcome(rowcount=execute_many_writes(conn, envelope, sql, [params]))
     if kind == "heartbeat":
@@ -177,11 +177,32 @@ def _convert(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any
     return tuple(values)
 
 
-def _explain(envelope: Envelope) -> Outcome:
+def _explain(envelope: Envelope, sql: str = "") -> Outcome:
+    """``EXPLAIN PLAN [AS TEXT|JSON|DOT] FOR q``: text is one row a line, JSON and DOT
+    one row; any other format (``AS XML``) is an error at the format word."""
     columns = [_varchar("PLAN", nullable=False)]
-    if envelope.get("format") == "json":
+    fmt = str(envelope.get("format") or "text").lower()
+    if fmt == "json":
         text = orjson.dumps(envelope["plan"], option=orjson.OPT_INDENT_2).decode()
         return _rows_outcome(columns, [(text,)])
+    if fmt == "dot":
+        from pycql.driver._dot import plan_to_dot
+
+        return _rows_outcome(columns, [(plan_to_dot(envelope["plan"]),)])
+    if fmt != "text":
+        import re
+
+        where: dict[str, Any] = {}
+        m = re.search(r"\bAS\s+(\w+)\s+FOR\b", sql, re.IGNORECASE)
+        if m:
+            before = sql[: m.start(1)]
+            line = before.count("\n") + 1
+            column = m.start(1) - (before.rfind("\n") + 1) + 1
+            where = {"line": line, "column": column, "end_line": line,
+                     "end_column": column + len(m.group(1)) - 1, "sql": sql}
+        raise ProgrammingError(
+            f"EXPLAIN PLAN AS {fmt.upper()} is not supported: use TEXT, JSON or DOT", **where
+        )
     return _rows_outcome(columns, [(line,) for line in str(envelope["text"]).splitlines()])
 
 
@@ -303,9 +324,23 @@ def _create_stream(db: Database, envelope: Envelope) -> Outcome:
     partitions = int(options.get("partitions", "1"))
     created = _create_topic(db, topic, partitions, compacted=False)
     stream = Stream(name, columns, topic, timestamp, options["format"], partitions, created,
-                    time_options)
+                    time_options, stream_key(name, columns, options.get("key")))
     db.catalog.add(stream)
     return Outcome(rowcount=0)
+
+
+def stream_key(name: str, columns: Sequence[Column], given: str | None) -> tuple[str, ...]:
+    """The columns of ``WITH (key = 'a, b')``, spelled as the stream spells them."""
+    if not given:
+        return ()
+    out = []
+    for word in (w.strip() for w in given.split(",")):
+        found = [c.name for c in columns if c.name == word] or [
+            c.name for c in columns if c.name.upper() == word.upper()]
+        if len(found) != 1:
+            raise ProgrammingError(f"key column {word!r} is not a column of stream {name}")
+        out.append(found[0])
+    return tuple(out)
 
 
 def _create_table(db: Database, envelope: Envelope) -> Outcome:
@@ -696,9 +731,17 @@ def _append_to_stream(
             else:
                 stamps.append(now if stamp is None else stamp)
         payloads = encode([tuple(r) for r in rows])
+        if stream.key:  # partitioned by the key's hash, as Kafka's producers partition keys
+            from pycql.log.formats import key_bytes
+
+            at = [names.index(k) for k in stream.key]
+            keys: list[bytes | None] = [key_bytes([r[i] for i in at]) for r in rows]
+        else:
+            keys = [None] * len(rows)
         _produce(
             db if conn is None else conn, stream.topic,
-            [OutRecord(value, None, ts) for value, ts in zip(payloads, stamps, strict=True)],
+            [OutRecord(value, key, ts)
+             for value, key, ts in zip(payloads, keys, stamps, strict=True)],
         )
     return len(payloads)
 

@@ -107,6 +107,8 @@ class RelationSink(Sink):
         self._copies = {tuple(row): int(n) for row, n in decode_values(data or [])}
 
     def _partition(self, key: bytes) -> int:
+        if len(self.partitions) == 1 and self.job.tasks > 1:
+            return self.partitions[0]  # one task per partition: each writes its own
         return partition_for_key(key, self.partition_count)
 
     def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:

@@ -169,6 +169,12 @@ class LogReader(ABC):
     def position(self) -> dict[tuple[str, int], int]:
         """The next offset this reader will return, per assigned partition."""
 
+    @property
+    def stalled(self) -> bool:
+        """Whether the log is unreachable now (a broker outage): then nothing read is
+        known to be the end, and no partition may count as idle."""
+        return False
+
     @abstractmethod
     def close(self) -> None:
         """Release the reader; it cannot be used afterwards."""

@@ -711,6 +711,10 @@ class KafkaReader(LogReader):
     def assignment(self) -> list[tuple[str, int]]:
         return list(self._pairs)
 
+    @property
+    def stalled(self) -> bool:
+        return self._trouble is not None
+
     def end_offsets(self, fresh: bool = True) -> dict[tuple[str, int], int]:
         """The high watermarks. ``fresh=True`` asks the broker (up to ``timeout``
         seconds, then ``OperationalError``); ``fresh=False`` never waits: the end

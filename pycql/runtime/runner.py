@@ -747,11 +747,15 @@ class QueryRunner:
         now = self._clock()
         active: int | None = None  # the minimum over partitions that are not idle
         idle_to = _NEVER  # where time goes when every partition is idle
+        # while the log is unreachable, what was read is not known to be everything
+        # there is: no partition is idle (records produced meanwhile must not be late)
+        stalled = self._reader.stalled
         for tp in assignment:
             policy = self._policies[tp[0]]
             newest = max_ts.get(tp)
             mark = marks.get(tp)
-            quiet = self._heard_at.get(tp, self._started_at) <= now - policy.idle_timeout_ms / 1000
+            quiet = not stalled and (
+                self._heard_at.get(tp, self._started_at) <= now - policy.idle_timeout_ms / 1000)
             if newest is None and mark is None:  # never heard from
                 if not caught_up(tp):
                     return None  # a replay: wait for this partition's first records
@@ -833,6 +837,10 @@ class _ReaderPair(LogReader):
 
     def position(self) -> dict[tuple[str, int], int]:
         return {**self._streams.position(), **self._tables.position()}
+
+    @property
+    def stalled(self) -> bool:
+        return self._streams.stalled or self._tables.stalled
 
     def close(self) -> None:
         self._streams.close()

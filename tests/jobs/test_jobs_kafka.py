@@ -140,3 +140,28 @@ def test_show_queries_and_terminate_from_another_process(
     worker.wait_for(f"event=job_stop job={row[0]} worker=w1 reason=TERMINATED")
 
 
+
+
+def test_a_keyed_job_runs_per_partition_over_two_workers(
+        worker: WorkerProcess, kafka_bootstrap: str, kconn: pycql.Connection,
+        tmp_path: Path) -> None:
+    """A stream partitioned by its key (WITH (key = 'k')), a job grouping by it: one task
+    per partition, shared by two workers; the output is the bounded cursor's."""
+    stream, out = names(kconn, "keyed", "perkey")
+    cur = kconn.cursor()
+    cur.execute(f"CREATE STREAM {stream} (k INTEGER, v INTEGER, ts BIGINT) "
+                "WITH (timestamp = 'ts', partitions = 4, key = 'k')")
+    cur.executemany(f"INSERT INTO {stream} VALUES (?, ?, ?)",
+                    [(i % 13, i, BASE_MS + 20 * i) for i in range(1200)])
+    query = f"SELECT ISTREAM(k, COUNT(*), SUM(v)) FROM {stream} [UNBOUNDED] GROUP BY k"
+    second = WorkerProcess(kafka_bootstrap, "w1b", tmp_path)
+    try:
+        cur.execute(f"CREATE STREAM {out} AS {query}")
+        (_, _, _, tasks), = cur.fetchall()
+        assert tasks == 4
+        want = bounded(kconn, query)
+        assert eventually(lambda: bounded(kconn, f"SELECT * FROM {out}"), want) == want
+        row = eventually(lambda: (query_row(kconn, out) or [None] * 5)[4], "w1, w1b")
+        assert row == "w1, w1b"            # both workers run some of its tasks
+    finally:
+        assert second.stop() == 0
