@@ -250,7 +250,8 @@ def test_a_failing_job_is_failed_and_the_others_keep_running(conn: pycql.Connect
     assert status()["Good"][0] == "RUNNING"
 
 
-def test_a_restarted_task_restores_its_state_and_writes_nothing_twice(conn: pycql.Connection) -> None:
+def test_a_restarted_task_restores_its_state_and_writes_nothing_twice(
+        conn: pycql.Connection) -> None:
     _fill(conn)
     query = "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k"
     cur = conn.cursor()
