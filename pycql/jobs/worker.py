@@ -378,18 +378,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.static and not args.id:
         parser.error("--static needs --id (the member's name across restarts)")
-    worker = Worker(the_log, Catalog(LogCatalogStore(the_log)), worker_id=args.id,
-                    static=args.static)
+    stopping = threading.Event()
+    worker: Worker | None = None
 
     def on_signal(signum: int, frame: object) -> None:
-        _event("signal", worker=worker.id, signal=signal.Signals(signum).name)
-        worker._stop.set()
-        worker._wake.set()
+        _event("signal", worker=args.id or "-", signal=signal.Signals(signum).name)
+        stopping.set()
+        if worker is not None:
+            worker._stop.set()
+            worker._wake.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        worker.run()
+        backoff = BACKOFF_FIRST_S
+        while worker is None and not stopping.is_set():
+            try:  # the broker may be down: wait for it rather than die
+                worker = Worker(the_log, Catalog(LogCatalogStore(the_log)), worker_id=args.id,
+                                static=args.static)
+            except OperationalError as exc:
+                _event("command_log_unreachable", worker=args.id or "-",
+                       backoff_s=f"{backoff:g}", error=exc)
+                stopping.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+        if worker is not None and not stopping.is_set():
+            worker.run()
     finally:
         the_log.close()
     return 0
