@@ -94,6 +94,7 @@ def test_kill_9_of_a_static_worker_mid_stream_loses_and_repeats_nothing(
     query = f"SELECT ISTREAM(k, COUNT(*), SUM(v)) FROM {stream} [RANGE 2 SECONDS] GROUP BY k"
     cur.execute(f"CREATE STREAM {out} AS {query}")
     worker = WorkerProcess(kafka_bootstrap, "static", tmp_path, "--static")
+    lines: list[str] = []
     try:
         for part in range(3):
             cur.executemany(f"INSERT INTO {stream} VALUES (?, ?, ?)",
@@ -101,11 +102,12 @@ def test_kill_9_of_a_static_worker_mid_stream_loses_and_repeats_nothing(
             worker.wait_for("event=task_started")
             time.sleep(0.3 + 0.4 * part)
             worker.stop(signal.SIGKILL)
+            lines += worker.lines
             worker = WorkerProcess(kafka_bootstrap, "static", tmp_path, "--static")
         want = bounded(kconn, query)
         got = eventually(lambda: bounded(kconn, f"SELECT * FROM {out}"), want, 60)
         assert got == want
-        assert any("restored=" in line and "restored=0_pieces" not in line
-                   for line in worker.lines)
+        lines += worker.lines  # some restart restored a committed state
+        assert any("restored=" in line and "restored=0_pieces" not in line for line in lines)
     finally:
         assert worker.stop() == 0
