@@ -317,7 +317,8 @@ class Tail(threading.Thread):
 class Worker:
     """``python -m pycql.jobs.worker`` with stderr appended to ``log_path``."""
 
-    def __init__(self, bootstrap: str, name: str, log_path: Path) -> None:
+    def __init__(self, bootstrap: str, name: str, log_path: Path, static: bool = True) -> None:
+        self.static = static
         self.bootstrap = bootstrap
         self.name = name
         self.log_path = log_path
@@ -334,7 +335,8 @@ class Worker:
             err.flush()
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pycql.jobs.worker", "--connect",
-                 f"kafka://{self.bootstrap}", "--id", self.name],
+                 f"kafka://{self.bootstrap}", "--id", self.name,
+                 *(["--static"] if self.static else [])],
                 env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
         self.starts.append(time.time())
 
@@ -378,6 +380,9 @@ class Config:
     live_fraction: float = 0.5
     #: seconds between kills (uniform)
     kill_every_s: tuple[float, float] = (1.0, 4.0)
+    #: workers are static group members (``pycql worker --static``): a restarted worker
+    #: gets its tasks back with no rebalance
+    static: bool = True
 
 
 def _stats(values: list[float]) -> dict[str, float | None]:
@@ -482,7 +487,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
         if split == len(events):
             references()
 
-        workers = [Worker(bootstrap, f"w{i + 1}", workdir / f"worker-w{i + 1}.log")
+        workers = [Worker(bootstrap, f"w{i + 1}", workdir / f"worker-w{i + 1}.log", cfg.static)
                    for i in range(cfg.workers)]
         for wk in workers:
             wk.start()
@@ -681,11 +686,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of the events produced during the faults (default 0.5)")
     parser.add_argument("--workdir", help="where worker logs (and the broker) go")
     parser.add_argument("--out", default="benchmarks/results/faults.json")
+    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the workers with --static (default) or as dynamic members")
     a = parser.parse_args(argv)
     cfg = Config(events=a.events, kills=a.kills, seed=a.seed, workers=a.workers,
                  partitions=a.partitions, broker_restart=a.broker_restart and not a.bootstrap,
                  bootstrap=a.bootstrap, out=a.out, settle_timeout_s=a.settle_timeout,
-                 workdir=a.workdir, live_fraction=a.live_fraction)
+                 workdir=a.workdir, live_fraction=a.live_fraction, static=a.static)
     result = run(cfg)
     text = table(result)
     if result.get("worker_errors"):
@@ -699,7 +706,8 @@ def main(argv: list[str] | None = None) -> int:
         out.with_suffix(".md").write_text(
             f"# Fault harness\n\n`python -m benchmarks.faults --events {a.events} --kills "
             f"{a.kills} --seed {a.seed} --workers {a.workers} --partitions {a.partitions}"
-            f"{'' if cfg.broker_restart else ' --no-broker-restart'}`\n\n{text}\n")
+            f"{'' if cfg.broker_restart else ' --no-broker-restart'}"
+            f"{'' if cfg.static else ' --no-static'}`\n\n{text}\n")
     bad = any(j["rows_lost"] or j["rows_duplicated"] or j["rows_wrong"]
               for j in result["jobs"].values())
     return 1 if bad else 0
