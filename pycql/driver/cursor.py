@@ -217,6 +217,7 @@ class Cursor:
     def _count(self, rows: list[Row]) -> list[Row]:
         if self.rownumber is not None:
             self.rownumber += len(rows)
+        self._last_fetch = (self._result, rows)  # what _repr_html_ shows
         return rows
 
     def fetchone(self, timeout: float | None = None) -> Row | None:
@@ -334,6 +335,43 @@ class Cursor:
     def __repr__(self) -> str:
         state = "closed" if self._closed else (self.kind or "idle")
         return f"<pycql.Cursor {state}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of the cursor: the rows the last fetch (``fetchone``,
+        ``fetchmany``, ``fetchall``) of the current result returned, as an HTML table
+        under the column names; an ``EXPLAIN PLAN AS DOT`` result as the SVG picture
+        when Graphviz's ``dot`` is on PATH. Showing a cursor never fetches: a
+        continuous query's rows are not consumed by looking at it."""
+        last = getattr(self, "_last_fetch", None)
+        rows = last[1] if last is not None and last[0] is self._result else None
+        names = [d.name for d in self.description or []]
+        if (self.statement == "explain" and rows and len(rows[0]) == 1
+                and str(rows[0][0]).startswith("digraph")):
+            from pycql.driver._dot import render_svg
+
+            svg = render_svg(str(rows[0][0]))
+            if svg is not None:
+                return svg[svg.find("<svg"):]
+        return _html_table(names, rows, repr(self))
+
+
+def _html_table(names: list[str], rows: list[Row] | None, caption: str) -> str:
+    """``rows`` under ``names`` as an HTML table (values escaped; None as NULL)."""
+    import html
+
+    def cell(value: Any) -> str:
+        return "<i>NULL</i>" if value is None else html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in rows or []
+    )
+    if rows is None:
+        note = "nothing fetched yet: fetchone(), fetchmany() or fetchall() shows rows here"
+    else:
+        note = f"{len(rows)} row{'' if len(rows) == 1 else 's'} fetched last"
+    return (f"<table><caption>{html.escape(caption)}: {note}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def _check_params(params: Any) -> tuple[Any, ...]:

@@ -23,10 +23,12 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 import pycql
+from pycql.driver._dot import render_svg
 from pycql.shell._split import split_statements
 from pycql.shell._table import StreamTable, render_table
 
@@ -36,6 +38,8 @@ _HELP = """\
 Statements end with ';' and may span several lines.
   \\q                quit (also Ctrl-D)
   \\?                this help
+  \\explain QUERY    the query's plan as a picture: an SVG file drawn by Graphviz's
+                    dot when it is on PATH (its path is printed), else the DOT text
   \\set              show the settings
   \\set NAME VALUE   change one: start (earliest|latest|ISO time|epoch ms),
                     stop (same, or none), timeout (seconds or none), rowtime (on|off)
@@ -177,10 +181,38 @@ class Shell:
             self.out.write(_HELP)
         elif name == "\\set":
             self._set(words[1:])
+        elif name == "\\explain":
+            self._explain(line.strip()[len(name):].strip().rstrip(";").strip())
         else:
             self.err.write(f"unknown command {name}; \\? lists the commands\n")
         self.out.flush()
         return True
+
+    def _explain(self, query: str) -> None:
+        """``\\explain QUERY``: ``EXPLAIN PLAN AS DOT``, drawn to an SVG file by ``dot``
+        when it is on PATH (the file's path is printed), else the DOT text printed."""
+        if not query:
+            self.err.write("usage: \\explain QUERY\n")
+            return
+        cur = self.conn.cursor()
+        try:
+            cur.execute(f"EXPLAIN PLAN AS DOT FOR {query}")
+            dot = str(cur.fetchone()[0])  # type: ignore[index]
+        except pycql.Error as error:
+            self.failed = True
+            self.err.write(f"ERROR: {error}\n")
+            return
+        finally:
+            cur.close()
+        svg = render_svg(dot)
+        if svg is None:
+            self.out.write(dot)
+            self.err.write("(Graphviz's dot is not on PATH: the plan is printed as DOT)\n")
+            return
+        fd, path = tempfile.mkstemp(prefix="pycql-plan-", suffix=".svg")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(svg)
+        self.out.write(f"plan drawn to {path}\n")
 
     def _set(self, args: list[str]) -> None:
         if not args:

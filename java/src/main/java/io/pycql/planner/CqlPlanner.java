@@ -63,7 +63,6 @@ import org.apache.calcite.sql.SqlDelete;
 import org.apache.calcite.sql.SqlDescribeTable;
 import org.apache.calcite.sql.SqlDynamicParam;
 import org.apache.calcite.sql.SqlExplain;
-import org.apache.calcite.sql.SqlExplainFormat;
 import org.apache.calcite.sql.SqlIdentifier;
 import org.apache.calcite.sql.SqlInsert;
 import org.apache.calcite.sql.SqlKind;
@@ -652,7 +651,7 @@ public final class CqlPlanner {
       RelNode[] physical = new RelNode[1];
       ObjectNode plan = plan(q, physical);
       out.put("statement", "explain");
-      out.put("format", explain.getFormat() == SqlExplainFormat.JSON ? "json" : "text");
+      out.put("format", explain.getFormat().name().toLowerCase(Locale.ROOT));
       out.put("analyze", explain instanceof SqlCqlExplainAnalyze);
       out.putNull("query_id");
       out.put("text", PlanTextWriter.explain(physical[0], options.outputTopic));
