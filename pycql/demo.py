@@ -5,7 +5,7 @@ of the CQL paper) while the main thread runs::
 
     SELECT ISTREAM(car_id, speed) FROM PosSpeedStr [RANGE 30 SECONDS] WHERE speed > 65
 
-and prints rows as they arrive, with their timestamps. It also prints the
+and prints rows as they arrive, with their timestamps (ISO, with the zone: UTC). It also prints the
 streaming plan. Run it with ``python -m pycql.demo`` (``--rows N`` to print more).
 """
 
@@ -17,6 +17,7 @@ import threading
 import time
 
 import pycql
+from pycql.shell._table import format_datetime
 
 QUERY = "SELECT ISTREAM(car_id, speed) FROM PosSpeedStr [RANGE 30 SECONDS] WHERE speed > 65"
 
@@ -56,13 +57,15 @@ def main(argv: list[str] | None = None) -> None:
         producer = threading.Thread(target=_produce, args=(conn, stop, args.seed), daemon=True)
         cur.execute(QUERY)
         producer.start()
-        print(f"{'rowtime':>15}  car_id  speed")
+        print(f"{'rowtime':<27}  car_id  speed")
         try:
             for _ in range(args.rows):
                 row = cur.fetchone(timeout=30)
                 if row is None:
                     raise SystemExit("no row arrived within 30 s: the demo is broken")
-                print(f"{cur.rowtime_ms:>15}  {row[0]:>6}  {row[1]:>5}")
+                rowtime = cur.rowtime
+                stamp = "" if rowtime is None else format_datetime(rowtime)
+                print(f"{stamp:<27}  {row[0]:>6}  {row[1]:>5}")
         finally:
             stop.set()
             cur.close()

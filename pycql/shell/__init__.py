@@ -43,6 +43,8 @@ Statements end with ';' and may span several lines.
   \\set              show the settings
   \\set NAME VALUE   change one: start (earliest|latest|ISO time|epoch ms),
                     stop (same, or none), timeout (seconds or none), rowtime (on|off)
+Times are UTC: ROWTIME prints as '2026-01-02 03:04:05.000 UTC', and an ISO start
+or stop without a zone ('2026-01-02T03:04') is read as UTC.
 Ctrl-C stops the running query; the shell stays.
 """
 
@@ -219,6 +221,7 @@ class Shell:
             for key, value in self.settings.items():
                 self.out.write(f"{key} = {'none' if value is None else value}\n")
             self.out.write(f"rowtime = {'on' if self.conn.rowtime_column else 'off'}\n")
+            self.out.write("zone = UTC (ROWTIME, and ISO start/stop times that name none)\n")
             return
         if len(args) != 2:
             self.err.write("usage: \\set NAME VALUE\n")
@@ -258,7 +261,7 @@ class Shell:
         """The read-eval-print loop, until ``\\q`` or end of input."""
         _enable_history()
         self.out.write(f"pycql {pycql.__version__} on {self.conn.dsn}. "
-                       "End statements with ';'. \\? for help, \\q to quit.\n")
+                       "End statements with ';'. Times are UTC. \\? for help, \\q to quit.\n")
         buffer = ""
         while True:
             try:

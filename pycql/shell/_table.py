@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 _TYPE_WIDTH = {
     "BOOLEAN": 5, "TINYINT": 4, "SMALLINT": 6, "INTEGER": 11, "BIGINT": 20,
-    "FLOAT": 12, "REAL": 12, "DOUBLE": 12, "DATE": 10, "TIME": 12, "TIMESTAMP": 23,
+    "FLOAT": 12, "REAL": 12, "DOUBLE": 12, "DATE": 10, "TIME": 12, "TIMESTAMP": 27,
 }
 _MAX_STREAM_WIDTH = 30
 
@@ -35,13 +35,34 @@ def format_value(value: Any) -> str:
     if value is False:
         return "FALSE"
     if isinstance(value, _dt.datetime):
-        text = value.isoformat(sep=" ", timespec="milliseconds")
-        return text[:-6] if text.endswith("+00:00") else text
+        return format_datetime(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
     return str(value)
+
+
+def format_datetime(value: _dt.datetime) -> str:
+    """ISO date and time to the millisecond, and the zone when the value has one:
+    ``UTC`` for UTC (a stream's ``ROWTIME``), else its offset. A ``TIMESTAMP``
+    column's value has no zone (a wall-clock time) and is written without one.
+
+    >>> format_datetime(_dt.datetime(2026, 12, 2, 7, 29, 1, 493000, tzinfo=_dt.UTC))
+    '2026-12-02 07:29:01.493 UTC'
+    >>> plus_one = _dt.timezone(_dt.timedelta(hours=1))
+    >>> format_datetime(_dt.datetime(2026, 12, 2, 8, 29, tzinfo=plus_one))
+    '2026-12-02 08:29:00.000 +01:00'
+    >>> format_datetime(_dt.datetime(2024, 1, 2, 3, 4, 5))
+    '2024-01-02 03:04:05.000'
+    """
+    text = value.isoformat(sep=" ", timespec="milliseconds")
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    if offset == _dt.timedelta(0):
+        return text[:-6] + " UTC"
+    return text[:-6] + " " + text[-6:]
 
 
 def _is_number(value: Any) -> bool:

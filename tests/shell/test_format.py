@@ -33,7 +33,9 @@ def test_values_are_written_plainly() -> None:
     assert format_value(True) == "TRUE"
     assert format_value(Decimal("1.50")) == "1.50"
     assert format_value(dt.datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02 03:04:05.000"
-    assert format_value(dt.datetime(2024, 1, 2, tzinfo=dt.UTC)) == "2024-01-02 00:00:00.000"
+    assert format_value(dt.datetime(2024, 1, 2, tzinfo=dt.UTC)) == "2024-01-02 00:00:00.000 UTC"
+    p2 = dt.timezone(dt.timedelta(hours=2))
+    assert format_value(dt.datetime(2024, 1, 2, tzinfo=p2)) == "2024-01-02 00:00:00.000 +02:00"
 
 
 def test_render_table_aligns_numbers_right_and_text_left() -> None:
