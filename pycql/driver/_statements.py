@@ -463,6 +463,8 @@ def _describe(db: Database, envelope: Envelope) -> Outcome:
             role = "PRIMARY KEY"
         elif isinstance(entry, Stream) and column.name == entry.timestamp:
             role = "TIMESTAMP"
+        elif isinstance(entry, Stream) and column.name in entry.key:
+            role = "KEY"
         rows.append((column.name, column.type_text(), column.nullable, role))
     return _rows_outcome(columns, rows)
 
