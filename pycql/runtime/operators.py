@@ -31,8 +31,11 @@ raises again row by row, so good batches cost what they did.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from itertools import compress
 from operator import itemgetter
 from typing import Any
@@ -522,11 +525,19 @@ class _Agg:
         self.fn = str(call["fn"]).upper()
         self.args: list[int] = list(call.get("args", []))
         self.distinct = bool(call.get("distinct"))
+        # FILTER (WHERE ...): the index of a BOOLEAN input column, the call sees only the
+        # rows where it is TRUE
+        f = call.get("filter")
+        self.filter: int | None = None if f is None or int(f) < 0 else int(f)
         rtype = str(call.get("type", "BIGINT"))
-        self.int_result = type_family(rtype) == "integer"
-        self.float_result = type_family(rtype) == "float"
+        self.rtype_family = type_family(rtype)
+        self.int_result = self.rtype_family == "integer"
+        self.float_result = self.rtype_family == "float"
+        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", *_MOMENTS):
+            raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
         if self.fn == "COUNT" and not self.args:
-            self.kind = "count_star"
+            # COUNT(*) FILTER (...) counts the rows that pass: a count of its own
+            self.kind = "count_star" if self.filter is None else "count"
         elif self.distinct or self.fn in ("MIN", "MAX"):
             self.kind = "bag"  # a counter of values
         elif self.fn == "COUNT":
@@ -534,17 +545,22 @@ class _Agg:
         elif self.fn in ("SUM", "SUM0", "AVG"):
             self.kind = "sum"
         else:
-            raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
-        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX"):
-            raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
+            self.kind = "moments"  # [n, sum, sum of squares, non-finite count]
         self.arg = self.args[0] if self.args else -1
         self.zero: Any = 0 if type_family(rtype) in ("integer", "decimal") else 0.0
+        # moments of integers are kept as Python ints, of anything else as exact
+        # fractions (a float or a Decimal is a rational): exact under deletes, no
+        # cancellation in the variance
+        self.exact_int = self.arg >= 0 and self.arg < len(input_columns) and \
+            type_family(str(input_columns[self.arg].get("type", ""))) == "integer"
 
     def new(self) -> Any:
         if self.kind == "bag":
             return {}
         if self.kind == "sum":
             return [0, 0]
+        if self.kind == "moments":
+            return [0, 0, 0, 0]
         return 0
 
     def value_of(self, row: Row) -> Any:
@@ -560,6 +576,9 @@ class _Agg:
             return rows
         if kind == "count":
             return acc
+        if kind == "moments":
+            n, total, squares, nonfinite = acc
+            return self._moment(n + nonfinite, total, squares, nonfinite)
         if kind == "sum":
             total, n = acc
             if fn == "SUM0":
@@ -578,10 +597,34 @@ class _Agg:
             return max(acc)
         if fn == "COUNT":
             return len(acc)
+        if fn in _MOMENTS:
+            vals = [v for v in acc if _finite(v)]
+            bad = len(acc) - len(vals)
+            exact = [v if isinstance(v, int) else Fraction(v) for v in vals]
+            return self._moment(len(acc), sum(exact), sum(v * v for v in exact), bad)
         total = sum(acc)
         if fn in ("SUM", "SUM0"):
             return total
         return self._avg(total, len(acc))
+
+    def _moment(self, n: int, total: Any, squares: Any, nonfinite: int) -> Any:
+        """VAR_POP/VAR_SAMP/STDDEV_POP/STDDEV_SAMP of ``n`` values (``nonfinite`` of
+        them NaN or infinite) from their exact sum and sum of squares."""
+        fn = self.fn
+        sample = fn in ("VAR_SAMP", "VARIANCE", "STDDEV_SAMP", "STDDEV")
+        if n == 0 or (sample and n == 1):
+            return None
+        if nonfinite:
+            return float("nan") if self.rtype_family == "float" else None
+        var = Fraction(n * squares - total * total) / (n * (n - 1) if sample else n * n)
+        root = fn.startswith("STDDEV")
+        if self.rtype_family == "decimal":
+            d = Decimal(var.numerator) / Decimal(var.denominator)
+            return d.sqrt() if root else d
+        if self.int_result:
+            return math.isqrt(int(var)) if root else int(var)
+        x = float(var)
+        return math.sqrt(x) if root else x
 
     def _avg(self, total: Any, n: int) -> Any:
         if self.int_result and isinstance(total, int):
@@ -590,6 +633,35 @@ class _Agg:
         if self.float_result:  # AVG of an exact type is a DOUBLE (CqlTypeSystem)
             return float(total) / n
         return total / n
+
+    def encode(self, acc: Any) -> Any:
+        if self.kind == "bag":
+            return [[list(v) if isinstance(v, tuple) else v, n] for v, n in acc.items()]
+        if self.kind == "moments":
+            return [acc[0], str(acc[1]), str(acc[2]), acc[3]]
+        return acc
+
+    def decode(self, data: Any) -> Any:
+        if self.kind == "bag":
+            return {tuple(v) if isinstance(v, list) else v: n for v, n in data}
+        if self.kind == "moments":
+            conv = (lambda x: int(Fraction(x))) if self.exact_int else Fraction
+            return [data[0], conv(data[1]), conv(data[2]), data[3]]
+        return data
+
+
+_MOMENTS = ("STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE")
+
+
+def _finite(v: Any) -> bool:
+    return not isinstance(v, float) or math.isfinite(v)
+
+
+def _exact(v: Any) -> Any:
+    """A non-integer moment input as an exact fraction (None if NaN or infinite)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return Fraction(v)
 
 
 def _compile_aggregate(
@@ -627,30 +699,56 @@ def _compile_aggregate(
         else:
             namespace[f"result{i}"] = a.result
             results.append(f"result{i}(g[{slot}], g[0])")
+        body: list[str] = []
         if len(a.args) > 1:
-            lines.append(f"        v = ({''.join(f'row[{j}], ' for j in a.args)})")
+            body.append(f"v = ({''.join(f'row[{j}], ' for j in a.args)})")
             present = " and ".join(f"row[{j}] is not None" for j in a.args)
-        else:
-            lines.append(f"        v = row[{a.arg}]")
+        elif a.args:
+            body.append(f"v = row[{a.arg}]")
             present = "v is not None"
-        lines.append(f"        if {present}:")
+        else:  # COUNT(*) FILTER (WHERE ...)
+            present = "True"
+        body.append(f"if {present}:")
         if a.kind == "count":
-            lines.append(f"            g[{slot}] += c")
+            body.append(f"    g[{slot}] += c")
         elif a.kind == "sum":
-            lines += [
-                f"            acc = g[{slot}]",
-                "            acc[1] += c",
-                "            acc[0] = acc[0] + v * c if acc[1] else 0",
+            body += [
+                f"    acc = g[{slot}]",
+                "    acc[1] += c",
+                "    acc[0] = acc[0] + v * c if acc[1] else 0",
+            ]
+        elif a.kind == "moments":
+            body.append(f"    acc = g[{slot}]")
+            if not a.exact_int:
+                namespace["_exact"] = _exact
+                body += [
+                    "    v = _exact(v)",
+                    "    if v is None:",
+                    "        acc[3] += c",
+                ]
+            body += [
+                "    if v is not None:",
+                "        acc[0] += c",
+                "        if acc[0]:",
+                "            acc[1] += v * c",
+                "            acc[2] += v * v * c",
+                "        else:",
+                "            acc[1] = acc[2] = 0",
             ]
         else:  # a bag: value -> count
-            lines += [
-                f"            bag = g[{slot}]",
-                "            n = bag.get(v, 0) + c",
-                "            if n:",
-                "                bag[v] = n",
-                "            else:",
-                "                del bag[v]",
+            body += [
+                f"    bag = g[{slot}]",
+                "    n = bag.get(v, 0) + c",
+                "    if n:",
+                "        bag[v] = n",
+                "    else:",
+                "        del bag[v]",
             ]
+        if a.filter is not None:
+            lines.append(f"        if row[{a.filter}]:")
+            lines += ["            " + b for b in body]
+        else:
+            lines += ["        " + b for b in body]
     lines += [
         "",
         "def output(k, g):",
@@ -769,20 +867,16 @@ class Aggregate(Operator):
         return out or None
 
     def state(self) -> Any:
+        aggs = self.aggs
+
         def enc(g: list[Any]) -> list[Any]:
-            accs = [[[list(v) if isinstance(v, tuple) else v, n] for v, n in acc.items()]
-                    if isinstance(acc, dict) else acc for acc in g[2:]]
+            accs = [a.encode(acc) for a, acc in zip(aggs, g[2:], strict=True)]
             return [g[0], None if g[1] is None else list(g[1]), *accs]
         return self.groups.to_json(enc)
 
     def load(self, data: Any) -> None:
         def dec(g: list[Any]) -> list[Any]:
-            accs = []
-            for a, acc in zip(self.aggs, g[2:], strict=True):
-                if a.kind == "bag":
-                    accs.append({tuple(v) if isinstance(v, list) else v: n for v, n in acc})
-                else:
-                    accs.append(acc)
+            accs = [a.decode(acc) for a, acc in zip(self.aggs, g[2:], strict=True)]
             return [g[0], None if g[1] is None else tuple(g[1]), *accs]
         self.groups = KeyedStore.from_json(data, dec)
 

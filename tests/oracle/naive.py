@@ -76,6 +76,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from functools import cmp_to_key
 from typing import Any
 
@@ -421,6 +423,8 @@ def _distinct(a: Any, b: Any) -> bool:
 def _aggregate(call: dict[str, Any], rows: list[Row]) -> Any:
     fn = call["fn"].upper()
     args: list[int] = call["args"]
+    if call.get("filter") is not None:  # FILTER (WHERE ...): a BOOLEAN column
+        rows = [r for r in rows if r[call["filter"]] is True]
     if fn == "COUNT":
         if not args:
             return len(rows)
@@ -447,6 +451,19 @@ def _aggregate(call: dict[str, Any], rows: list[Row]) -> Any:
         return min(vals) if vals else None
     if fn == "MAX":
         return max(vals) if vals else None
+    if fn in ("VAR_POP", "VAR_SAMP", "VARIANCE", "STDDEV_POP", "STDDEV_SAMP", "STDDEV"):
+        sample = fn in ("VAR_SAMP", "VARIANCE", "STDDEV_SAMP", "STDDEV")
+        if len(vals) < (2 if sample else 1):
+            return None
+        if any(isinstance(v, float) and not math.isfinite(v) for v in vals):
+            return math.nan
+        exact = [Fraction(v) for v in vals]  # statistics would round Decimals
+        mean = sum(exact) / len(exact)
+        var = sum((v - mean) ** 2 for v in exact) / (len(exact) - 1 if sample else len(exact))
+        if type_name == "DECIMAL":
+            d = Decimal(var.numerator) / Decimal(var.denominator)
+            return d.sqrt() if fn.startswith("STDDEV") else d
+        return math.sqrt(var) if fn.startswith("STDDEV") else float(var)
     raise OracleError(f"the oracle does not know the aggregate {fn!r}")
 
 

@@ -226,11 +226,32 @@ class StatementChecksTest {
 
   // -------------------------------------------------------- 7. unsupported, positioned
 
+  @Test void aggregateFilterIsTheIndexOfABooleanColumn() throws Exception {
+    JsonNode n = ok("select count(*) filter (where k > 1), stddev_pop(k) from V [ROWS 3]");
+    JsonNode agg = null;
+    for (JsonNode op : n.path("plan").path("operators")) {
+      if (op.path("op").asText().equals("aggregate")) {
+        agg = op;
+      }
+    }
+    assertTrue(agg != null, n::toString);
+    JsonNode count = agg.path("aggs").get(0);
+    int f = count.path("filter").asInt(-1);
+    assertTrue(f >= 0, count::toString);
+    assertEquals("STDDEV_POP", agg.path("aggs").get(1).path("fn").asText());
+    assertFalse(agg.path("aggs").get(1).has("filter"));
+  }
+
+  @Test void libraryFunctionsPlan() throws Exception {
+    ok("select concat(name, '!', name), lpad(name, 5, '*'), rpad(name, 5), left(name, 2), "
+        + "right(name, 2), greatest(k, 15), least(k, 1, 2), nvl(name, 'x'), length(name), "
+        + "instr(name, 'a'), strpos(name, 'a'), regexp_replace(name, 'a+', 'b'), "
+        + "split_part(name, ',', 2) from V");
+  }
+
   @Test void unsupportedErrorsHavePositions() throws Exception {
     error("SELECT ISTREAM(*) FROM (SELECT ISTREAM(*) FROM V [NOW]) [NOW]", "unsupported",
         "ISTREAM is only allowed", 1, 32);
-    error("select count(*) filter (where k > 1) from V [ROWS 3]", "unsupported",
-        "aggregate FILTER", 1, 8);
     error("select k, count(*) from V [ROWS 3] group by cube(k)", "unsupported", "GROUPING SETS",
         1, 45);
     error("select rank() over (order by k) from V [ROWS 3]", "unsupported",

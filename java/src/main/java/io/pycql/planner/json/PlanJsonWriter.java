@@ -196,10 +196,6 @@ public final class PlanJsonWriter {
     List<RelDataTypeField> fields = a.getRowType().getFieldList();
     for (int i = 0; i < a.getAggCallList().size(); i++) {
       AggregateCall call = a.getAggCallList().get(i);
-      if (call.filterArg >= 0) {
-        throw new UnsupportedOperationException(
-            "aggregate FILTER (WHERE ...) is not supported in a continuous query");
-      }
       ObjectNode agg = aggs.addObject();
       SqlKind kind = call.getAggregation().getKind();
       agg.put("fn", kind == SqlKind.COUNT || kind == SqlKind.SUM || kind == SqlKind.SUM0
@@ -208,6 +204,9 @@ public final class PlanJsonWriter {
       ArrayNode args = agg.putArray("args");
       call.getArgList().forEach(args::add);
       agg.put("distinct", call.isDistinct());
+      if (call.filterArg >= 0) {
+        agg.put("filter", call.filterArg); // FILTER (WHERE ...): a BOOLEAN input column
+      }
       RelDataTypeField field = fields.get(a.getGroupCount() + i);
       agg.put("name", field.getName());
       RexJson.putType(agg, field.getType());

@@ -160,7 +160,7 @@ public final class CqlAnalyzer {
 
   /** A validator over this analyzer's catalog. */
   public SqlValidator newValidator() {
-    return SqlValidatorUtil.newValidator(SqlStdOperatorTable.instance(), reader, typeFactory,
+    return SqlValidatorUtil.newValidator(CqlOperatorTable.INSTANCE, reader, typeFactory,
         SqlValidator.Config.DEFAULT
             .withConformance(CqlConformance.INSTANCE)
             .withIdentifierExpansion(true)
@@ -401,9 +401,6 @@ public final class CqlAnalyzer {
     query.accept(new SqlBasicVisitor<Void>() {
       @Override public Void visit(SqlCall call) {
         switch (call.getKind()) {
-        case FILTER:
-          throw CqlPlannerError.unsupported(call.getParserPosition(),
-              "aggregate FILTER (WHERE ...) is not supported in a continuous query");
         case GROUPING_SETS:
         case ROLLUP:
         case CUBE:
