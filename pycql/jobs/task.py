@@ -42,8 +42,9 @@ __all__ = ["Task", "TaskMetrics", "state_sizes"]
 
 #: How often (seconds) a task measures its state's size for its status (it serializes it).
 STATE_SIZE_EVERY_S = 5.0
-#: Output records after which a task commits before its interval is up.
-COMMIT_RECORDS = 50_000
+#: Output records after which a task commits before its (adaptive) interval is up, once
+#: the job's own interval has passed: it bounds the memory of output held for a commit.
+COMMIT_RECORDS = 200_000
 
 
 @dataclass
@@ -146,9 +147,10 @@ class Task:
         emissions = self.runner.poll(timeout)
         if emissions:
             self._out += self.sink.records(emissions)
-        now = time.monotonic()
-        if len(self._out) >= COMMIT_RECORDS or (
-                now - self._last_commit >= self._interval_s and self._changed()):
+        elapsed = time.monotonic() - self._last_commit
+        if (elapsed >= self._interval_s and self._changed()) or (
+                len(self._out) >= COMMIT_RECORDS
+                and elapsed >= self.job.commit_interval_ms / 1000):
             return self.commit()
         return 0
 
@@ -164,6 +166,7 @@ class Task:
         began = time.perf_counter()
         deltas = self.changelog.deltas({"runner": self.runner.checkpoint(),
                                         "sink": self.sink.state()})
+        serialized_s = time.perf_counter() - began  # the checkpoint and its pieces
         producer = self._producer
         if producer is not None:
             producer.begin()
@@ -186,8 +189,7 @@ class Task:
         m.changelog_records, m.changelog_bytes = len(deltas), self.changelog.last_bytes
         self._last_commit = time.monotonic()
         # a commit serializes the whole state: keep that under a tenth of the time
-        self._interval_s = max(self.job.commit_interval_ms / 1000,
-                               10 * self.changelog.last_seconds)
+        self._interval_s = max(self.job.commit_interval_ms / 1000, 10 * serialized_s)
         return len(out)
 
     @property
