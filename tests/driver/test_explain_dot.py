@@ -102,7 +102,7 @@ def test_labels_are_quoted(cur: pycql.Cursor) -> None:
 
 
 def test_pydot_parses_it(cur: pycql.Cursor) -> None:
-    pydot = pytest.importorskip("pydot")
+    import pydot
     plan = _plan(cur, QUERY)
     (graph,) = pydot.graph_from_dot_data(_dot(cur, QUERY))
     names = {n.get_name() for n in graph.get_nodes()} - {"node", "edge"}
