@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pycql.catalog import Column, Stream, Table
@@ -159,63 +160,80 @@ def _register(conn: Connection, job: Job) -> Outcome:
     return Outcome(RowList([(job.id, job.sink, job.topic, job.tasks)]), columns, None, 1)
 
 
-def create_stream_as(conn: Connection, envelope: Envelope) -> Outcome:
-    """``CREATE STREAM name [WITH (...)] AS <stream-valued query>``."""
-    from pycql.driver._statements import Outcome, _options
+@dataclass
+class _Sink:
+    """What ``CREATE STREAM|TABLE name AS q`` decides before it creates anything."""
+
+    name: str
+    options: dict[str, str]
+    plan: dict[str, Any]
+    tasks: int
+    partitions: int
+    topic: str
+    columns: tuple[Column, ...]
+
+
+def _new_sink(conn: Connection, envelope: Envelope, allowed: set[str],
+              what: str) -> _Sink | None:
+    """The options, plan, tasks and topic of a new job's output (its topic created),
+    or ``None`` for ``IF NOT EXISTS`` of an existing name."""
+    from pycql.driver._statements import _options
 
     db = conn.database
     name = str(envelope["name"])
     db.catalog.refresh()
     if envelope.get("if_not_exists") and db.catalog.find(name) is not None:
-        return Outcome(rowcount=0)
-    options = _options(envelope, _STREAM_AS_OPTIONS, "stream")
+        return None
+    options = _options(envelope, allowed, what)
     plan = _job_plan(conn, envelope)
-    time_options = tuple(sorted((k, options[k]) for k in TIME_OPTIONS if k in options))
-    TimePolicy().with_options(dict(time_options))
     asked = int(options["partitions"]) if "partitions" in options else None
     tasks = _task_count(db, plan, asked)
-    partitions = asked or tasks
-    topic = options.get("topic", name)
     if db.catalog.find(name) is not None:
         raise ProgrammingError(f"{name} already exists")
-    created = _fresh_topic(db, topic, partitions, compacted=False)
-    columns = tuple(Column.from_json(c) for c in envelope["columns"])
-    db.catalog.add(Stream(name, columns, topic, None, options["format"], partitions, created,
-                          time_options))
-    job = Job(_new_id(db, "stream", name), "stream", _statement(envelope), name, topic, plan,
-              [c.to_json() for c in columns], options["format"], [], tasks,
-              _start(db, plan, options.get("start")), str(envelope.get("text") or ""),
-              conn.on_error, created_ms=int(time.time() * 1000), **_run_options(options))
-    return _register(conn, job)
+    return _Sink(name, options, plan, tasks, asked or tasks, options.get("topic", name),
+                 tuple(Column.from_json(c) for c in envelope["columns"]))
+
+
+def _job(conn: Connection, envelope: Envelope, kind: SinkKind, sink: _Sink,
+         key: list[str]) -> Job:
+    db = conn.database
+    return Job(_new_id(db, kind, sink.name), kind, _statement(envelope), sink.name, sink.topic,
+               sink.plan, [c.to_json() for c in sink.columns], sink.options["format"], key,
+               sink.tasks, _start(db, sink.plan, sink.options.get("start")),
+               str(envelope.get("text") or ""), conn.on_error,
+               created_ms=int(time.time() * 1000), **_run_options(sink.options))
+
+
+def create_stream_as(conn: Connection, envelope: Envelope) -> Outcome:
+    """``CREATE STREAM name [WITH (...)] AS <stream-valued query>``."""
+    from pycql.driver._statements import Outcome
+
+    sink = _new_sink(conn, envelope, _STREAM_AS_OPTIONS, "stream")
+    if sink is None:
+        return Outcome(rowcount=0)
+    time_options = tuple(sorted((k, sink.options[k]) for k in TIME_OPTIONS
+                                if k in sink.options))
+    TimePolicy().with_options(dict(time_options))
+    db = conn.database
+    created = _fresh_topic(db, sink.topic, sink.partitions, compacted=False)
+    db.catalog.add(Stream(sink.name, sink.columns, sink.topic, None, sink.options["format"],
+                          sink.partitions, created, time_options))
+    return _register(conn, _job(conn, envelope, "stream", sink, []))
 
 
 def create_table_as(conn: Connection, envelope: Envelope) -> Outcome:
     """``CREATE TABLE name [WITH (...)] AS <relation-valued query>``."""
-    from pycql.driver._statements import Outcome, _options
+    from pycql.driver._statements import Outcome
 
-    db = conn.database
-    name = str(envelope["name"])
-    db.catalog.refresh()
-    if envelope.get("if_not_exists") and db.catalog.find(name) is not None:
+    sink = _new_sink(conn, envelope, _TABLE_AS_OPTIONS, "table")
+    if sink is None:
         return Outcome(rowcount=0)
-    options = _options(envelope, _TABLE_AS_OPTIONS, "table")
-    plan = _job_plan(conn, envelope)
-    asked = int(options["partitions"]) if "partitions" in options else None
-    tasks = _task_count(db, plan, asked)
-    partitions = asked or tasks
-    topic = options.get("topic", name)
-    if db.catalog.find(name) is not None:
-        raise ProgrammingError(f"{name} already exists")
-    created = _fresh_topic(db, topic, partitions, compacted=True)
-    columns = tuple(Column.from_json(c) for c in envelope["columns"])
+    db = conn.database
+    created = _fresh_topic(db, sink.topic, sink.partitions, compacted=True)
     key = [str(k) for k in envelope.get("key") or []]
-    db.catalog.add(Table(name, columns, topic, tuple(key), options["format"], partitions,
-                         created))
-    job = Job(_new_id(db, "table", name), "table", _statement(envelope), name, topic, plan,
-              [c.to_json() for c in columns], options["format"], key, tasks,
-              _start(db, plan, options.get("start")), str(envelope.get("text") or ""),
-              conn.on_error, created_ms=int(time.time() * 1000), **_run_options(options))
-    return _register(conn, job)
+    db.catalog.add(Table(sink.name, sink.columns, sink.topic, tuple(key),
+                         sink.options["format"], sink.partitions, created))
+    return _register(conn, _job(conn, envelope, "table", sink, key))
 
 
 def insert_query(conn: Connection, envelope: Envelope) -> Outcome:

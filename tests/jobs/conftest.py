@@ -88,6 +88,7 @@ def names(conn: pycql.Connection, *prefixes: str) -> list[str]:
 
 
 def eventually(fn: Callable[[], Any], want: Any, seconds: float = 40) -> Any:
+    """``fn()`` once it equals ``want``, or its last value after ``seconds``."""
     deadline = time.monotonic() + seconds
     got = fn()
     while got != want and time.monotonic() < deadline:

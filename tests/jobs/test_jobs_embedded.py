@@ -7,12 +7,13 @@ from __future__ import annotations
 import collections
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import pycql
+from tests.jobs.conftest import bounded, eventually, snapshot
 
 Counter = collections.Counter
 
@@ -26,30 +27,9 @@ def conn() -> Iterator[pycql.Connection]:
         conn.close()
 
 
-def eventually(fn: Callable[[], Any], want: Any, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    got = fn()
-    while got != want and time.monotonic() < deadline:
-        time.sleep(0.1)
-        got = fn()
-    return got
-
-
-def bounded(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
-    cur = conn.cursor()
-    cur.execute(sql, start="earliest", stop="latest")
-    return Counter(cur.fetchall())
-
-
 def pairs(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
     """The (k, v) of a bounded run's rows, without their ROWTIME."""
     return Counter(r[:2] for r in bounded(conn, sql).elements())
-
-
-def snapshot(conn: pycql.Connection, sql: str) -> Counter[tuple[Any, ...]]:
-    cur = conn.cursor()
-    cur.execute(sql)
-    return Counter(cur.fetchall())
 
 
 #: the input rows, stamped by _fill after the table rows (the wall clock when inserted)
