@@ -38,7 +38,11 @@ TRUE``, ``IS [NOT] FALSE``, ``[NOT] LIKE`` (with ESCAPE), ``[NOT] SIMILAR TO``,
 ``SUBSTRING``, ``TRIM``, ``LTRIM``, ``RTRIM``, ``POSITION``, ``REPLACE``,
 ``OVERLAY``, ``ABS``, ``FLOOR``/``CEIL`` (numbers, or a time ``TO`` a unit),
 ``ROUND``, ``TRUNCATE``, ``POWER``, ``SQRT``, ``EXP``, ``LN``, ``LOG10``,
-``SIGN``, ``EXTRACT``, ``CURRENT_TIMESTAMP``/``LOCALTIMESTAMP``/``CURRENT_DATE``/
+``SIGN``, ``EXTRACT``, the library functions ``CONCAT`` (NULLs skipped), ``CONCAT_WS``,
+``LPAD``, ``RPAD``, ``LEFT``, ``RIGHT``, ``LENGTH``, ``SPLIT_PART``, ``REPEAT``, ``REVERSE``,
+``STARTS_WITH``, ``ENDS_WITH``, ``REGEXP_REPLACE``, ``REGEXP_LIKE`` (``INSTR``/``STRPOS``
+come as ``POSITION``; ``GREATEST``/``LEAST``/``NVL`` as ``CASE``), Calcite's integer
+division ``/INT`` (``TIMESTAMPDIFF``), ``CURRENT_TIMESTAMP``/``LOCALTIMESTAMP``/``CURRENT_DATE``/
 ``CURRENT_TIME`` (the wall clock in UTC when evaluated). Anything else is
 rejected when the query is compiled (:class:`pycql.errors.NotSupportedError`),
 never in the middle of a stream.
@@ -100,6 +104,8 @@ SUPPORTED_OPS = frozenset(
         "RTRIM", "POSITION", "REPLACE", "OVERLAY", "ABS", "FLOOR", "CEIL", "CEILING", "ROUND",
         "TRUNCATE", "POWER", "SQRT", "EXP", "LN", "LOG10", "SIGN", "EXTRACT",
         "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME",
+        "/INT", "CONCAT", "CONCAT_WS", "LPAD", "RPAD", "LEFT", "RIGHT", "SPLIT_PART", "REPEAT",
+        "REVERSE", "STARTS_WITH", "ENDS_WITH", "REGEXP_REPLACE", "REGEXP_LIKE", "LENGTH",
     ]
 )
 """Every call ``op`` the compiler knows (unary minus/plus come as ``-``/``+``)."""
@@ -339,6 +345,8 @@ class ExprCompiler:
             if v is not None and type_family(str(e.get("type", ""))) == "decimal" and \
                     not isinstance(v, bool):
                 return self._const(Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
+            if isinstance(v, str) and type_family(str(e.get("type", ""))) == "float":
+                return self._const(float(v))  # NaN and the infinities: JSON has no number
             if isinstance(v, str):
                 return self._str(v)
             return _literal_text(v)
@@ -503,6 +511,8 @@ class ExprCompiler:
             return self._strict(ops, lambda t: f"{t[0]} - {t[1]}")
         if op == "*":
             return self._chain(e, rfam)
+        if op == "/INT":  # Calcite's integer division (TIMESTAMPDIFF: an interval / unit)
+            return self._strict(ops, lambda t: self._checked(f"_idiv({t[0]}, {t[1]})", e))
         if op == "/":
             ints = all(f in ("integer", "interval_ds", "interval_ym") for f in fams)
             if "integer_division" in e:
@@ -554,10 +564,32 @@ class ExprCompiler:
             return self._strict(ops, lambda t: f"{t[0]}.strip(' ')")
         if op in ("LTRIM", "RTRIM"):
             return self._strict(ops, lambda t: f"{t[0]}.{op.lower()[0]}strip(' ')")
-        if op == "POSITION":
-            if len(ops) == 3:
-                return self._strict(ops, lambda t: f"({t[1]}.find({t[0]}, {t[2]} - 1) + 1)")
+        if op == "POSITION":  # also INSTR(s, sub[, start[, occurrence]]), STRPOS(s, sub)
+            if len(ops) >= 3:
+                return self._strict(ops, lambda t: f"_instr({', '.join(t)})")
             return self._strict(ops, lambda t: f"({t[1]}.find({t[0]}) + 1)")
+        if op == "CONCAT":  # NULL arguments are skipped (PostgreSQL, Oracle)
+            return f"_concat({', '.join(self.value(o) for o in ops)})"
+        if op == "CONCAT_WS":
+            return f"_concat_ws({', '.join(self.value(o) for o in ops)})"
+        if op in ("LPAD", "RPAD"):
+            left = op == "LPAD"
+            return self._strict(ops, lambda t: f"_pad({', '.join(t)}, left={left})")
+        if op in ("LEFT", "RIGHT", "SPLIT_PART", "REPEAT", "REGEXP_LIKE"):
+            return self._strict(ops, lambda t: f"_{op.lower()}({', '.join(t)})")
+        if op == "REGEXP_REPLACE":
+            if len(ops) != 3:
+                raise NotSupportedError(
+                    "REGEXP_REPLACE takes (string, pattern, replacement): position, "
+                    "occurrence and match options are not supported")
+            return self._strict(ops, lambda t: f"_regexp_replace({', '.join(t)})")
+        if op == "REVERSE":
+            return self._strict(ops, lambda t: f"{t[0]}[::-1]")
+        if op in ("STARTS_WITH", "ENDS_WITH"):
+            method = op.lower().replace("_", "")
+            return self._strict(ops, lambda t: f"{t[0]}.{method}({t[1]})")
+        if op == "LENGTH":
+            return self._strict(ops, lambda t: f"len({t[0]})")
         if op == "REPLACE":
             # an empty pattern matches nothing (Python's replace would insert between chars)
             return self._strict(ops, lambda t: f"_replace({t[0]}, {t[1]}, {t[2]})")

@@ -343,6 +343,155 @@ def replace(s: str, pattern: str, replacement: str) -> str:
     return s.replace(pattern, replacement) if pattern else s
 
 
+def concat(*parts: Any) -> str:
+    """``CONCAT(a, b, ...)`` as in PostgreSQL and Oracle: NULL arguments are skipped.
+
+    >>> concat("fay", None, "!")
+    'fay!'
+    """
+    return "".join(p if isinstance(p, str) else cast_to_string(p, "", None, False)
+                   for p in parts if p is not None)
+
+
+def concat_ws(sep: str | None, *parts: Any) -> str | None:
+    """``CONCAT_WS(sep, a, ...)``: NULL if ``sep`` is, NULL arguments skipped."""
+    if sep is None:
+        return None
+    return sep.join(p if isinstance(p, str) else cast_to_string(p, "", None, False)
+                    for p in parts if p is not None)
+
+
+def pad(s: str, n: int, fill: str = " ", *, left: bool) -> str:
+    """``LPAD``/``RPAD(s, n[, fill])`` as in PostgreSQL: the result is ``n`` characters
+    (``s`` truncated if longer; ``''`` for ``n <= 0``); an empty ``fill`` does not pad.
+
+    >>> pad("fay", 5, "*", left=True), pad("fay", 2, left=False), pad("ab", 7, "xy", left=False)
+    ('**fay', 'fa', 'abxyxyx')
+    """
+    if n <= 0:
+        return ""
+    if len(s) >= n or not fill:
+        return s[:n]
+    filler = (fill * ((n - len(s)) // len(fill) + 1))[: n - len(s)]
+    return filler + s if left else s + filler
+
+
+def left(s: str, n: int) -> str:
+    """``LEFT(s, n)``: the first ``n`` characters; a negative ``n`` drops the last ``-n``."""
+    return s[:n] if n >= 0 else s[: max(len(s) + n, 0)]
+
+
+def right(s: str, n: int) -> str:
+    """``RIGHT(s, n)``: the last ``n`` characters; a negative ``n`` drops the first ``-n``."""
+    if n >= 0:
+        return s[len(s) - n:] if n < len(s) else s
+    return s[-n:]
+
+
+def instr(sub: str, s: str, start: int = 1, occurrence: int = 1) -> int:
+    """``POSITION(sub IN s [FROM start])``, ``INSTR(s, sub[, start[, occurrence]])``,
+    ``STRPOS(s, sub)``: the 1-based position of the ``occurrence``-th match at or after
+    ``start``, 0 if none; a negative ``start`` counts from the end and searches backwards
+    (Oracle).
+
+    >>> instr("a", "banana"), instr("a", "banana", 3), instr("a", "banana", 1, 3)
+    (2, 4, 6)
+    >>> instr("a", "banana", -1), instr("a", "banana", -1, 2), instr("x", "banana")
+    (6, 4, 0)
+    """
+    if occurrence < 1:
+        raise DataError(f"the occurrence of INSTR must be positive, not {occurrence}")
+    if start == 0:
+        return 0
+    if start > 0:
+        pos = start - 1
+        for _ in range(occurrence):
+            i = s.find(sub, pos)
+            if i < 0:
+                return 0
+            pos = i + 1
+        return i + 1
+    end = len(s) + start + len(sub)  # the match may start at len(s) + start at the latest
+    for _ in range(occurrence):
+        i = s.rfind(sub, 0, end)
+        if i < 0:
+            return 0
+        end = i + len(sub) - 1
+    return i + 1
+
+
+def split_part(s: str, delimiter: str, n: int) -> str:
+    """``SPLIT_PART(s, delimiter, n)`` as in PostgreSQL: the ``n``-th field (1-based; a
+    negative ``n`` counts from the end), ``''`` past the last.
+
+    >>> split_part("a,b,c", ",", 2), split_part("a,b,c", ",", -1), split_part("a,b", ",", 5)
+    ('b', 'c', '')
+    """
+    if n == 0:
+        raise DataError("the field position of SPLIT_PART must not be zero")
+    fields = s.split(delimiter) if delimiter else [s]
+    if abs(n) > len(fields):
+        return ""
+    return fields[n - 1] if n > 0 else fields[n]
+
+
+def repeat(s: str, n: int) -> str:
+    """``REPEAT(s, n)``: ``s`` ``n`` times (``''`` for ``n <= 0``)."""
+    return s * n if n > 0 else ""
+
+
+_BACKREF = re.compile(r"\\(\d)|\\(\\)")
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str, flags: str = "") -> re.Pattern[str]:
+    f = 0
+    for c in flags:
+        if c == "i":
+            f |= re.IGNORECASE
+        elif c == "c":
+            f &= ~re.IGNORECASE
+        elif c == "n":
+            f |= re.DOTALL
+        elif c == "m":
+            f |= re.MULTILINE
+        elif c == "x":
+            f |= re.VERBOSE
+        else:
+            raise DataError(f"unknown regular expression match option {c!r}")
+    try:
+        return re.compile(pattern, f)
+    except re.error as exc:
+        raise DataError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+def _group(m: re.Match[str], i: int) -> str:
+    return (m.group(i) or "") if i <= (m.re.groups or 0) else ""
+
+
+def regexp_replace(s: str, pattern: str, replacement: str) -> str:
+    r"""``REGEXP_REPLACE(s, pattern, replacement)`` as in Oracle and MySQL: every match is
+    replaced; ``\1`` ... ``\9`` in ``replacement`` are the groups (an absent one is empty),
+    ``\\`` a backslash.
+
+    >>> regexp_replace("banana", "a(n?)", "<\\1>")
+    'b<n><n><>'
+    """
+    rx = _regex(pattern)
+
+    def expand(m: re.Match[str]) -> str:
+        return _BACKREF.sub(
+            lambda b: "\\" if b.group(2) else _group(m, int(b.group(1))), replacement)
+    return rx.sub(expand if "\\" in replacement else lambda m: replacement, s)
+
+
+def regexp_like(s: str, pattern: str, flags: str = "") -> bool:
+    """``REGEXP_LIKE(s, pattern[, flags])``: whether ``pattern`` matches anywhere in ``s``
+    (flags ``i`` case-insensitive, ``c`` case-sensitive, ``n`` dot matches newline, ``m``
+    multi-line)."""
+    return _regex(pattern, flags).search(s) is not None
+
+
 def to_decimal(x: Any) -> Any:
     """A REAL/DOUBLE operand of DECIMAL arithmetic as the Decimal of its decimal text.
 
@@ -751,6 +900,16 @@ HELPERS: dict[str, Any] = {
     "_trim": trim,
     "_overlay": overlay,
     "_replace": replace,
+    "_concat": concat,
+    "_concat_ws": concat_ws,
+    "_pad": pad,
+    "_left": left,
+    "_right": right,
+    "_instr": instr,
+    "_split_part": split_part,
+    "_repeat": repeat,
+    "_regexp_replace": regexp_replace,
+    "_regexp_like": regexp_like,
     "_to_decimal": to_decimal,
     "_initcap": initcap,
     "_like": like,

@@ -35,3 +35,23 @@ def test_statistical_and_filtered_aggregates_match_the_oracle(
     sql: str, data: dict[str, Any], every: int
 ) -> None:
     check_query(sql, data, every)
+
+
+FUNCTION_QUERIES = [
+    "SELECT ISTREAM(CONCAT(C, '-', A, C), CONCAT_WS('/', C, 'x', B), LPAD(C, 3, '*'), "
+    "RPAD(C, 5, 'ab'), LEFT(C, 2), RIGHT(C, A), LEFT(C, -1)) FROM S1 [NOW]",
+    "SELECT ISTREAM(GREATEST(A, B, 2), LEAST(A, B), NVL(C, 'none'), LENGTH(C), "
+    "INSTR(C, 'a'), INSTR(C, 'a', 2), STRPOS(C, 'b')) FROM S1 [NOW]",
+    "SELECT ISTREAM(REGEXP_REPLACE(C, 'a+', '_'), SPLIT_PART(C, 'a', 2), REPEAT(C, B), "
+    "REVERSE(C), STARTS_WITH(C, 'a')) FROM S1 [NOW] WHERE B < 4",
+    "SELECT RSTREAM(C, COUNT(*)) FROM S1 [ROWS 3] WHERE REGEXP_LIKE(C, '^[ab]') GROUP BY C",
+    "SELECT ISTREAM(TIMESTAMPDIFF(SECOND, TIMESTAMP '2026-01-01 00:00:00', "
+    "TIMESTAMP '2026-01-01 00:00:00' + CAST(A AS INTERVAL SECOND))) FROM S1 [NOW]",
+]
+
+
+@pytest.mark.parametrize("sql", FUNCTION_QUERIES)
+@SETTINGS
+@given(data=inputs(), every=_EVERY)
+def test_library_functions_match_the_oracle(sql: str, data: dict[str, Any], every: int) -> None:
+    check_query(sql, data, every)

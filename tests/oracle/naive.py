@@ -340,6 +340,12 @@ def _evaluate_call(expr: dict[str, Any], row: Row, params: Sequence[Any]) -> Any
         return not _distinct(args[0], args[1])
     if op == "CAST":
         return cast_value(args[0], expr)
+    if op == "CONCAT":  # PostgreSQL/Oracle: NULLs are skipped
+        return "".join(str(a) for a in args if a is not None)
+    if op == "CONCAT_WS":
+        if args[0] is None:
+            return None
+        return args[0].join(str(a) for a in args[1:] if a is not None)
     if any(a is None for a in args):
         return None  # every remaining operator is strict
     if op == "NEGATE":
@@ -406,6 +412,58 @@ def _evaluate_call(expr: dict[str, Any], row: Row, params: Sequence[Any]) -> Any
         if args[0] <= 0:
             raise ValueError(f"{op} of {args[0]}: the logarithm needs a positive number")
         return math.log(args[0]) if op == "LN" else math.log10(args[0])
+    if op == "REINTERPRET":  # an interval as its count of milliseconds (or months)
+        return args[0]
+    if op in ("LPAD", "RPAD"):
+        s, n = args[0], args[1]
+        fill = args[2] if len(args) > 2 else " "
+        if op == "LPAD":
+            padding = ""
+            while len(padding) + len(s) < n and fill:
+                padding += fill
+            return (padding[: max(n - len(s), 0)] + s)[: max(n, 0)]
+        out = s
+        while len(out) < n and fill:
+            out += fill
+        return out[: max(n, 0)]
+    if op == "LEFT":
+        n = args[1]
+        return args[0][:n] if n >= 0 else args[0][: len(args[0]) + n] if -n < len(args[0]) else ""
+    if op == "RIGHT":
+        n, s = args[1], args[0]
+        if n >= 0:
+            return s[max(len(s) - n, 0):]
+        return s[-n:]
+    if op == "POSITION":
+        sub, s = args[0], args[1]
+        start = args[2] if len(args) > 2 else 1
+        occurrence = args[3] if len(args) > 3 else 1
+        hits = [i + 1 for i in range(len(s) - len(sub) + 1) if s[i:i + len(sub)] == sub]
+        if start > 0:
+            hits = [h for h in hits if h >= start]
+        elif start < 0:
+            hits = [h for h in reversed(hits) if h <= len(s) + start + 1]
+        else:
+            return 0
+        return hits[occurrence - 1] if len(hits) >= occurrence else 0
+    if op == "SPLIT_PART":
+        parts = args[0].split(args[1]) if args[1] else [args[0]]
+        n = args[2]
+        if n > 0:
+            return parts[n - 1] if n <= len(parts) else ""
+        return parts[len(parts) + n] if -n <= len(parts) else ""
+    if op == "REPEAT":
+        return "".join(args[0] for _ in range(args[1]))
+    if op == "REVERSE":
+        return "".join(reversed(args[0]))
+    if op == "STARTS_WITH":
+        return args[0][: len(args[1])] == args[1]
+    if op == "ENDS_WITH":
+        return len(args[1]) == 0 or args[0][-len(args[1]):] == args[1]
+    if op == "REGEXP_LIKE":
+        return re.search(args[1], args[0]) is not None
+    if op == "REGEXP_REPLACE":  # (the differential queries use no group references)
+        return re.sub(args[1], args[2].replace("\\", "\\\\"), args[0])
     raise OracleError(f"the oracle does not know the operator {op!r} ({sqlkind})")
 
 
