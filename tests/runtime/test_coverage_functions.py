@@ -131,8 +131,10 @@ def test_unknown_function_is_a_programming_error(cur: pycql.Cursor) -> None:
     ("WEEK", "2026-01-01 00:00:00", "2026-01-20 00:00:00", 2),
     ("MONTH", "2026-01-31 00:00:00", "2026-03-01 00:00:00", 1),
     ("YEAR", "2020-02-29 00:00:00", "2026-02-28 00:00:00", 5),
-    # sub-second units: Calcite counts whole seconds, then scales (a known limitation)
-    ("MICROSECOND", "2026-01-01 00:00:00", "2026-01-01 00:00:02", 2000000),
+    # sub-second units count themselves (Calcite's convertlet counted whole seconds)
+    ("MICROSECOND", "2026-01-01 00:00:00", "2026-01-01 00:00:01.5", 1500000),
+    ("MILLISECOND", "2026-01-01 00:00:00", "2026-01-01 00:00:01.5", 1500),
+    ("NANOSECOND", "2026-01-01 00:00:01.5", "2026-01-01 00:00:00", -1500000000),
 ])
 def test_timestampdiff(cur: pycql.Cursor, unit: str, a: str, b: str, want: int) -> None:
     assert one(cur, f"TIMESTAMPDIFF({unit}, TIMESTAMP '{a}', TIMESTAMP '{b}')") == (want,)
@@ -148,6 +150,22 @@ def test_timestamp_minus_timestamp_is_an_interval(cur: pycql.Cursor) -> None:
     assert one(cur, "(t - TIMESTAMP '2026-01-01 00:00:00') SECOND, "
                     "(t - TIMESTAMP '2026-01-01 00:00:00') DAY TO SECOND") == \
         (datetime.timedelta(seconds=90), datetime.timedelta(seconds=90))
+
+
+def test_bare_timestamp_minus_timestamp_says_what_to_write(cur: pycql.Cursor) -> None:
+    with pytest.raises(ProgrammingError, match=r"needs a qualifier, \(t2 - t1\) DAY TO SECOND"):
+        cur.execute("SELECT t - TIMESTAMP '2026-01-01 00:00:00' FROM S")
+
+
+def test_timestampdiff_out_of_range_is_a_failing_row() -> None:
+    with pycql.connect(on_error="fail") as conn:
+        c = conn.cursor()
+        c.execute("CREATE STREAM S (t TIMESTAMP)")
+        c.execute("INSERT INTO S VALUES (TIMESTAMP '2026-01-01 00:00:00')")
+        with pytest.raises(DataError):
+            c.execute("SELECT TIMESTAMPDIFF(MICROSECOND, TIMESTAMP '2000-01-01 00:00:00', t) "
+                      "FROM S", start="earliest", stop="latest")
+            c.fetchall()
 
 
 def test_helpers_directly() -> None:

@@ -242,6 +242,19 @@ class StatementChecksTest {
     assertFalse(agg.path("aggs").get(1).has("filter"));
   }
 
+  @Test void timestampDiffInSubSecondUnitsCountsMilliseconds() throws Exception {
+    String plan = ok("select timestampdiff(microsecond, ts, ts + interval '1.5' second) from V")
+        .toString();
+    assertFalse(plan.contains("/INT"), plan);
+    assertTrue(plan.contains("\"value\":1000,"), plan);
+  }
+
+  @Test void timestampMinusTimestampSaysWhatToWrite() throws Exception {
+    error("select ts - ts from V", "validate", "Cannot apply '-'", 1, 8);
+    assertTrue(analyze("select ts - ts from V").get("error").path("message").asText()
+        .contains("(t2 - t1) DAY TO SECOND"));
+  }
+
   @Test void libraryFunctionsPlan() throws Exception {
     ok("select concat(name, '!', name), lpad(name, 5, '*'), rpad(name, 5), left(name, 2), "
         + "right(name, 2), greatest(k, 15), least(k, 1, 2), nvl(name, 'x'), length(name), "

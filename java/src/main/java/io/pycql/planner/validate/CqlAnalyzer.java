@@ -69,7 +69,6 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
 import org.apache.calcite.sql.validate.SqlValidator;
 import org.apache.calcite.sql.validate.SqlValidatorUtil;
 import org.apache.calcite.sql2rel.SqlToRelConverter;
-import org.apache.calcite.sql2rel.StandardConvertletTable;
 import org.apache.calcite.tools.RelBuilder;
 
 /**
@@ -188,7 +187,7 @@ public final class CqlAnalyzer {
         (rowType, queryString, schemaPath, viewPath) -> {
           throw new UnsupportedOperationException("view expansion");
         },
-        validator, reader, cluster, StandardConvertletTable.INSTANCE,
+        validator, reader, cluster, CqlConvertletTable.INSTANCE,
         SqlToRelConverter.config().withExpand(true).withTrimUnusedFields(true));
     RelRoot root = converter.convertQuery(validated, false, true);
     RelNode rel = converter.decorrelate(validated, root.rel);

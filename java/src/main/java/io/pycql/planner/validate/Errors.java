@@ -20,7 +20,15 @@ public final class Errors {
   public static String contextMessage(CalciteContextException e) {
     Throwable cause = e.getCause();
     String m = cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage();
-    return stripClassNames(m);
+    m = stripClassNames(m);
+    if (m.matches("(?s)Cannot apply '-' to arguments of type '<(TIMESTAMP|DATE)[^>]*> - "
+        + "<(TIMESTAMP|DATE)[^>]*>'.*")) {
+      // SQL gives the difference of two times a qualifier (PostgreSQL's bare t2 - t1 is not SQL)
+      return m.split("\\.", 2)[0].replaceAll("\\. Supported form.*", "")
+          + ": the difference of two times needs a qualifier, (t2 - t1) DAY TO SECOND (an "
+          + "interval) or (t2 - t1) SECOND, or is a count: TIMESTAMPDIFF(SECOND, t1, t2)";
+    }
+    return m;
   }
 
   /** Removes Java class names such as "org.apache.calcite.x.FooException: ". */
