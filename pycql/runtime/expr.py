@@ -578,10 +578,6 @@ class ExprCompiler:
         if op in ("LEFT", "RIGHT", "SPLIT_PART", "REPEAT", "REGEXP_LIKE"):
             return self._strict(ops, lambda t: f"_{op.lower()}({', '.join(t)})")
         if op == "REGEXP_REPLACE":
-            if len(ops) != 3:
-                raise NotSupportedError(
-                    "REGEXP_REPLACE takes (string, pattern, replacement): position, "
-                    "occurrence and match options are not supported")
             return self._strict(ops, lambda t: f"_regexp_replace({', '.join(t)})")
         if op == "REVERSE":
             return self._strict(ops, lambda t: f"{t[0]}[::-1]")

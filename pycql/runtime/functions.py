@@ -469,20 +469,37 @@ def _group(m: re.Match[str], i: int) -> str:
     return (m.group(i) or "") if i <= (m.re.groups or 0) else ""
 
 
-def regexp_replace(s: str, pattern: str, replacement: str) -> str:
-    r"""``REGEXP_REPLACE(s, pattern, replacement)`` as in Oracle and MySQL: every match is
-    replaced; ``\1`` ... ``\9`` in ``replacement`` are the groups (an absent one is empty),
-    ``\\`` a backslash.
+def regexp_replace(s: str, pattern: str, replacement: str, position: int = 1,
+                   occurrence: int = 0, flags: str = "") -> str:
+    r"""``REGEXP_REPLACE(s, pattern, replacement[, position[, occurrence[, flags]]])`` as
+    in Oracle: the matches at or after ``position`` (1-based) are replaced, every one for
+    ``occurrence`` 0, else only the ``occurrence``-th; ``\1`` ... ``\9`` in
+    ``replacement`` are the groups (an absent one is empty), ``\\`` a backslash; ``flags``
+    as for :func:`regexp_like`.
 
     >>> regexp_replace("banana", "a(n?)", "<\\1>")
     'b<n><n><>'
+    >>> regexp_replace("banana", "a", "_", 3), regexp_replace("banana", "A", "_", 1, 2, "i")
+    ('ban_n_', 'ban_na')
     """
-    rx = _regex(pattern)
+    if position < 1:
+        raise DataError(f"the position of REGEXP_REPLACE must be positive, not {position}")
+    if occurrence < 0:
+        raise DataError(f"the occurrence of REGEXP_REPLACE must not be negative, not {occurrence}")
+    rx = _regex(pattern, flags)
 
     def expand(m: re.Match[str]) -> str:
+        if "\\" not in replacement:
+            return replacement
         return _BACKREF.sub(
             lambda b: "\\" if b.group(2) else _group(m, int(b.group(1))), replacement)
-    return rx.sub(expand if "\\" in replacement else lambda m: replacement, s)
+    head, tail = s[: position - 1], s[position - 1:]
+    if occurrence == 0:
+        return head + rx.sub(expand, tail)
+    for i, m in enumerate(rx.finditer(tail), 1):
+        if i == occurrence:
+            return head + tail[: m.start()] + expand(m) + tail[m.end():]
+    return s
 
 
 def regexp_like(s: str, pattern: str, flags: str = "") -> bool:

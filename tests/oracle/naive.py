@@ -463,6 +463,8 @@ def _evaluate_call(expr: dict[str, Any], row: Row, params: Sequence[Any]) -> Any
     if op == "REGEXP_LIKE":
         return re.search(args[1], args[0]) is not None
     if op == "REGEXP_REPLACE":  # (the differential queries use no group references)
+        if len(args) > 3:
+            raise OracleError("the oracle knows REGEXP_REPLACE with three arguments only")
         return re.sub(args[1], args[2].replace("\\", "\\\\"), args[0])
     raise OracleError(f"the oracle does not know the operator {op!r} ({sqlkind})")
 

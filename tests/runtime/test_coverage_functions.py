@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import pycql
-from pycql.errors import DataError, NotSupportedError, ProgrammingError
+from pycql.errors import DataError, ProgrammingError
 from pycql.runtime import functions as f
 
 
@@ -110,11 +110,17 @@ def test_a_bad_regular_expression_is_a_failing_row() -> None:
             c.fetchall()
 
 
-def test_regexp_replace_with_options_is_not_supported(cur: pycql.Cursor) -> None:
-    with pytest.raises((NotSupportedError, ProgrammingError)):
-        cur.execute("SELECT REGEXP_REPLACE(name, 'a', 'b', 1, 0, 'i') FROM S",
-                    start="earliest", stop="latest")
-        cur.fetchall()
+@pytest.mark.parametrize(("expr", "want"), [
+    ("REGEXP_REPLACE('banana', 'a', '_', 3)", "ban_n_"),
+    ("REGEXP_REPLACE('banana', 'a', '_', 1, 2)", "ban_na"),
+    ("REGEXP_REPLACE('banana', 'A', '_', 1, 0, 'i')", "b_n_n_"),
+    ("REGEXP_REPLACE('banana', 'A', '_', 1, 0, 'c')", "banana"),
+    ("REGEXP_REPLACE('banana', 'a', '_', 1, 9)", "banana"),
+])
+def test_regexp_replace_with_position_occurrence_and_options(
+    cur: pycql.Cursor, expr: str, want: str
+) -> None:
+    assert one(cur, expr) == (want,)
 
 
 def test_unknown_function_is_a_programming_error(cur: pycql.Cursor) -> None:
