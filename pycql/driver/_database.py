@@ -1,7 +1,9 @@
 """A database: one log, its catalog, its running queries, shared by connections.
 
 ``pycql.connect()`` opens a private embedded database; ``connect("memory://NAME")``
-shares the database ``NAME`` among the connections of this process;
+shares the database ``NAME`` among the connections of this process (it goes, with its
+streams, tables and jobs, when its last connection closes, as SQLite's shared in-memory
+databases do);
 ``connect("kafka://HOST:PORT")`` opens a database over that cluster (its
 catalog lives in the cluster's ``_pycql_catalog`` topic).
 """
@@ -175,6 +177,20 @@ class Database:
 
 _shared: dict[str, Database] = {}
 _shared_lock = threading.Lock()
+
+
+def release_database(db: Database) -> bool:
+    """Forget the named embedded database ``db`` once no connection uses it (as SQLite's
+    shared in-memory databases go with their last connection: its streams, tables and
+    jobs with it); return whether it was released, so the caller closes it."""
+    with _shared_lock:
+        with db._lock:
+            if db.connections > 0:
+                return False
+        for name, found in list(_shared.items()):
+            if found is db:
+                del _shared[name]
+        return True
 
 
 def open_database(dsn: str | None, options: dict[str, Any]) -> Database:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pycql import errors
-from pycql.driver._database import Database, open_database
+from pycql.driver._database import Database, open_database, release_database
 from pycql.errors import InterfaceError, NotSupportedError, OperationalError
 
 if TYPE_CHECKING:
@@ -277,7 +277,7 @@ class Connection:
         with db._lock:
             db.connections -= 1
             last = db.connections <= 0
-        if last and not db.shared:
+        if last and (not db.shared or release_database(db)):
             db.close()
 
     def cancel(self) -> None:

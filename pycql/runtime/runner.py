@@ -54,6 +54,7 @@ executor and advances it along a *watermark*:
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,8 +90,41 @@ CHECKPOINT_VERSION = 1
 #: young collection runs every 700 of them and each third one moves on to an
 #: older generation. Measured on Nexmark over Kafka (276,000 bids, 2 cores):
 #: q2 0.93 -> 0.75 s CPU, q5 1.44 -> 1.28 s (10,000 and 50,000 gave the same).
-#: The previous threshold is restored when the poll returns.
+#: The previous threshold is restored when the last poll running returns.
 GC_YOUNG_THRESHOLD = 20_000
+
+class _FewerCollections:
+    """Raises the young generation's threshold while any poll runs, in any thread.
+
+    The threshold is one setting of the process: polls of several threads (a
+    job's tasks beside a cursor) share it. The first poll to enter saves the
+    threshold and raises it, the last one to leave puts it back, so the
+    application's setting is never lost nor left raised.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved: tuple[int, int, int] | None = None
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._inside == 0:
+                threshold = gc.get_threshold()
+                if 0 < threshold[0] < GC_YOUNG_THRESHOLD:
+                    self._saved = threshold
+                    gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
+            self._inside += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._inside -= 1
+            if self._inside == 0 and self._saved is not None:
+                gc.set_threshold(*self._saved)
+                self._saved = None
+
+
+_fewer_collections = _FewerCollections()
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
@@ -334,10 +368,7 @@ class QueryRunner:
         """Read one batch, apply it, advance the watermark; return what the query emitted."""
         if self.done:
             return []
-        threshold = gc.get_threshold()
-        fewer = 0 < threshold[0] < GC_YOUNG_THRESHOLD
-        if fewer:
-            gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
+        _fewer_collections.enter()
         try:
             records = self._reader.poll(self._max_records, timeout)
             if records and self._stop_offsets is not None:
@@ -349,8 +380,7 @@ class QueryRunner:
             emissions += self._check_progress()
             self._dead_letter_rejected()
         finally:
-            if fewer:
-                gc.set_threshold(*threshold)
+            _fewer_collections.leave()
         self.metrics.emitted += len(emissions)
         return emissions
 
