@@ -71,6 +71,7 @@ from benchmarks.nexmark.run import (  # noqa: E402
     _fmt,
     _loads,
     _maxrss_mb,
+    local_broker,
     machine,
     render_markdown,
     render_text,
@@ -423,16 +424,12 @@ def recovery_table(results: dict[str, Any]) -> list[list[str]]:
 
 
 def main_parent(args: argparse.Namespace) -> None:
-    broker = None
-    broker_dir = None
-    if args.log == "kafka" and not args.bootstrap:
-        from pycql.kafka import LocalBroker, free_port_pair
+    with local_broker(args, "eos-bench-kafka-"):
+        results = _measure(args)
+    _report(args, results)
 
-        broker_dir = tempfile.mkdtemp(prefix="eos-bench-kafka-")
-        broker = LocalBroker(broker_dir, free_port_pair())
-        print(f"starting a local Kafka broker in {broker_dir} ...", flush=True)
-        broker.start(timeout=120)
-        args.bootstrap = broker.bootstrap
+
+def _measure(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -466,11 +463,11 @@ def main_parent(args: argparse.Namespace) -> None:
                 args, [int(x) for x in args.sizes.split(",") if x.strip()], work)
         results["load_average_at_end"] = os.getloadavg()
     finally:
-        if broker is not None:
-            broker.stop()
-            shutil.rmtree(broker_dir or "", ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+    return results
 
+
+def _report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     tp_rows, rec_rows = throughput_table(results), recovery_table(results)
     m, cfg = results["machine"], results["config"]
     wait = results.get("load_wait")

@@ -87,6 +87,7 @@ from benchmarks.nexmark.run import (  # noqa: E402
     _open_log,
     catalog,
     load_events,
+    local_broker,
     machine,
     render_markdown,
     render_text,
@@ -916,22 +917,8 @@ def main_parent(args: argparse.Namespace) -> None:
     unknown = [n for n in names if n not in QUERIES]
     if unknown:
         raise SystemExit(f"unknown queries {unknown}; choose from {', '.join(QUERY_ORDER)}")
-    broker = None
-    broker_dir = None
-    if args.log == "kafka" and not args.bootstrap:
-        from pycql.kafka import LocalBroker, free_port_pair
-
-        broker_dir = tempfile.mkdtemp(prefix="jobs-bench-kafka-")
-        broker = LocalBroker(broker_dir, free_port_pair())
-        print(f"starting a local Kafka broker in {broker_dir} ...", flush=True)
-        broker.start(timeout=120)
-        args.bootstrap = broker.bootstrap
-    try:
+    with local_broker(args, "jobs-bench-kafka-"):
         results = run_all(args, names)
-    finally:
-        if broker is not None:
-            broker.stop()
-            shutil.rmtree(broker_dir or "", ignore_errors=True)
 
     rows = build_table(results)
     parts = breakdown_table(results)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import datetime as _dt
 import gc
 import os
@@ -55,6 +56,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -662,6 +664,28 @@ def render_markdown(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def local_broker(args: argparse.Namespace, prefix: str) -> Iterator[None]:
+    """A local Kafka broker in a temporary directory for the run, unless ``--log memory``
+    or ``--bootstrap`` names one (``args.bootstrap`` is set to it); stopped and removed
+    at the end."""
+    if args.log != "kafka" or args.bootstrap:
+        yield
+        return
+    from pycql.kafka import LocalBroker, free_port_pair
+
+    broker_dir = tempfile.mkdtemp(prefix=prefix)
+    broker = LocalBroker(broker_dir, free_port_pair())
+    print(f"starting a local Kafka broker in {broker_dir} ...", flush=True)
+    broker.start(timeout=120)
+    args.bootstrap = broker.bootstrap
+    try:
+        yield
+    finally:
+        broker.stop()
+        shutil.rmtree(broker_dir, ignore_errors=True)
+
+
 def main_parent(args: argparse.Namespace) -> None:
     if args.quick:
         args.events = args.events or 300_000
@@ -675,22 +699,8 @@ def main_parent(args: argparse.Namespace) -> None:
     if unknown:
         raise SystemExit(f"unknown queries {unknown}; choose from {', '.join(QUERY_ORDER)}")
 
-    broker = None
-    broker_dir = None
-    if args.log == "kafka" and not args.bootstrap:
-        from pycql.kafka import LocalBroker, free_port_pair
-
-        broker_dir = tempfile.mkdtemp(prefix="nexmark-kafka-")
-        broker = LocalBroker(broker_dir, free_port_pair())
-        print(f"starting a local Kafka broker in {broker_dir} ...", flush=True)
-        broker.start(timeout=120)
-        args.bootstrap = broker.bootstrap
-    try:
+    with local_broker(args, "nexmark-kafka-"):
         results = run_all(args, names)
-    finally:
-        if broker is not None:
-            broker.stop()
-            shutil.rmtree(broker_dir or "", ignore_errors=True)
 
     rows = build_table(results)
     summary = targets_summary(results)
