@@ -263,14 +263,72 @@ SqlNode CqlRelToStreamStatement() :
     }
 }
 
-/** A CQL query: a query, optionally inside ISTREAM/DSTREAM/RSTREAM. */
+/**
+ * A stream-valued query made of relation-to-stream operators and set operators:
+ * ISTREAM(q1) UNION ALL ISTREAM(q2) ... (the merge of the streams). Other operands
+ * (SELECT ..., (SELECT ...)) are parsed too; the analyzer wants each to be stream-valued,
+ * and says so with its position. One operator alone is returned as it is.
+ */
+SqlNode CqlStreamQuery() :
+{
+    SqlNode e;
+    final List<Object> list = new ArrayList<Object>();
+    SqlOperator op;
+    SqlParserPos pos;
+}
+{
+    e = CqlRelToStreamStatement() { list.add(e); }
+    (
+        op = BinaryQueryOperator() { pos = getPos(); }
+        e = CqlStreamSetOperand() {
+            list.add(new SqlParserUtil.ToTreeListItem(op, pos));
+            list.add(e);
+        }
+    )*
+    { return list.size() == 1 ? (SqlNode) list.get(0) : SqlParserUtil.toTree(list); }
+}
+
+/** An operand of a stream set operation: ISTREAM(...) etc., or a query. */
+SqlNode CqlStreamSetOperand() :
+{
+    final SqlNode e;
+}
+{
+    (
+        LOOKAHEAD(2) e = CqlRelToStreamStatement()
+    |
+        e = LeafQueryOrExpr(ExprContext.ACCEPT_QUERY)
+    )
+    { return e; }
+}
+
+/**
+ * A parenthesized table reference in FROM (TableRef3, Parser.jj, patched at build time):
+ * a stream-valued query, FROM (ISTREAM(SELECT ...) [UNION ALL ...]) [window] AS a, or
+ * Calcite's parenthesized query or join.
+ */
+SqlNode CqlParenthesizedTableRef(ExprContext exprContext) :
+{
+    final SqlNode e;
+}
+{
+    (
+        LOOKAHEAD(<LPAREN> CqlRelToStreamKind() <LPAREN>)
+        <LPAREN> e = CqlStreamQuery() <RPAREN>
+    |
+        e = ParenthesizedExpression(exprContext)
+    )
+    { return e; }
+}
+
+/** A CQL query: a query, optionally inside ISTREAM/DSTREAM/RSTREAM (or a set of those). */
 SqlNode CqlQuery() :
 {
     final SqlNode q;
 }
 {
     (
-        LOOKAHEAD(2) q = CqlRelToStreamStatement()
+        LOOKAHEAD(2) q = CqlStreamQuery()
     |
         q = OrderedQueryOrExpr(ExprContext.ACCEPT_QUERY)
     )
@@ -284,7 +342,7 @@ SqlNode CqlQueryOrDml() :
 }
 {
     (
-        LOOKAHEAD(2) q = CqlRelToStreamStatement()
+        LOOKAHEAD(2) q = CqlStreamQuery()
     |
         LOOKAHEAD(2) q = CqlInsert()
     |

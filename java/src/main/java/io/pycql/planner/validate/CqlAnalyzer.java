@@ -174,11 +174,16 @@ public final class CqlAnalyzer {
    * @param renames column names replacing the query's own (views), or null
    */
   public Analyzed analyzeQuery(SqlNode query, List<String> renames, SqlParserPos renamePos) {
+    if (StreamSetOperation.isStreamSetOperation(query)) {
+      Analyzed a = new StreamSetOperation(q -> analyzeQuery(q, null, null), typeFactory,
+          cluster.getRexBuilder()).analyze(query);
+      return new Analyzed(renamed(a.rel, renames, renamePos), true, a.params, a.validator);
+    }
     SqlCqlRelToStream wrapper = normalizeRelToStream(query);
     SqlNode inner = wrapper == null ? query : wrapper.query;
+    new WindowRewriter().rewrite(inner);
     checkNoStrayRelToStream(inner);
     checkSupported(inner);
-    new WindowRewriter().rewrite(inner);
     SqlValidator validator = newValidator();
     SqlNode validated = validator.validate(inner);
     CqlTypeCoercion.checkComparisons(validated, validator);
@@ -193,16 +198,7 @@ public final class CqlAnalyzer {
     RelNode rel = converter.decorrelate(validated, root.rel);
     rel = trimUnusedFields(converter, !root.collation.getFieldCollations().isEmpty(), rel);
     rel = root.withRel(rel).project();
-    rel = declaredNames(rel);
-    if (renames != null && !renames.isEmpty()) {
-      if (renames.size() != rel.getRowType().getFieldCount()) {
-        throw CqlPlannerError.validate(renamePos, "The view declares " + renames.size()
-            + " columns but its query has " + rel.getRowType().getFieldCount());
-      }
-      RelBuilder b = RelBuilder.proto(org.apache.calcite.plan.Contexts.empty())
-          .create(cluster, reader);
-      rel = b.push(rel).rename(renames).build();
-    }
+    rel = renamed(declaredNames(rel), renames, renamePos);
     if (wrapper != null) {
       return new Analyzed(CqlRelToStream.create(rel, wrapper.kind), true, params, validator);
     }
@@ -211,6 +207,20 @@ public final class CqlAnalyzer {
           validator);
     }
     return new Analyzed(rel, false, params, validator);
+  }
+
+  /** {@code rel} with the view's column names, if it declares some. */
+  private RelNode renamed(RelNode rel, List<String> renames, SqlParserPos renamePos) {
+    if (renames == null || renames.isEmpty()) {
+      return rel;
+    }
+    if (renames.size() != rel.getRowType().getFieldCount()) {
+      throw CqlPlannerError.validate(renamePos, "The view declares " + renames.size()
+          + " columns but its query has " + rel.getRowType().getFieldCount());
+    }
+    RelBuilder b = RelBuilder.proto(org.apache.calcite.plan.Contexts.empty())
+        .create(cluster, reader);
+    return b.push(rel).rename(renames).build();
   }
 
   /**
@@ -314,6 +324,11 @@ public final class CqlAnalyzer {
 
   // ------------------------------------------------- ISTREAM/DSTREAM/RSTREAM
 
+  /** ISTREAM/DSTREAM/RSTREAM if {@code node} is a call of one, else null. */
+  static RelToStreamKind relToStreamKindOf(SqlNode node) {
+    return relToStreamKind(node);
+  }
+
   private static RelToStreamKind relToStreamKind(SqlNode node) {
     if (node instanceof SqlBasicCall
         && ((SqlBasicCall) node).getOperator() instanceof SqlUnresolvedFunction) {
@@ -375,6 +390,11 @@ public final class CqlAnalyzer {
       }
     }
     return null;
+  }
+
+  /** True for a stream-valued query written with ISTREAM/DSTREAM/RSTREAM (FROM items). */
+  private static boolean isStreamQuery(SqlNode n) {
+    return StreamSetOperation.hasStreamLeaf(n);
   }
 
   private static void checkNoStrayRelToStream(SqlNode query) {
@@ -497,10 +517,11 @@ public final class CqlAnalyzer {
         window = ((SqlCall) item).operand(1);
         target = ((SqlCall) item).operand(0);
         if (!(target instanceof SqlIdentifier)) {
-          throw CqlPlannerError.unsupported(window.getParserPosition(),
-              "Window " + window.describe() + " must follow a stream or view name; "
-              + "define a view for a stream-valued subquery");
+          return derivedStream(target, window, item.getParserPosition());
         }
+      }
+      if (isStreamQuery(target)) {
+        return derivedStream(target, null, item.getParserPosition());
       }
       if (!(target instanceof SqlIdentifier) || ((SqlIdentifier) target).isStar()) {
         return item;
@@ -555,6 +576,23 @@ public final class CqlAnalyzer {
       }
       return SqlStdOperatorTable.AS.createCall(item.getParserPosition(), ref,
           new SqlIdentifier(declared, pos));
+    }
+
+    /**
+     * A stream-valued query in FROM, {@code (ISTREAM(SELECT ...)) [RANGE 1 SECOND]}, seen
+     * through its window ([UNBOUNDED] without one), as a stream-valued view would be. A
+     * windowed subquery must be stream-valued (explicitly, or monotonic).
+     */
+    private SqlNode derivedStream(SqlNode query, SqlCqlWindow window, SqlParserPos pos) {
+      Analyzed a = analyzeQuery(query, null, null);
+      if (!a.stream) {
+        throw CqlPlannerError.validate(window.getParserPosition(),
+            "Window " + window.describe() + " on a subquery that is a relation; windows "
+            + "apply to streams only (ISTREAM, DSTREAM or RSTREAM makes the subquery a stream)");
+      }
+      RelNode rel = a.rel;
+      WindowSpec spec = spec(window, rel.getRowType(), "subquery", "subquery");
+      return register(new WindowedTable(rel.getRowType(), () -> rel, spec), pos);
     }
 
     private WindowSpec spec(SqlCqlWindow window, RelDataType rowType, String name,
