@@ -7,6 +7,9 @@ Inside the engine, temporal values are integers (as in ``docs/plan-json.md``):
 * ``TIME``: milliseconds since midnight,
 * ``INTERVAL_DAY_SECOND``: milliseconds, ``INTERVAL_YEAR_MONTH``: months.
 
+A day-time interval is a :class:`datetime.timedelta` outside (whole milliseconds), a
+year-month interval an :class:`int` of months, ``BINARY``/``VARBINARY`` :class:`bytes`.
+
 The driver converts Python values to those integers on the way in (parameters,
 ``start``/``stop``) and back to :mod:`datetime` values on the way out:
 
@@ -51,6 +54,8 @@ __all__ = [
 _EPOCH = _dt.datetime(1970, 1, 1)
 _EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _MS_PER_DAY = 86_400_000
+#: The largest day-time interval, in ms (as pycql.runtime.functions.MAX_INTERVAL_MS).
+_MAX_INTERVAL_MS = 999_999_999 * _MS_PER_DAY
 
 
 class DBAPITypeObject:
@@ -220,8 +225,36 @@ def to_engine(
         raise DataError(f"cannot use {value!r} as a TIME ({what})")
     if kind == "INTERVAL_DAY_SECOND":
         if isinstance(value, _dt.timedelta):
-            return value // _dt.timedelta(milliseconds=1)
+            ms, rest = divmod(value, _dt.timedelta(milliseconds=1))
+            if rest:
+                raise DataError(f"{what} is an INTERVAL DAY TO SECOND of whole milliseconds: "
+                                f"{value!r} is not")
+            value = ms
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise DataError(f"{what} is an INTERVAL DAY TO SECOND: pass a datetime.timedelta "
+                            f"(or milliseconds), not {type(value).__name__} {value!r}")
+        if not -_MAX_INTERVAL_MS <= value <= _MAX_INTERVAL_MS:
+            raise DataError(f"{what} is an INTERVAL DAY TO SECOND: {value!r} ms is out of its "
+                            "range")
         return value
+    if kind == "INTERVAL_YEAR_MONTH":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DataError(f"{what} is an INTERVAL YEAR TO MONTH: pass an int of months, not "
+                            f"{type(value).__name__} {value!r}")
+        if not -(2**31) <= value <= 2**31 - 1:
+            raise DataError(f"{what} is an INTERVAL YEAR TO MONTH: {value} months is out of its "
+                            "range")
+        return value
+    if kind in ("BINARY", "VARBINARY"):
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise DataError(f"{what} is a {kind}: pass bytes, not {type(value).__name__} "
+                            f"{value!r}")
+        data = bytes(value)
+        if precision is not None and 0 <= precision < len(data):
+            raise DataError(f"{what} is a {kind}({precision}): {len(data)} bytes given")
+        if kind == "BINARY" and precision is not None and len(data) < precision:
+            data = data.ljust(precision, b"\0")
+        return data
     if isinstance(value, _dt.datetime):  # e.g. a datetime for an untyped (ANY) parameter
         return epoch_ms(value)
     return value

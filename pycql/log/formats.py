@@ -4,7 +4,9 @@ Rows hold the engine's values (as ``docs/plan-json.md`` and
 ``pycql.driver._types`` define them): integers, floats, :class:`str`,
 :class:`bool`, :class:`decimal.Decimal`, and integers for temporal types
 (``TIMESTAMP``: epoch ms, ``DATE``: epoch ms of midnight UTC, ``TIME``: ms
-since midnight).
+since midnight; ``INTERVAL_DAY_SECOND``: ms, ``INTERVAL_YEAR_MONTH``: months,
+both written as integers), and :class:`bytes` for ``BINARY``/``VARBINARY``
+(written as base64 text, RFC 4648 with padding, in JSON and in CSV).
 
 >>> columns = [{"name": "A", "type": "INTEGER", "nullable": True},
 ...            {"name": "T", "type": "TIMESTAMP", "nullable": False}]
@@ -178,6 +180,31 @@ def _character(kind: str, length: int | None) -> Converter:
     return convert
 
 
+def _binary(kind: str, length: int | None) -> Converter:
+    """BINARY / VARBINARY: base64 text (RFC 4648, with padding) in JSON and CSV."""
+    limit = length if length is not None and length >= 0 else None
+    pad = kind == "BINARY" and limit is not None
+
+    def convert(value: Any) -> Any:
+        if type(value) is bytes:
+            data = value
+        elif type(value) is str:
+            try:
+                data = base64.b64decode(value.strip(), validate=True)
+            except ValueError:
+                raise _BadValue(f"expected a {kind} as base64 text, got {_describe(value)}")\
+                    from None
+        else:
+            raise _BadValue(f"expected a {kind} as base64 text, got {_describe(value)}")
+        if limit is not None and len(data) > limit:
+            raise _BadValue(f"{len(data)} bytes are longer than {kind}({limit})")
+        if pad and len(data) < limit:  # type: ignore[operator]
+            return data.ljust(limit, b"\0")  # type: ignore[arg-type]
+        return data
+
+    return convert
+
+
 _TRUE = frozenset({"true", "t", "1", "yes"})
 _FALSE = frozenset({"false", "f", "0", "no"})
 
@@ -274,6 +301,8 @@ def _converter(column: dict[str, Any]) -> Converter:
         convert = _decimal(precision, column.get("scale"))
     elif kind in ("VARCHAR", "CHAR"):
         convert = _character(kind, precision)
+    elif kind in ("BINARY", "VARBINARY"):
+        convert = _binary(kind, precision)
     elif kind == "BOOLEAN":
         convert = _boolean
     elif kind == "TIMESTAMP":
@@ -642,10 +671,16 @@ def _iso_time(value: int) -> str:
     return f"{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}"
 
 
+def _base64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
 _TEXT_OUT: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP": _iso_timestamp,
     "DATE": _iso_date,
     "TIME": _iso_time,
+    "BINARY": _base64,
+    "VARBINARY": _base64,
 }
 
 

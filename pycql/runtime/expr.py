@@ -347,6 +347,8 @@ class ExprCompiler:
                 return self._const(Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
             if isinstance(v, str) and type_family(str(e.get("type", ""))) == "float":
                 return self._const(float(v))  # NaN and the infinities: JSON has no number
+            if isinstance(v, str) and str(e.get("type", "")) in ("BINARY", "VARBINARY"):
+                return self._const(bytes.fromhex(v))  # the plan writes bytes as hex
             if isinstance(v, str):
                 return self._str(v)
             return _literal_text(v)
@@ -757,6 +759,10 @@ class ExprCompiler:
             return self._strict(ops, lambda t: f"_cast_temporal({t[0]}, {tfam!r}, {sfam!r})")
         if target in ("ANY", "NULL"):
             return self.value(operand)
+        if target in ("BINARY", "VARBINARY"):
+            length = precision if isinstance(precision, int) and precision > 0 else None
+            pad = target == "BINARY"
+            return self._strict(ops, lambda t: f"_cast_bin({t[0]}, {length!r}, {pad!r})")
         raise NotSupportedError(f"CAST to {target} is not supported")
 
 

@@ -878,6 +878,17 @@ def cast_to_string(x: Any, source_family: str, length: int | None, pad: bool) ->
     return s
 
 
+def cast_to_binary(x: Any, length: int | None, pad: bool) -> bytes:
+    """CAST to BINARY(n) (padded with zero bytes) or VARBINARY(n) (truncated), of bytes."""
+    if not isinstance(x, bytes):
+        raise DataError(f"cannot CAST {type(x).__name__} {x!r} to a binary string")
+    if length is not None:
+        x = x[:length]
+        if pad and len(x) < length:
+            x = x.ljust(length, b"\0")
+    return x
+
+
 def cast_to_temporal(x: Any, target: str, source_family: str) -> int:
     """CAST to DATE/TIME/TIMESTAMP (epoch milliseconds)."""
     if isinstance(x, str):
@@ -942,6 +953,7 @@ HELPERS: dict[str, Any] = {
     "_cast_decimal": cast_to_decimal,
     "_cast_bool": cast_to_boolean,
     "_cast_str": cast_to_string,
+    "_cast_bin": cast_to_binary,
     "_cast_temporal": cast_to_temporal,
     "_temporal_range": temporal_out_of_range,
     "_int_range": integer_out_of_range,

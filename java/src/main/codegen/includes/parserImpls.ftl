@@ -549,21 +549,27 @@ boolean CqlIfExists() :
 |   { return false; }
 }
 
-/** name type [NOT NULL | NULL] */
+/** name type [NOT NULL | NULL], where type may be INTERVAL qualifier (INTERVAL DAY TO SECOND) */
 CqlColumnDef CqlColumn() :
 {
     final SqlIdentifier name;
-    final SqlDataTypeSpec type;
+    SqlDataTypeSpec type = null;
+    SqlIntervalQualifier interval = null;
     boolean nullable = true;
 }
 {
-    name = SimpleIdentifier() type = DataType()
+    name = SimpleIdentifier()
+    (
+        <INTERVAL> interval = IntervalQualifier()
+    |
+        type = DataType()
+    )
     [
         <NOT> <NULL> { nullable = false; }
     |
         <NULL> { nullable = true; }
     ]
-    { return new CqlColumnDef(name, type, nullable); }
+    { return new CqlColumnDef(name, type, interval, nullable); }
 }
 
 /** WITH (key = 'value', ...), or nothing: keys lower-case, values strings. */

@@ -673,7 +673,9 @@ public final class CqlPlanner {
               "Duplicate column '" + name + "'");
         }
         names.add(name);
-        RelDataType type = col.type.deriveType(validator);
+        RelDataType type = col.interval != null
+            ? analyzer.typeFactory().createSqlIntervalType(col.interval)
+            : col.type.deriveType(validator);
         type = analyzer.typeFactory().createTypeWithNullability(type, col.nullable);
         ObjectNode cj = MAPPER.valueToTree(Types.column(name, type));
         if (!cj.has("precision")) {

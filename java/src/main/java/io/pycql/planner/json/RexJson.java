@@ -138,6 +138,9 @@ public final class RexJson {
       return F.numberNode(lit.getValueAs(TimestampString.class).getMillisSinceEpoch());
     case SYMBOL:
       return F.textNode(String.valueOf(lit.getValue()));
+    case BINARY:
+    case VARBINARY:
+      return F.textNode(lit.getValueAs(org.apache.calcite.avatica.util.ByteString.class).toString());
     default:
       if (SqlTypeName.INTERVAL_TYPES.contains(name)) {
         return F.numberNode(lit.getValueAs(Long.class));
