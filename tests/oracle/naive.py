@@ -620,11 +620,18 @@ class NaiveEvaluator:
         if kind == "source":
             result = {int(e[0]) for e in self._source_input[op_id]}
         elif kind == "window":
-            # the timestamps of the elements the window actually receives
             child = op["inputs"][0]
-            base = [t for t in self.instants(child) if self.stream_at(t, child)]
             w = op["window"]
             wk = w["kind"]
+            if wk not in ("now", "range"):
+                # no timers: the child's instants (a superset of those where it has
+                # elements, and already instants of the plan), so that a window over an
+                # RSTREAM, whose elements depend on the plan's instants, is defined
+                out = self.instants(child)
+                self._instants_cache[op_id] = out
+                return out
+            # the timestamps of the elements the window actually receives
+            base = [t for t in self.instants(child) if self.stream_at(t, child)]
             if wk == "now":
                 result = set(base) | {t + 1 for t in base}
             elif wk == "range":
