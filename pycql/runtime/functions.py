@@ -882,11 +882,12 @@ def cast_to_binary(x: Any, length: int | None, pad: bool) -> bytes:
     """CAST to BINARY(n) (padded with zero bytes) or VARBINARY(n) (truncated), of bytes."""
     if not isinstance(x, bytes):
         raise DataError(f"cannot CAST {type(x).__name__} {x!r} to a binary string")
+    data: bytes = x
     if length is not None:
-        x = x[:length]
-        if pad and len(x) < length:
-            x = x.ljust(length, b"\0")
-    return x
+        data = data[:length]
+        if pad and len(data) < length:
+            data = data.ljust(length, b"\0")
+    return data
 
 
 def cast_to_temporal(x: Any, target: str, source_family: str) -> int:

@@ -3,9 +3,9 @@
 of two streams, ``UNION`` of streams the distinct tuples of each instant
 (``RSTREAM(S1 [NOW] UNION S2 [NOW])``), and ``FROM (ISTREAM(...)) [window]`` a window over a
 derived stream. Each query is planned, run and compared with the naive evaluator on random
-inputs (see test_queries.py). ROWS windows over a derived stream are left out: the order
-of the elements of one instant of a derived stream is unspecified (docs/cql.md). The oracle knows none of these constructs by name, only the
-operators their plans are made of.
+inputs (see test_queries.py). ROWS windows over a derived stream are left out: the order of
+the elements of one instant of a derived stream is unspecified (docs/cql.md). The oracle
+knows none of these constructs by name, only the operators their plans are made of.
 """
 
 from __future__ import annotations
