@@ -141,7 +141,7 @@ def test_order_by_with_fetch_in_a_view_is_the_top_n_at_each_instant(cur: pycql.C
 
 # -- 4. INTERVAL and BINARY columns -----------------------------------------------------
 
-TYPED = ("CREATE STREAM I (a INTEGER, gap INTERVAL DAY TO SECOND, ym INTERVAL YEAR TO MONTH, "
+TYPED = ("CREATE STREAM {name} (a INTEGER, gap INTERVAL DAY TO SECOND, ym INTERVAL YEAR TO MONTH, "
          "b VARBINARY(4), fb BINARY(3)) WITH (format = '{fmt}'{topic})")
 TYPED_ROWS = [
     (1, dt.timedelta(seconds=90), 14, b"\x00\xff", b"a"),
@@ -155,22 +155,22 @@ TYPED_BACK = [
     (4, dt.timedelta(days=1, hours=2, minutes=3, seconds=4, milliseconds=500), 14,
      b"\x01\x02", b"\xab\x00\x00"),
 ]
-LITERAL_ROW = ("INSERT INTO I VALUES (4, INTERVAL '1 02:03:04.5' DAY TO SECOND, "
+LITERAL_ROW = ("INSERT INTO {name} VALUES (4, INTERVAL '1 02:03:04.5' DAY TO SECOND, "
                "INTERVAL '1-2' YEAR TO MONTH, X'0102', X'AB')")
 
 
-def _typed_round_trip(conn: pycql.Connection, fmt: str, topic: str = "") -> None:
+def _typed_round_trip(conn: pycql.Connection, fmt: str, name: str = "I", topic: str = "") -> None:
     c = conn.cursor()
-    c.execute(TYPED.format(fmt=fmt, topic=topic))
-    c.executemany("INSERT INTO I VALUES (?, ?, ?, ?, ?)", TYPED_ROWS)
-    c.execute(LITERAL_ROW)
+    c.execute(TYPED.format(name=name, fmt=fmt, topic=topic))
+    c.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?, ?)", TYPED_ROWS)
+    c.execute(LITERAL_ROW.format(name=name))
     back = list(TYPED_BACK)
     if fmt == "csv":  # an empty CSV field is NULL: so are empty bytes (base64 '')
         back[2] = (*back[2][:3], None, back[2][4])
-    assert sorted(_bounded(c, "SELECT * FROM I"), key=lambda r: r[0]) == back
+    assert sorted(_bounded(c, f"SELECT * FROM {name}"), key=lambda r: r[0]) == back
     assert [d.type_code for d in c.description or ()] == [
         "INTEGER", "INTERVAL_DAY_SECOND", "INTERVAL_YEAR_MONTH", "VARBINARY", "BINARY"]
-    got = _bounded(c, "SELECT a, gap * 2, ym + INTERVAL '1' YEAR, b FROM I "
+    got = _bounded(c, f"SELECT a, gap * 2, ym + INTERVAL '1' YEAR, b FROM {name} "
                       "WHERE gap > INTERVAL '1' MINUTE AND b <> X'00'")
     assert sorted(got) == [(1, dt.timedelta(seconds=180), 26, b"\x00\xff"),
                            (4, dt.timedelta(days=2, seconds=14769), 26, b"\x01\x02")]
@@ -247,7 +247,8 @@ def test_timestamp_difference_with_a_qualifier_is_an_interval(cur: pycql.Cursor)
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_kafka_interval_and_binary_columns_round_trip(kafka_bootstrap: str, fmt: str) -> None:
     with pycql.connect(f"kafka://{kafka_bootstrap}") as conn:
-        _typed_round_trip(conn, fmt, f", topic = 'typed_{uuid.uuid4().hex[:8]}'")
+        name = f"typed_{uuid.uuid4().hex[:8]}"
+        _typed_round_trip(conn, fmt, name, f", topic = '{name}'")
 
 
 @pytest.mark.kafka
