@@ -86,7 +86,8 @@ class CqlPlannerFacadeTest {
         1, 26, 32);
     assertError("select * from S [PARTITION BY z ROWS 1]", "validate",
         "Column 'z' not found in stream 'S'", 1, 31, 31);
-    assertError("select * from (select * from S) [NOW]", "unsupported", "Window [NOW]", 1, 33, 37);
+    assertError("select * from (select * from S [ROWS 2]) [NOW]", "validate",
+        "Window [NOW] on a subquery that is a relation", 1, 42, 46);
     JsonNode e = error("select * frm S");
     assertEquals("parse", e.path("kind").asText());
     assertFalse(e.path("message").asText().contains("Exception"));

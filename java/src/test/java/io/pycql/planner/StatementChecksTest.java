@@ -263,8 +263,8 @@ class StatementChecksTest {
   }
 
   @Test void unsupportedErrorsHavePositions() throws Exception {
-    error("SELECT ISTREAM(*) FROM (SELECT ISTREAM(*) FROM V [NOW]) [NOW]", "unsupported",
-        "ISTREAM is only allowed", 1, 32);
+    error("SELECT k FROM V WHERE k IN (SELECT ISTREAM(k) FROM V [NOW])", "unsupported",
+        "ISTREAM is only allowed", 1, 36);
     error("select k, count(*) from V [ROWS 3] group by cube(k)", "unsupported", "GROUPING SETS",
         1, 45);
     error("select rank() over (order by k) from V [ROWS 3]", "unsupported",
@@ -275,7 +275,8 @@ class StatementChecksTest {
     error("insert into R select * from R", "unsupported", "INSERT INTO a table from a query", 1, 13);
     error("explain plan for delete from R", "unsupported", "EXPLAIN applies to queries", 1, 18);
     error("describe V k", "unsupported", "DESCRIBE of a single column", 1, 12);
-    error("select * from (select * from V) [NOW]", "unsupported", "Window [NOW]", 1, 33);
+    error("select * from (select * from V [ROWS 2]) [NOW]", "validate",
+        "Window [NOW] on a subquery that is a relation", 1, 42);
   }
 
   // ------------------------------------------------------------- 8. INSERT ROWTIME

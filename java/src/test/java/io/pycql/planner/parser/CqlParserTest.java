@@ -261,4 +261,42 @@ class CqlParserTest {
     assertEquals("LEFT", chain.getJoinType().name());
     assertEquals("INNER", assertInstanceOf(SqlJoin.class, chain.getLeft()).getJoinType().name());
   }
+
+  /** ISTREAM(q1) UNION ALL ISTREAM(q2): a set operation whose operands are the operators. */
+  @Test void streamSetOperations() throws SqlParseException {
+    SqlCall union = (SqlCall) parse("ISTREAM(select a from S [NOW]) union all "
+        + "RSTREAM(select a from T [NOW]) union select a from U");
+    assertEquals(SqlKind.UNION, union.getKind());
+    SqlCall inner = assertInstanceOf(SqlCall.class, union.operand(0));
+    assertEquals(SqlKind.UNION, inner.getKind());
+    assertInstanceOf(SqlCqlRelToStream.class, inner.operand(0));
+    assertInstanceOf(SqlCqlRelToStream.class, inner.operand(1));
+    assertInstanceOf(SqlSelect.class, union.operand(1));
+    SqlExplain explain = assertInstanceOf(SqlExplain.class,
+        parse("explain plan for DSTREAM(select a from S [ROWS 2]) union all ISTREAM(select a from S)"));
+    assertEquals(SqlKind.UNION, explain.getExplicandum().getKind());
+  }
+
+  /** FROM (ISTREAM(...)) [window] AS a: a stream-valued subquery (the TableRef3 patch). */
+  @Test void streamSubqueryInFrom() throws SqlParseException {
+    SqlCqlWindow w = windowOf("select * from (ISTREAM(select * from S [NOW])) [RANGE 1 SECOND] as A");
+    assertEquals(WindowSpec.Kind.RANGE, w.kind);
+    SqlSelect select = (SqlSelect) parse("select * from (RSTREAM(select a from S [NOW]) "
+        + "union all ISTREAM(select a from T [NOW])) as U, (select 1 from R) as Q");
+    SqlJoin join = assertInstanceOf(SqlJoin.class, select.getFrom());
+    SqlNode left = ((SqlCall) join.getLeft()).operand(0);
+    assertEquals(SqlKind.UNION, left.getKind());
+    assertInstanceOf(SqlSelect.class, ((SqlCall) join.getRight()).operand(0));
+  }
+
+  /** An interval column: INTERVAL and a qualifier. */
+  @Test void intervalColumns() throws SqlParseException {
+    SqlCreateCqlSource c = assertInstanceOf(SqlCreateCqlSource.class, parse(
+        "create stream I (a int, gap interval day to second not null, ym interval month, b varbinary(4))"));
+    assertNull(c.columns.get(1).type);
+    assertEquals("DAY_TO_SECOND", c.columns.get(1).interval.timeUnitRange.name());
+    assertTrue(!c.columns.get(1).nullable);
+    assertEquals("MONTH", c.columns.get(2).interval.timeUnitRange.name());
+    assertNull(c.columns.get(3).interval);
+  }
 }
