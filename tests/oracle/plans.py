@@ -110,7 +110,10 @@ class PlanBuilder:
         )
 
     def setop(self, op: str, inputs: list[int], all_: bool) -> int:
-        return self._add(op, inputs, "relation", self.width(inputs[0]), all=all_)
+        """A set operation; UNION ALL of streams is a stream (their merge)."""
+        streams = all(self.operators[i]["output"] == "stream" for i in inputs)
+        output = "stream" if op == "union" and all_ and streams else "relation"
+        return self._add(op, inputs, output, self.width(inputs[0]), all=all_)
 
     def istream(self, src: int) -> int:
         return self._add("istream", [src], "stream", self.width(src))

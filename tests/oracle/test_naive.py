@@ -295,3 +295,30 @@ def test_replace_with_an_empty_pattern_and_logarithms() -> None:
     assert evaluate_expr(ln, (1.0,)) == 0.0
     with pytest.raises(ValueError):
         evaluate_expr(ln, (0.0,))
+
+
+# ---- stream set operations and windows over derived streams ----------------
+
+
+def test_union_all_of_streams_is_the_merge_of_each_instant() -> None:
+    b = PlanBuilder()
+    s1 = b.istream(b.window(b.source("S1", ["A"]), kind="now"))
+    s2 = b.istream(b.window(b.source("S2", ["A"]), kind="now"))
+    u = b.setop("union", [s1, s2], all_=True)
+    plan = b.build(u)
+    assert plan["operators"][u]["output"] == "stream"
+    ev = NaiveEvaluator(plan, {"S1": [(1, (1,)), (3, (2,))], "S2": [(1, (1,)), (2, (5,))]})
+    assert Counter(ev.stream_at(1)) == bag((1,), (1,))
+    assert ev.stream_at(2) == [(5,)]
+    assert ev.stream_at(3) == [(2,)]
+
+
+def test_a_rows_window_over_an_rstream_sees_it_at_the_plan_instants() -> None:
+    # RSTREAM(S [ROWS 1]) emits the last row at every instant of the plan (1 and 4 here);
+    # [UNBOUNDED] over it accumulates those emissions: (7) at 1, then (7), (8) at 4
+    b = PlanBuilder()
+    r = b.rstream(b.window(b.source("S", ["A"]), kind="rows", rows=1))
+    w = b.window(r, kind="unbounded")
+    ev = NaiveEvaluator(b.build(w), {"S": [(1, (7,)), (4, (8,))]})
+    assert ev.relation_at(1) == bag((7,))
+    assert ev.relation_at(4) == bag((7,), (8,))
