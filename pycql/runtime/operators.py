@@ -113,6 +113,25 @@ class Operator:
         """The synopsis as JSON-able data (``None``: stateless)."""
         return None
 
+    #: Keyed state tracked for incremental checkpoints: the keys whose entry changed
+    #: since the last :meth:`clean` (``None``: this operator's :meth:`state` is taken
+    #: whole). An operator that tracks its keys has a :meth:`state` of ``[key, value]``
+    #: pairs, and :meth:`state_of` gives one pair's value.
+    dirty: set[Any] | None = None
+
+    def state_of(self, key: Any) -> Any:
+        """The value of ``key``'s pair in :meth:`state` (``None``: the key is gone)."""
+        raise NotImplementedError
+
+    def touch_all(self) -> None:
+        """Count every key as changed (its state is to be written whole once)."""
+        raise NotImplementedError
+
+    def clean(self) -> None:
+        """The changed keys are saved (see :attr:`dirty`)."""
+        if self.dirty is not None:
+            self.dirty.clear()
+
     def timed_batch(self) -> BatchFunction | None:
         """This operator over ``(row, timestamp)`` pairs of many instants at once, if it can.
 
@@ -547,6 +566,9 @@ class _Agg:
         else:
             self.kind = "moments"  # [n, sum, sum of squares, non-finite count]
         self.arg = self.args[0] if self.args else -1
+        #: the accumulator is its own JSON form (:meth:`encode` and :meth:`decode` are
+        #: the identity)
+        self.plain_state = self.kind in ("count_star", "count", "sum")
         self.zero: Any = 0 if type_family(rtype) in ("integer", "decimal") else 0.0
         # moments of integers are kept as Python ints, of anything else as exact
         # fractions (a float or a Decimal is a rational): exact under deletes, no
@@ -793,8 +815,10 @@ class Aggregate(Operator):
         self._group_key: Callable[[Row], Any] | None = (
             itemgetter(*self.group) if self.group else None
         )
+        self.dirty = set()
         if self.is_global:
             self.groups[()] = self._new_group()
+            self.dirty.add(())
 
     def _new_group(self) -> list[Any]:
         return [0, None, *[a.new() for a in self.aggs]]
@@ -850,6 +874,7 @@ class Aggregate(Operator):
                 self._update(d, self.groups, changed, self._new_group)
         if not changed:
             return None
+        self.dirty.update(changed)
         out: Pairs = []
         output_row = self._output_row
         keep_empty = self.is_global
@@ -866,19 +891,34 @@ class Aggregate(Operator):
                 del self.groups[k]
         return out or None
 
-    def state(self) -> Any:
-        aggs = self.aggs
+    def _encode_group(self, g: list[Any]) -> list[Any]:
+        accs = [a.encode(acc) for a, acc in zip(self.aggs, g[2:], strict=True)]
+        return [g[0], None if g[1] is None else list(g[1]), *accs]
 
-        def enc(g: list[Any]) -> list[Any]:
-            accs = [a.encode(acc) for a, acc in zip(aggs, g[2:], strict=True)]
-            return [g[0], None if g[1] is None else list(g[1]), *accs]
-        return self.groups.to_json(enc)
+    def state(self) -> Any:
+        return self.groups.to_json(self._encode_group)
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.groups)
+
+    def state_of(self, key: Any) -> Any:
+        g = self.groups.get(key)
+        return None if g is None else self._encode_group(g)
 
     def load(self, data: Any) -> None:
-        def dec(g: list[Any]) -> list[Any]:
-            accs = [a.decode(acc) for a, acc in zip(self.aggs, g[2:], strict=True)]
-            return [g[0], None if g[1] is None else tuple(g[1]), *accs]
-        self.groups = KeyedStore.from_json(data, dec)
+        aggs = self.aggs
+        if all(a.plain_state for a in aggs):  # counts and sums: no decoding to do
+            self.groups = KeyedStore(
+                (tuple(k), [g[0], None if g[1] is None else tuple(g[1]), *g[2:]])
+                for k, g in data)
+        else:
+            def dec(g: list[Any]) -> list[Any]:
+                accs = [a.decode(acc) for a, acc in zip(aggs, g[2:], strict=True)]
+                return [g[0], None if g[1] is None else tuple(g[1]), *accs]
+            self.groups = KeyedStore.from_json(data, dec)
+        if self.is_global and () not in self.groups:
+            self.groups[()] = self._new_group()
+        self.dirty = set()
 
 
 # --- joins ------------------------------------------------------------------------

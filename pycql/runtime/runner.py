@@ -407,7 +407,7 @@ class QueryRunner:
 
     # --- checkpoints --------------------------------------------------------------------
 
-    def checkpoint(self) -> dict[str, Any]:
+    def checkpoint(self, *, incremental: bool = False) -> dict[str, Any]:
         """Everything this run needs to go on elsewhere exactly as it would go on here,
         as orjson-able data: the executor's state (synopses, buffered instants, the
         watermark), the time layer (newest timestamp and heartbeat per partition), the
@@ -415,11 +415,13 @@ class QueryRunner:
 
         Take it between polls: the emissions returned so far are then exactly those of
         the input before the positions (``pycql.jobs`` commits both in one transaction).
+        ``incremental`` leaves out the operators that track their changes
+        (:meth:`Executor.state`; their changes are :meth:`Executor.changed_state`).
         """
         m = self.metrics
         return {
             "pycql_checkpoint": CHECKPOINT_VERSION,
-            "executor": self.executor.state(),
+            "executor": self.executor.state(incremental=incremental),
             "positions": [[t, p, o] for (t, p), o in sorted(self._reader.position().items())],
             "newest": [[t, p, v] for (t, p), v in sorted(self._max_ts.items())],
             "marks": [[t, p, v] for (t, p), v in sorted(self._marks.items())],
