@@ -874,7 +874,8 @@ class Aggregate(Operator):
                 self._update(d, self.groups, changed, self._new_group)
         if not changed:
             return None
-        self.dirty.update(changed)
+        if self.dirty is not None:
+            self.dirty.update(changed)
         out: Pairs = []
         output_row = self._output_row
         keep_empty = self.is_global
