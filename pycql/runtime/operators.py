@@ -533,9 +533,16 @@ class _Agg:
         self.rtype_family = type_family(rtype)
         self.int_result = self.rtype_family == "integer"
         self.float_result = self.rtype_family == "float"
-        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", *_MOMENTS):
+        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", "LISTAGG", *_MOMENTS):
             raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
-        if self.fn == "COUNT" and not self.args:
+        #: LISTAGG's ORDER BY: (input column, descending, nulls first) per key
+        self.order: list[tuple[int, bool, bool]] = [
+            (int(o["field"]), str(o.get("direction", "ASC")).upper() == "DESC",
+             str(o.get("nulls", "LAST")).upper() == "FIRST") for o in call.get("order", [])]
+        if self.fn == "LISTAGG":
+            # a bag of (value, separator, order keys...): the string is made from it
+            self.kind = "listagg"
+        elif self.fn == "COUNT" and not self.args:
             # COUNT(*) FILTER (...) counts the rows that pass: a count of its own
             self.kind = "count_star" if self.filter is None else "count"
         elif self.distinct or self.fn in ("MIN", "MAX"):
@@ -555,13 +562,39 @@ class _Agg:
             type_family(str(input_columns[self.arg].get("type", ""))) == "integer"
 
     def new(self) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return {}
         if self.kind == "sum":
             return [0, 0]
         if self.kind == "moments":
             return [0, 0, 0, 0]
         return 0
+
+    def listagg(self, bag: dict[Row, int]) -> str | None:
+        """LISTAGG/STRING_AGG of a bag of ``(value, separator, order keys...)``: the values
+        in the ORDER BY's order, ties (and every value without ORDER BY) in ascending order
+        of the value; DISTINCT keeps each value once, at its first place."""
+        if not bag:
+            return None
+        entries = sorted(bag, key=lambda e: e[0])
+        for k in reversed(range(len(self.order))):  # stable sorts, the last key first
+            _, desc, nulls_first = self.order[k]
+            position = 2 + k
+            present = [e for e in entries if e[position] is not None]
+            absent = [e for e in entries if e[position] is None]
+            present.sort(key=lambda e, p=position: e[p], reverse=desc)  # type: ignore[misc]
+            entries = absent + present if nulls_first else present + absent
+        values: list[str] = []
+        seen: set[Any] = set()
+        for e in entries:
+            if self.distinct:
+                if e[0] not in seen:
+                    seen.add(e[0])
+                    values.append(e[0])
+            else:
+                values.extend([e[0]] * bag[e])
+        sep = entries[0][1]
+        return (sep if sep is not None else ",").join(values)
 
     def value_of(self, row: Row) -> Any:
         if len(self.args) > 1:
@@ -572,6 +605,8 @@ class _Agg:
     def result(self, acc: Any, rows: int) -> Any:
         kind = self.kind
         fn = self.fn
+        if kind == "listagg":
+            return self.listagg(acc)
         if kind == "count_star":
             return rows
         if kind == "count":
@@ -635,14 +670,14 @@ class _Agg:
         return total / n
 
     def encode(self, acc: Any) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return [[list(v) if isinstance(v, tuple) else v, n] for v, n in acc.items()]
         if self.kind == "moments":
             return [acc[0], str(acc[1]), str(acc[2]), acc[3]]
         return acc
 
     def decode(self, data: Any) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return {tuple(v) if isinstance(v, list) else v: n for v, n in data}
         if self.kind == "moments":
             conv = (lambda x: int(Fraction(x))) if self.exact_int else Fraction
@@ -700,7 +735,12 @@ def _compile_aggregate(
             namespace[f"result{i}"] = a.result
             results.append(f"result{i}(g[{slot}], g[0])")
         body: list[str] = []
-        if len(a.args) > 1:
+        if a.kind == "listagg":  # (value, separator, order keys...); NULL values skipped
+            sep = f"row[{a.args[1]}]" if len(a.args) > 1 else "None"
+            keys = "".join(f"row[{i}], " for i, _, _ in a.order)
+            body.append(f"v = (row[{a.arg}], {sep}, {keys})")
+            present = f"row[{a.arg}] is not None"
+        elif len(a.args) > 1:
             body.append(f"v = ({''.join(f'row[{j}], ' for j in a.args)})")
             present = " and ".join(f"row[{j}] is not None" for j in a.args)
         elif a.args:

@@ -207,6 +207,13 @@ public final class PlanJsonWriter {
       if (call.filterArg >= 0) {
         agg.put("filter", call.filterArg); // FILTER (WHERE ...): a BOOLEAN input column
       }
+      if (!call.collation.getFieldCollations().isEmpty()) {
+        // LISTAGG ... WITHIN GROUP (ORDER BY ...), STRING_AGG(x, sep ORDER BY ...)
+        ArrayNode order = agg.putArray("order");
+        for (RelFieldCollation c : call.collation.getFieldCollations()) {
+          collationField(order.addObject(), c);
+        }
+      }
       RelDataTypeField field = fields.get(a.getGroupCount() + i);
       agg.put("name", field.getName());
       RexJson.putType(agg, field.getType());
@@ -237,16 +244,20 @@ public final class PlanJsonWriter {
     }
   }
 
+  /** One key of an ORDER BY: {@code field}, {@code direction}, {@code nulls}. */
+  private static void collationField(ObjectNode f, RelFieldCollation c) {
+    f.put("field", c.getFieldIndex());
+    f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
+    RelFieldCollation.NullDirection nulls = c.nullDirection
+        == RelFieldCollation.NullDirection.UNSPECIFIED
+        ? c.getDirection().defaultNullDirection() : c.nullDirection;
+    f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+  }
+
   private static void sort(ObjectNode o, Sort s) {
     ArrayNode collation = o.putArray("collation");
     for (RelFieldCollation c : s.getCollation().getFieldCollations()) {
-      ObjectNode f = collation.addObject();
-      f.put("field", c.getFieldIndex());
-      f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
-      RelFieldCollation.NullDirection nulls = c.nullDirection
-          == RelFieldCollation.NullDirection.UNSPECIFIED
-          ? c.getDirection().defaultNullDirection() : c.nullDirection;
-      f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+      collationField(collation.addObject(), c);
     }
     Long offset = Operators.intOf(s.offset);
     Long fetch = Operators.intOf(s.fetch);
