@@ -921,6 +921,73 @@ class Aggregate(Operator):
         self.groups = KeyedStore.from_json(data, dec)
 
 
+#: The calls of a grouping-sets aggregate that say which set a row is of.
+_GROUPING_CALLS = ("GROUPING", "GROUPING_ID")
+
+
+class GroupingSetsAggregate(Operator):
+    """GROUP BY GROUPING SETS / ROLLUP / CUBE: one :class:`Aggregate` per grouping set.
+
+    Each set's aggregate keeps its own groups (so each is incremental under deletes as
+    any GROUP BY); its rows are widened to the plan's layout: every column of ``group``,
+    NULL where the set lacks it, then the calls, where ``GROUPING(a, ...)`` /
+    ``GROUPING_ID(a, ...)`` is the constant of the set (a bit per argument, the first
+    the most significant, 1 where the set lacks the column). The empty set ``()`` has
+    its row at all times, as a global aggregate does.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        group: list[int] = list(spec.get("group", []))
+        calls: list[dict[str, Any]] = list(spec.get("aggs", []))
+        plain = [c for c in calls if str(c["fn"]).upper() not in _GROUPING_CALLS]
+        self.parts: list[tuple[Aggregate, Callable[[Row], Row]]] = []
+        for columns in spec["group_sets"]:
+            present = [int(c) for c in columns]
+            sub = Aggregate({**spec, "group": present, "aggs": plain}, inputs, params)
+            if not present and not sub.is_global:  # () over no calls: still its one row
+                sub.is_global = True
+                sub.groups[()] = sub._new_group()
+            self.parts.append((sub, self._widen(group, present, calls)))
+
+    @staticmethod
+    def _widen(group: list[int], present: list[int],
+               calls: list[dict[str, Any]]) -> Callable[[Row], Row]:
+        """Maps a set's row (its columns, its plain calls) to the plan's row."""
+        places: list[tuple[str, Any]] = []  # ("key", i) | ("call", i) | ("const", v)
+        for g in group:
+            places.append(("key", present.index(g)) if g in present else ("const", None))
+        n = 0
+        for c in calls:
+            if str(c["fn"]).upper() in _GROUPING_CALLS:
+                bits = 0
+                for a in c.get("args", []):
+                    bits = bits * 2 + (0 if int(a) in present else 1)
+                places.append(("const", bits))
+            else:
+                places.append(("call", len(present) + n))
+                n += 1
+
+        def widen(row: Row) -> Row:
+            return tuple(row[i] if kind != "const" else i for kind, i in places)
+        return widen
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        out: Pairs = []
+        for sub, widen in self.parts:
+            d = sub.step(tau, inputs)
+            if d:
+                out.extend((widen(row), n) for row, n in d)
+        return out or None
+
+    def state(self) -> Any:
+        return [sub.state() for sub, _ in self.parts]
+
+    def load(self, data: Any) -> None:
+        for (sub, _), part in zip(self.parts, data, strict=True):
+            sub.load(part)
+
+
 # --- joins ------------------------------------------------------------------------
 
 
@@ -1373,6 +1440,8 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
     if op == "stream_filter":
         return StreamFilter(spec, inputs, params)
     if op == "aggregate":
+        if spec.get("group_sets") is not None:
+            return GroupingSetsAggregate(spec, inputs, params)
         return Aggregate(spec, inputs, params)
     if op == "join":
         return Join(spec, inputs, params)

@@ -1106,6 +1106,8 @@ class NaiveEvaluator:
         raise OracleError(f"unknown window kind {wk!r}")
 
     def _aggregate_op(self, op: dict[str, Any], src: Bag) -> Bag:
+        if op.get("group_sets") is not None:
+            return self._grouping_sets(op, src)
         group: list[int] = op.get("group", [])
         aggs: list[dict[str, Any]] = op.get("aggs", [])
         groups: dict[Row, list[Row]] = {}
@@ -1116,6 +1118,33 @@ class NaiveEvaluator:
         out: Bag = Counter()
         for key, rows in groups.items():
             out[key + tuple(_aggregate(a, rows) for a in aggs)] += 1
+        return out
+
+    @staticmethod
+    def _grouping_sets(op: dict[str, Any], src: Bag) -> Bag:
+        """GROUPING SETS: the union over the sets of GROUP BY that set, each row with
+        every column of ``group`` (NULL where the set lacks it); ``GROUPING(a, b, ...)``
+        is the number whose binary digits say, for a, b, ..., whether the set lacks it.
+        The empty set has its row even over no rows (a global aggregate)."""
+        group: list[int] = op["group"]
+        out: Bag = Counter()
+        rows = list(src.elements())
+        for columns in op["group_sets"]:
+            groups: dict[Row, list[Row]] = {}
+            for r in rows:
+                groups.setdefault(tuple(r[i] for i in columns), []).append(r)
+            if not columns and not groups:
+                groups[()] = []
+            for key, members in groups.items():
+                values = dict(zip(columns, key, strict=True))
+                row = tuple(values.get(g) for g in group)
+                for a in op.get("aggs", []):
+                    if a["fn"].upper() in ("GROUPING", "GROUPING_ID"):
+                        digits = "".join("0" if i in columns else "1" for i in a["args"])
+                        row += (int(digits, 2),)
+                    else:
+                        row += (_aggregate(a, members),)
+                out[row] += 1
         return out
 
     # ---- the query's result ------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -236,3 +237,34 @@ def test_listagg_is_maintained_under_deletes(agg: pycql.Cursor) -> None:
                "FROM S [ROWS 2]")
     # the two newest rows at each instant, by v (NULLs last), NULL names skipped
     assert [r[0] for r in got] == ["ann", "bob-ann", "bob-cy", "cy", "ann", "ann-dee"]
+
+
+@pytest.mark.parametrize(("q", "want"), [
+    # rows (k, v): (1, 3) (1, 1) (2, 2) (1, 2) (1, 5) (2, NULL)
+    ("SELECT k, v, COUNT(*), SUM(v), GROUPING(k), GROUPING(k, v) FROM S [RANGE UNBOUNDED] "
+     "GROUP BY ROLLUP(k, v)",
+     {(1, 1, 1, 1, 0, 0), (1, 2, 1, 2, 0, 0), (1, 3, 1, 3, 0, 0), (1, 5, 1, 5, 0, 0),
+      (2, 2, 1, 2, 0, 0), (2, None, 1, None, 0, 0),
+      (1, None, 4, 11, 0, 1), (2, None, 2, 2, 0, 1), (None, None, 6, 13, 1, 3)}),
+    ("SELECT k, COUNT(*) FROM S [RANGE UNBOUNDED] GROUP BY GROUPING SETS ((k), ())",
+     {(1, 4), (2, 2), (None, 6)}),
+    ("SELECT k, name, GROUPING_ID(k, name), GROUP_ID() FROM S [RANGE UNBOUNDED] "
+     "WHERE k = 2 GROUP BY CUBE(k, name)",
+     {(2, "cy", 0, 0), (2, "dee", 0, 0), (2, None, 1, 0), (None, "cy", 2, 0),
+      (None, "dee", 2, 0), (None, None, 3, 0)}),
+    # the empty set has its row over no rows
+    ("SELECT k, COUNT(*) FROM S [RANGE UNBOUNDED] WHERE k > 9 GROUP BY ROLLUP(k)",
+     {(None, 0)}),
+])
+def test_grouping_sets(agg: pycql.Cursor, q: str, want: set[tuple[Any, ...]]) -> None:
+    assert set(rows(agg, q)) == want
+
+
+def test_rollup_is_maintained_under_deletes(agg: pycql.Cursor) -> None:
+    got = rows(agg, "SELECT RSTREAM(k, COUNT(*), GROUPING(k)) FROM S [ROWS 2] "
+               "GROUP BY ROLLUP(k)")
+    # the relation at each of the 6 instants (the two newest rows of k):
+    # {1}: (1,1,0) (N,1,1); {1,1}: (1,2,0) (N,2,1); {1,2}: (1,1,0) (2,1,0) (N,2,1);
+    # {2,1}: the same; {1,1}: (1,2,0) (N,2,1); {1,2}: (1,1,0) (2,1,0) (N,2,1)
+    assert Counter(got) == Counter({(1, 1, 0): 4, (None, 1, 1): 1, (1, 2, 0): 2,
+                                    (None, 2, 1): 5, (2, 1, 0): 3})

@@ -186,12 +186,17 @@ public final class PlanJsonWriter {
   }
 
   private static void aggregate(ObjectNode o, Aggregate a) {
-    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
-      throw new UnsupportedOperationException(
-          "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
-    }
     ArrayNode group = o.putArray("group");
     a.getGroupSet().forEach(group::add);
+    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
+      // GROUPING SETS, ROLLUP, CUBE: the output has every column of "group" (NULL where a
+      // set lacks it), a row per group of each set
+      ArrayNode sets = o.putArray("group_sets");
+      for (org.apache.calcite.util.ImmutableBitSet set : a.getGroupSets()) {
+        ArrayNode columns = sets.addArray();
+        set.forEach(columns::add);
+      }
+    }
     ArrayNode aggs = o.putArray("aggs");
     List<RelDataTypeField> fields = a.getRowType().getFieldList();
     for (int i = 0; i < a.getAggCallList().size(); i++) {
