@@ -40,8 +40,13 @@ TRUE``, ``IS [NOT] FALSE``, ``[NOT] LIKE`` (with ESCAPE), ``[NOT] SIMILAR TO``,
 ``ROUND``, ``TRUNCATE``, ``POWER``, ``SQRT``, ``EXP``, ``LN``, ``LOG10``,
 ``SIGN``, ``EXTRACT``, the library functions ``CONCAT`` (NULLs skipped), ``CONCAT_WS``,
 ``LPAD``, ``RPAD``, ``LEFT``, ``RIGHT``, ``LENGTH``, ``SPLIT_PART``, ``REPEAT``, ``REVERSE``,
-``STARTS_WITH``, ``ENDS_WITH``, ``REGEXP_REPLACE``, ``REGEXP_LIKE`` (``INSTR``/``STRPOS``
-come as ``POSITION``; ``GREATEST``/``LEAST``/``NVL`` as ``CASE``), Calcite's integer
+``STARTS_WITH``, ``ENDS_WITH``, ``REGEXP_REPLACE``, ``REGEXP_LIKE``, ``REGEXP_EXTRACT``
+(``REGEXP_SUBSTR``), ``TRANSLATE3`` (``TRANSLATE``), ``MD5``/``SHA1``/``SHA256``/``SHA512``,
+``TO_BASE64``, ``CHR``, ``ASCII``, ``SPACE``, ``[NOT] ILIKE``, ``TO_CHAR``/``TO_TIMESTAMP``/
+``TO_DATE`` (format models: :mod:`pycql.runtime.datetime_format`), ``DATE_TRUNC``,
+``LAST_DAY``, ``DAYNAME``, ``MONTHNAME``, the trigonometric functions, ``PI``, ``CBRT``,
+``LOG2`` (``INSTR``/``STRPOS`` come as ``POSITION``; ``GREATEST``/``LEAST``/``NVL``/``DECODE``/
+``IF`` as ``CASE``, ``SUBSTR`` as ``SUBSTRING``), Calcite's integer
 division ``/INT`` (``TIMESTAMPDIFF``), ``CURRENT_TIMESTAMP``/``LOCALTIMESTAMP``/``CURRENT_DATE``/
 ``CURRENT_TIME`` (the wall clock in UTC when evaluated). Anything else is
 rejected when the query is compiled (:class:`pycql.errors.NotSupportedError`),

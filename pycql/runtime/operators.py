@@ -805,7 +805,8 @@ _COUNT = itemgetter(1)
 
 
 class Aggregate(Operator):
-    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX [DISTINCT], and DISTINCT (no aggs).
+    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX, the variances and standard deviations,
+    LISTAGG [DISTINCT] [FILTER], and DISTINCT (no aggs).
 
     Per group the state is ``[rows, output_row, acc...]``: the number of input
     rows, the row last emitted, and one accumulator per call (a count, a
