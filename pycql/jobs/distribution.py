@@ -116,11 +116,13 @@ def _shape(op: dict[str, Any], inputs: list[_Shape],
     if kind == "aggregate":
         (shape,) = inputs
         group = list(op.get("group") or [])
-        if not group or not _covers(group, shape, keys):
+        # GROUPING SETS: every set must hold the keys; a column some set lacks is NULL there
+        common = [g for g in group if all(g in s for s in op.get("group_sets") or [group])]
+        if not common or not _covers(common, shape, keys):
             raise _NotLocal
         rest = width - len(group)
-        return _Shape(tuple(shape.lineage[g] for g in group) + (frozenset(),) * rest,
-                      shape.sources)
+        return _Shape(tuple(shape.lineage[g] if g in common else frozenset() for g in group)
+                      + (frozenset(),) * rest, shape.sources)
     if kind in ("join", "lookup_join"):
         return _joined(op, inputs, keys)
     if kind == "union_all":

@@ -552,9 +552,16 @@ class _Agg:
         self.rtype_family = type_family(rtype)
         self.int_result = self.rtype_family == "integer"
         self.float_result = self.rtype_family == "float"
-        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", *_MOMENTS):
+        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", "LISTAGG", *_MOMENTS):
             raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
-        if self.fn == "COUNT" and not self.args:
+        #: LISTAGG's ORDER BY: (input column, descending, nulls first) per key
+        self.order: list[tuple[int, bool, bool]] = [
+            (int(o["field"]), str(o.get("direction", "ASC")).upper() == "DESC",
+             str(o.get("nulls", "LAST")).upper() == "FIRST") for o in call.get("order", [])]
+        if self.fn == "LISTAGG":
+            # a bag of (value, separator, order keys...): the string is made from it
+            self.kind = "listagg"
+        elif self.fn == "COUNT" and not self.args:
             # COUNT(*) FILTER (...) counts the rows that pass: a count of its own
             self.kind = "count_star" if self.filter is None else "count"
         elif self.distinct or self.fn in ("MIN", "MAX"):
@@ -577,13 +584,39 @@ class _Agg:
             type_family(str(input_columns[self.arg].get("type", ""))) == "integer"
 
     def new(self) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return {}
         if self.kind == "sum":
             return [0, 0]
         if self.kind == "moments":
             return [0, 0, 0, 0]
         return 0
+
+    def listagg(self, bag: dict[Row, int]) -> str | None:
+        """LISTAGG/STRING_AGG of a bag of ``(value, separator, order keys...)``: the values
+        in the ORDER BY's order, ties (and every value without ORDER BY) in ascending order
+        of the value; DISTINCT keeps each value once, at its first place."""
+        if not bag:
+            return None
+        entries = sorted(bag, key=lambda e: e[0])
+        for k in reversed(range(len(self.order))):  # stable sorts, the last key first
+            _, desc, nulls_first = self.order[k]
+            position = 2 + k
+            present = [e for e in entries if e[position] is not None]
+            absent = [e for e in entries if e[position] is None]
+            present.sort(key=lambda e, p=position: e[p], reverse=desc)  # type: ignore[misc]
+            entries = absent + present if nulls_first else present + absent
+        values: list[str] = []
+        seen: set[Any] = set()
+        for e in entries:
+            if self.distinct:
+                if e[0] not in seen:
+                    seen.add(e[0])
+                    values.append(e[0])
+            else:
+                values.extend([e[0]] * bag[e])
+        sep = entries[0][1]
+        return (sep if sep is not None else ",").join(values)
 
     def value_of(self, row: Row) -> Any:
         if len(self.args) > 1:
@@ -594,6 +627,8 @@ class _Agg:
     def result(self, acc: Any, rows: int) -> Any:
         kind = self.kind
         fn = self.fn
+        if kind == "listagg":
+            return self.listagg(acc)
         if kind == "count_star":
             return rows
         if kind == "count":
@@ -657,14 +692,14 @@ class _Agg:
         return total / n
 
     def encode(self, acc: Any) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return [[list(v) if isinstance(v, tuple) else v, n] for v, n in acc.items()]
         if self.kind == "moments":
             return [acc[0], str(acc[1]), str(acc[2]), acc[3]]
         return acc
 
     def decode(self, data: Any) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return {tuple(v) if isinstance(v, list) else v: n for v, n in data}
         if self.kind == "moments":
             conv = (lambda x: int(Fraction(x))) if self.exact_int else Fraction
@@ -722,7 +757,12 @@ def _compile_aggregate(
             namespace[f"result{i}"] = a.result
             results.append(f"result{i}(g[{slot}], g[0])")
         body: list[str] = []
-        if len(a.args) > 1:
+        if a.kind == "listagg":  # (value, separator, order keys...); NULL values skipped
+            sep = f"row[{a.args[1]}]" if len(a.args) > 1 else "None"
+            keys = "".join(f"row[{i}], " for i, _, _ in a.order)
+            body.append(f"v = (row[{a.arg}], {sep}, {keys})")
+            present = f"row[{a.arg}] is not None"
+        elif len(a.args) > 1:
             body.append(f"v = ({''.join(f'row[{j}], ' for j in a.args)})")
             present = " and ".join(f"row[{j}] is not None" for j in a.args)
         elif a.args:
@@ -787,7 +827,8 @@ _COUNT = itemgetter(1)
 
 
 class Aggregate(Operator):
-    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX [DISTINCT], and DISTINCT (no aggs).
+    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX, the variances and standard deviations,
+    LISTAGG [DISTINCT] [FILTER], and DISTINCT (no aggs).
 
     Per group the state is ``[rows, output_row, acc...]``: the number of input
     rows, the row last emitted, and one accumulator per call (a count, a
@@ -920,6 +961,73 @@ class Aggregate(Operator):
         if self.is_global and () not in self.groups:
             self.groups[()] = self._new_group()
         self.dirty = set()
+
+
+#: The calls of a grouping-sets aggregate that say which set a row is of.
+_GROUPING_CALLS = ("GROUPING", "GROUPING_ID")
+
+
+class GroupingSetsAggregate(Operator):
+    """GROUP BY GROUPING SETS / ROLLUP / CUBE: one :class:`Aggregate` per grouping set.
+
+    Each set's aggregate keeps its own groups (so each is incremental under deletes as
+    any GROUP BY); its rows are widened to the plan's layout: every column of ``group``,
+    NULL where the set lacks it, then the calls, where ``GROUPING(a, ...)`` /
+    ``GROUPING_ID(a, ...)`` is the constant of the set (a bit per argument, the first
+    the most significant, 1 where the set lacks the column). The empty set ``()`` has
+    its row at all times, as a global aggregate does.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        group: list[int] = list(spec.get("group", []))
+        calls: list[dict[str, Any]] = list(spec.get("aggs", []))
+        plain = [c for c in calls if str(c["fn"]).upper() not in _GROUPING_CALLS]
+        self.parts: list[tuple[Aggregate, Callable[[Row], Row]]] = []
+        for columns in spec["group_sets"]:
+            present = [int(c) for c in columns]
+            sub = Aggregate({**spec, "group": present, "aggs": plain}, inputs, params)
+            if not present and not sub.is_global:  # () over no calls: still its one row
+                sub.is_global = True
+                sub.groups[()] = sub._new_group()
+            self.parts.append((sub, self._widen(group, present, calls)))
+
+    @staticmethod
+    def _widen(group: list[int], present: list[int],
+               calls: list[dict[str, Any]]) -> Callable[[Row], Row]:
+        """Maps a set's row (its columns, its plain calls) to the plan's row."""
+        places: list[tuple[str, Any]] = []  # ("key", i) | ("call", i) | ("const", v)
+        for g in group:
+            places.append(("key", present.index(g)) if g in present else ("const", None))
+        n = 0
+        for c in calls:
+            if str(c["fn"]).upper() in _GROUPING_CALLS:
+                bits = 0
+                for a in c.get("args", []):
+                    bits = bits * 2 + (0 if int(a) in present else 1)
+                places.append(("const", bits))
+            else:
+                places.append(("call", len(present) + n))
+                n += 1
+
+        def widen(row: Row) -> Row:
+            return tuple(row[i] if kind != "const" else i for kind, i in places)
+        return widen
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        out: Pairs = []
+        for sub, widen in self.parts:
+            d = sub.step(tau, inputs)
+            if d:
+                out.extend((widen(row), n) for row, n in d)
+        return out or None
+
+    def state(self) -> Any:
+        return [sub.state() for sub, _ in self.parts]
+
+    def load(self, data: Any) -> None:
+        for (sub, _), part in zip(self.parts, data, strict=True):
+            sub.load(part)
 
 
 # --- joins ------------------------------------------------------------------------
@@ -1374,6 +1482,8 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
     if op == "stream_filter":
         return StreamFilter(spec, inputs, params)
     if op == "aggregate":
+        if spec.get("group_sets") is not None:
+            return GroupingSetsAggregate(spec, inputs, params)
         return Aggregate(spec, inputs, params)
     if op == "join":
         return Join(spec, inputs, params)

@@ -265,8 +265,6 @@ class StatementChecksTest {
   @Test void unsupportedErrorsHavePositions() throws Exception {
     error("SELECT ISTREAM(*) FROM (SELECT ISTREAM(*) FROM V [NOW]) [NOW]", "unsupported",
         "ISTREAM is only allowed", 1, 32);
-    error("select k, count(*) from V [ROWS 3] group by cube(k)", "unsupported", "GROUPING SETS",
-        1, 45);
     error("select rank() over (order by k) from V [ROWS 3]", "unsupported",
         "SQL window functions", 1, 8);
     error("select * from V [ROWS 3] order by k offset ? rows", "unsupported",

@@ -186,12 +186,17 @@ public final class PlanJsonWriter {
   }
 
   private static void aggregate(ObjectNode o, Aggregate a) {
-    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
-      throw new UnsupportedOperationException(
-          "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
-    }
     ArrayNode group = o.putArray("group");
     a.getGroupSet().forEach(group::add);
+    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
+      // GROUPING SETS, ROLLUP, CUBE: the output has every column of "group" (NULL where a
+      // set lacks it), a row per group of each set
+      ArrayNode sets = o.putArray("group_sets");
+      for (org.apache.calcite.util.ImmutableBitSet set : a.getGroupSets()) {
+        ArrayNode columns = sets.addArray();
+        set.forEach(columns::add);
+      }
+    }
     ArrayNode aggs = o.putArray("aggs");
     List<RelDataTypeField> fields = a.getRowType().getFieldList();
     for (int i = 0; i < a.getAggCallList().size(); i++) {
@@ -206,6 +211,13 @@ public final class PlanJsonWriter {
       agg.put("distinct", call.isDistinct());
       if (call.filterArg >= 0) {
         agg.put("filter", call.filterArg); // FILTER (WHERE ...): a BOOLEAN input column
+      }
+      if (!call.collation.getFieldCollations().isEmpty()) {
+        // LISTAGG ... WITHIN GROUP (ORDER BY ...), STRING_AGG(x, sep ORDER BY ...)
+        ArrayNode order = agg.putArray("order");
+        for (RelFieldCollation c : call.collation.getFieldCollations()) {
+          collationField(order.addObject(), c);
+        }
       }
       RelDataTypeField field = fields.get(a.getGroupCount() + i);
       agg.put("name", field.getName());
@@ -237,16 +249,20 @@ public final class PlanJsonWriter {
     }
   }
 
+  /** One key of an ORDER BY: {@code field}, {@code direction}, {@code nulls}. */
+  private static void collationField(ObjectNode f, RelFieldCollation c) {
+    f.put("field", c.getFieldIndex());
+    f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
+    RelFieldCollation.NullDirection nulls = c.nullDirection
+        == RelFieldCollation.NullDirection.UNSPECIFIED
+        ? c.getDirection().defaultNullDirection() : c.nullDirection;
+    f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+  }
+
   private static void sort(ObjectNode o, Sort s) {
     ArrayNode collation = o.putArray("collation");
     for (RelFieldCollation c : s.getCollation().getFieldCollations()) {
-      ObjectNode f = collation.addObject();
-      f.put("field", c.getFieldIndex());
-      f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
-      RelFieldCollation.NullDirection nulls = c.nullDirection
-          == RelFieldCollation.NullDirection.UNSPECIFIED
-          ? c.getDirection().defaultNullDirection() : c.nullDirection;
-      f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+      collationField(collation.addObject(), c);
     }
     Long offset = Operators.intOf(s.offset);
     Long fetch = Operators.intOf(s.fetch);

@@ -113,7 +113,9 @@ public final class PlanTextWriter {
       for (AggregateCall call : a.getAggCallList()) {
         aggs.add(call.toString());
       }
-      return "Aggregate(group=" + a.getGroupSet() + ", aggs=" + aggs + ")";
+      String sets = a.getGroupType() == org.apache.calcite.rel.core.Aggregate.Group.SIMPLE ? ""
+          : ", sets=" + a.getGroupSets();
+      return "Aggregate(group=" + a.getGroupSet() + sets + ", aggs=" + aggs + ")";
     } else if (rel instanceof Join j) {
       return (rel instanceof CqlLookupJoin ? "LookupJoin" : "Join") + "(type="
           + j.getJoinType().name().toLowerCase(Locale.ROOT) + ", condition=["

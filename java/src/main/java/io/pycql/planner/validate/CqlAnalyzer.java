@@ -400,11 +400,6 @@ public final class CqlAnalyzer {
     query.accept(new SqlBasicVisitor<Void>() {
       @Override public Void visit(SqlCall call) {
         switch (call.getKind()) {
-        case GROUPING_SETS:
-        case ROLLUP:
-        case CUBE:
-          throw CqlPlannerError.unsupported(call.getParserPosition(),
-              "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
         case OVER:
           if (!(call.operandCount() == 2 && call.operand(1) instanceof SqlCqlWindow)) {
             throw CqlPlannerError.unsupported(call.getParserPosition(),

@@ -217,14 +217,14 @@ class PlanJsonWriterTest {
     assertEquals("{\"kind\":\"rows\",\"bound\":102,\"keys\":[0]}", minus.get("state").toString());
   }
 
-  @Test void unsupportedOperatorsAreReportedNotWritten() {
+  @Test void groupingSetsAreWrittenWithTheirSets() {
     f.window("PosSpeedStr", WindowSpec.now());
     f.b.aggregate(f.b.groupKey(org.apache.calcite.util.ImmutableBitSet.of(0),
         List.of(org.apache.calcite.util.ImmutableBitSet.of(0),
             org.apache.calcite.util.ImmutableBitSet.of())), f.b.count());
-    RelNode grouping = f.b.build();
-    UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-        () -> PlanJsonWriter.write(grouping, "q", null, List.of(), false));
-    assertTrue(e.getMessage().contains("GROUPING SETS"), e.getMessage());
+    ObjectNode doc = PlanJsonWriter.write(f.b.build(), "q", null, List.of(), false);
+    JsonNode agg = op(doc, "aggregate");
+    assertEquals("[0]", agg.get("group").toString());
+    assertEquals("[[0],[]]", agg.get("group_sets").toString());
   }
 }
