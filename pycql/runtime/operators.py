@@ -960,7 +960,8 @@ class Aggregate(Operator):
             self.groups = KeyedStore.from_json(data, dec)
         if self.is_global and () not in self.groups:
             self.groups[()] = self._new_group()
-        self.dirty = set()
+        if self.dirty is not None:
+            self.dirty.clear()
 
 
 #: The calls of a grouping-sets aggregate that say which set a row is of.
@@ -987,6 +988,7 @@ class GroupingSetsAggregate(Operator):
         for columns in spec["group_sets"]:
             present = [int(c) for c in columns]
             sub = Aggregate({**spec, "group": present, "aggs": plain}, inputs, params)
+            sub.dirty = None  # saved whole, with the other sets (see state)
             if not present and not sub.is_global:  # () over no calls: still its one row
                 sub.is_global = True
                 sub.groups[()] = sub._new_group()
