@@ -7,10 +7,12 @@ and writes what it emits to the sink's topic (:mod:`pycql.jobs.sink`): to
 output partition ``i`` when ``n > 1``, else to all of them.
 
 **The commit protocol** (``processing_guarantee = 'exactly_once'``, the
-default). Output waits in the task; every ``commit_interval`` one transaction of
-the task's transactional producer (id ``pycql.<job>.<task>``) holds the output
-since the last commit *and* the changes of the task's state in its changelog
-partition (:mod:`pycql.jobs.changelog`), the input positions among them. Readers
+default). Output goes into an open transaction of the task's transactional
+producer (id ``pycql.<job>.<task>``) as it is made (it is sent while the task
+goes on, invisible to readers); every ``commit_interval`` the changes of the
+task's state in its changelog partition are added and the transaction commits,
+so one transaction holds the output since the last commit *and* the changes of
+the task's state (:mod:`pycql.jobs.changelog`), the input positions among them. Readers
 read committed records only, so they see each output row once: a task that dies
 loses its open transaction, and its successor restores the state of the last
 commit (positions included) and goes on from there. Creating the producer fences
@@ -139,7 +141,12 @@ class Task:
             for op in tracked:
                 if state["shapes"].get(str(op.id)) != "pairs":
                     op.touch_all()
+        #: output held for the next commit (at least once); with exactly once the
+        #: output goes into the open transaction as it is made, so that it is sent
+        #: while the task goes on, and only its count is kept here
         self._out: list[OutRecord] = []
+        self._uncommitted = 0
+        self._in_transaction = False
         self._measure_every_s = STATE_SIZE_EVERY_S
         self._last_commit = time.monotonic()
         #: (records read, watermark) at the last commit: a task with nothing new skips it
@@ -150,7 +157,7 @@ class Task:
         elif job.sink_kind == "table" and index == 0:
             initial = executor.snapshot()  # e.g. a global COUNT(*): one row, 0
             if initial:
-                self._out += self.sink.records([Emission(0, 1, tuple(r)) for r in initial])
+                self._emit(self.sink.records([Emission(0, 1, tuple(r)) for r in initial]))
         executor.forget_root()  # the sink writes the changes; no copy of the result is needed
 
     def step(self, timeout: float) -> int:
@@ -158,10 +165,10 @@ class Task:
         committed (0 between commits)."""
         emissions = self.runner.poll(timeout)
         if emissions:
-            self._out += self.sink.records(emissions)
+            self._emit(self.sink.records(emissions))
         elapsed = time.monotonic() - self._last_commit
         if (elapsed >= self._interval_s and self._changed()) or (
-                len(self._out) >= COMMIT_RECORDS
+                self._uncommitted >= COMMIT_RECORDS
                 and elapsed >= self.job.commit_interval_ms / 1000):
             return self.commit()
         return 0
@@ -170,11 +177,26 @@ class Task:
         """Whether anything happened since the last commit: output, input read, or time
         moved (a window's timer changes state without input)."""
         mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
-        return bool(self._out) or mark != self._committed_mark
+        return self._uncommitted > 0 or mark != self._committed_mark
+
+    def _emit(self, records: list[OutRecord]) -> None:
+        """Output for the next commit: into the open transaction, or held (at least once)."""
+        if not records:
+            return
+        self._uncommitted += len(records)
+        producer = self._producer
+        if producer is None:
+            self._out += records
+            return
+        if not self._in_transaction:
+            producer.begin()
+            self._in_transaction = True
+        producer.produce(self.job.topic, records)
 
     def commit(self) -> int:
         """Commit the output since the last commit with the state that produced it."""
         out, self._out = self._out, []
+        written, self._uncommitted = self._uncommitted, 0
         began = time.perf_counter()
         executor = self.runner.executor
         deltas = self.changelog.deltas({"runner": self.runner.checkpoint(incremental=True),
@@ -182,12 +204,13 @@ class Task:
         serialized_s = time.perf_counter() - began  # the checkpoint and its pieces
         producer = self._producer
         if producer is not None:
-            producer.begin()
-            if out:
-                producer.produce(self.job.topic, out)
+            if not self._in_transaction:
+                producer.begin()
+            self._in_transaction = True
             if deltas:
                 producer.produce(self.changelog.topic, deltas)
             producer.commit()
+            self._in_transaction = False
         else:
             if out:
                 self._log.produce(self.job.topic, out)
@@ -199,12 +222,12 @@ class Task:
         m = self.metrics
         m.commit_ms = (time.perf_counter() - began) * 1000
         m.commits += 1
-        m.records_out += len(out)
+        m.records_out += written
         m.changelog_records, m.changelog_bytes = len(deltas), self.changelog.last_bytes
         self._last_commit = time.monotonic()
         # keep the serialization of state under a tenth of the time
         self._interval_s = max(self.job.commit_interval_ms / 1000, 10 * serialized_s)
-        return len(out)
+        return written
 
     @property
     def commit_interval_s(self) -> float:
