@@ -283,9 +283,9 @@ class TopN(Operator):
                 if old == new:
                     continue
                 if old is not None:
-                    out.append((old + (i + 1,), -1))
+                    out.append(((*old, i + 1), -1))
                 if new is not None:
-                    out.append((new + (i + 1,), 1))
+                    out.append(((*new, i + 1), 1))
         return out or None
 
     def state(self) -> Any:

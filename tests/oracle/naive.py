@@ -835,7 +835,7 @@ class NaiveEvaluator:
             for part in _partitions(self.relation_at(tau, inputs[0]), op["partition_by"],
                                     op["order_by"]):
                 for i, r in enumerate(part[: int(op["limit"])]):
-                    out[r + (i + 1,)] += 1
+                    out[(*r, i + 1)] += 1
             return out
         raise OracleError(f"operator {kind!r} does not output a relation")
 
