@@ -28,7 +28,7 @@ import org.apache.calcite.sql.SqlKind;
  *
  * <ol>
  * <li>{@link #WINDOWS}: SQL window functions ({@code RexOver} in a project) become
- *   {@code LogicalWindow} nodes (Calcite's ProjectToWindowRule).</li>
+ *   {@code LogicalWindow} nodes (Calcite's ProjectToWindowRule); always applied.</li>
  * <li>{@link #SIMPLIFY}: Calcite's semantics-preserving rewrites (constant reduction,
  *   filter/project merging and pushing, join condition pushing) together with
  *   {@link FilterWindowTransposeRule}, {@link ProjectWindowTransposeRule} and
@@ -93,7 +93,7 @@ public final class CqlOptimizer {
   /** The names {@code disabledRules} understands, in the order the rules run. */
   public static List<String> ruleNames() {
     List<String> names = new ArrayList<>();
-    for (List<RelOptRule> program : List.of(WINDOWS, SIMPLIFY, STREAMS, CLEANUP)) {
+    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
       for (RelOptRule rule : program) {
         if (!names.contains(nameOf(rule))) {
           names.add(nameOf(rule));
@@ -111,8 +111,9 @@ public final class CqlOptimizer {
 
   /** Optimizes {@code logical}, skipping the rules named in {@code disabledRules}. */
   public static RelNode optimize(RelNode logical, Set<String> disabledRules) {
-    RelNode plan = logical;
-    for (List<RelOptRule> program : List.of(WINDOWS, SIMPLIFY, STREAMS, CLEANUP)) {
+    // the runtime has no window functions inside expressions: WINDOWS cannot be disabled
+    RelNode plan = run(logical, WINDOWS, Set.of());
+    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
       plan = run(plan, program, disabledRules);
     }
     plan = expandSearch(plan);
