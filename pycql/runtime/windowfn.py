@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -52,25 +52,38 @@ class _Desc:
         return hash(self.v)
 
 
-class RowOrder:
-    """The order of rows in a partition: the collation, then the rows' own values."""
+_NUMERIC = ("integer", "decimal", "float")
 
-    def __init__(self, collation: Sequence[dict[str, Any]]) -> None:
-        self.fields: list[tuple[int, bool, bool]] = []
+
+class RowOrder:
+    """The order of rows in a partition: the collation, then the rows' own values.
+
+    ``columns`` (the input's, optional) lets a descending numeric field sort by its
+    negation instead of a wrapper object.
+    """
+
+    def __init__(self, collation: Sequence[dict[str, Any]],
+                 columns: Sequence[dict[str, Any]] = ()) -> None:
+        self.fields: list[tuple[int, bool, bool, bool]] = []
         for c in collation:
+            field = int(c["field"])
             desc = str(c.get("direction", "ASC")).upper().startswith("DESC")
             nulls = str(c.get("nulls") or ("FIRST" if desc else "LAST")).upper()
-            self.fields.append((int(c["field"]), desc, nulls == "FIRST"))
+            numeric = field < len(columns) and \
+                type_family(str(columns[field].get("type", ""))) in _NUMERIC
+            self.fields.append((field, desc, nulls == "FIRST", numeric))
 
     def order_key(self, row: Row) -> tuple[Any, ...]:
         """The key of ``row`` under the collation alone (equal for peers)."""
         out: list[Any] = []
-        for field, desc, nulls_first in self.fields:
+        for field, desc, nulls_first, numeric in self.fields:
             v = row[field]
             if v is None:
                 out.append((0,) if nulls_first else (2,))
+            elif desc:
+                out.append((1, -v if numeric else _Desc(v)))
             else:
-                out.append((1, _Desc(v) if desc else v))
+                out.append((1, v))
         return tuple(out)
 
     def key(self, row: Row) -> tuple[Any, ...]:
@@ -116,9 +129,11 @@ class _Call:
 class _Stage:
     """One window group: its partitions' rows and the values it appends to each row."""
 
-    def __init__(self, group: dict[str, Any], width: int, constants: list[Any]) -> None:
+    def __init__(self, group: dict[str, Any], columns: Sequence[dict[str, Any]],
+                 constants: list[Any]) -> None:
+        width = len(columns)
         self.key = compile_key(list(group.get("partition_by", [])))
-        self.order = RowOrder(group.get("order_by", []))
+        self.order = RowOrder(group.get("order_by", []), columns)
         self.rows_frame = bool(group.get("rows"))
         self.whole = str(group.get("upper", "CURRENT ROW")).upper() == "UNBOUNDED FOLLOWING"
         self.calls = [_Call(c) for c in group.get("calls", [])]
@@ -207,9 +222,9 @@ class Over(Operator):
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
-        width = len(inputs[0].get("columns", [])) if inputs else 0
+        columns = inputs[0].get("columns", []) if inputs else []
         constants = [evaluate_constant(e, params) for e in spec.get("constants", [])]
-        self.stages = [_Stage(g, width, constants) for g in spec.get("groups", [])]
+        self.stages = [_Stage(g, columns, constants) for g in spec.get("groups", [])]
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d: Pairs | None = inputs[0]
@@ -231,31 +246,36 @@ class TopN(Operator):
     """``top_n``: per partition, the first ``limit`` rows in order, each with its number.
 
     A partition is a list of its rows in :class:`RowOrder` (a row of count 2 is
-    there twice); an instant's changes are put in place by binary search and
-    only the differences among the first ``limit`` are emitted. With
-    ``append_only`` (the input never deletes) a partition keeps ``limit`` rows.
+    there twice) beside the list of their sort keys; an instant's changes are put
+    in place by binary search over the keys and only the differences among the
+    first ``limit`` are emitted. With ``append_only`` (the input never deletes) a
+    partition keeps ``limit`` rows.
     """
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
         self.key = compile_key(list(spec.get("partition_by", [])))
-        self.order = RowOrder(spec.get("order_by", []))
+        columns = inputs[0].get("columns", []) if inputs else []
+        self.order = RowOrder(spec.get("order_by", []), columns)
         self.limit = int(spec["limit"])
         self.append_only = bool(spec.get("append_only"))
-        self.partitions: dict[Row, list[Row]] = {}
+        #: partition key -> (sort keys, rows), both in order
+        self.partitions: dict[Row, tuple[list[Any], list[Row]]] = {}
 
-    def _apply(self, rows: list[Row], row: Row, count: int, key: Callable[[Row], Any]) -> None:
-        k = key(row)
+    def _apply(self, keys: list[Any], rows: list[Row], row: Row, count: int) -> None:
+        k = self.order.key(row)
+        i = bisect.bisect_left(keys, k)
         if count > 0:
-            i = bisect.bisect_left(rows, k, key=key)
+            keys[i:i] = [k] * count
             rows[i:i] = [row] * count
             if self.append_only:
+                del keys[self.limit:]
                 del rows[self.limit:]
             return
-        i = bisect.bisect_left(rows, k, key=key)
         j = i
         while j < len(rows) and j - i < -count and rows[j] == row:
             j += 1
+        del keys[i:j]
         del rows[i:j]
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
@@ -268,12 +288,13 @@ class TopN(Operator):
         out: Pairs = []
         limit = self.limit
         for pkey, changes in touched.items():
-            rows = self.partitions.get(pkey)
-            if rows is None:
-                rows = self.partitions[pkey] = []
+            part = self.partitions.get(pkey)
+            if part is None:
+                part = self.partitions[pkey] = ([], [])
+            keys, rows = part
             before = rows[:limit]
             for row, count in sorted(changes, key=lambda c: c[1]):  # deletes first
-                self._apply(rows, row, count, self.order.key)
+                self._apply(keys, rows, row, count)
             after = rows[:limit]
             if not rows:
                 del self.partitions[pkey]
@@ -288,11 +309,19 @@ class TopN(Operator):
                     out.append(((*new, i + 1), 1))
         return out or None
 
+    def rows_of(self, partition: Row) -> list[Row]:
+        """The rows a partition keeps, in order."""
+        part = self.partitions.get(partition)
+        return list(part[1]) if part else []
+
     def state(self) -> Any:
-        return [[list(k), [list(r) for r in rows]] for k, rows in self.partitions.items()]
+        return [[list(k), [list(r) for r in rows]] for k, (_, rows) in self.partitions.items()]
 
     def load(self, data: Any) -> None:
-        self.partitions = {tuple(k): [tuple(r) for r in rows] for k, rows in data}
+        self.partitions = {}
+        for k, rows in data:
+            part = [tuple(r) for r in rows]
+            self.partitions[tuple(k)] = ([self.order.key(r) for r in part], part)
 
 
 __all__ = ["Over", "RowOrder", "TopN"]
