@@ -44,6 +44,8 @@ _NAMES = {
     "intersect": "Intersect",
     "values": "Values",
     "sort": "Sort",
+    "over": "Over",
+    "top_n": "TopN",
     "istream": "IStream",
     "dstream": "DStream",
     "rstream": "RStream",
@@ -106,6 +108,8 @@ def _label(op: dict[str, Any]) -> list[str]:
         head = f"{name}({op['join_type']})"
     elif kind == "aggregate" and op.get("group") is not None:
         head = f"{name}(group={_keys(list(op['group']))})"
+    elif kind == "top_n" and op.get("limit") is not None:
+        head = f"{name}(partition={_keys(list(op.get('partition_by', [])))}, limit={op['limit']})"
     elif kind in ("union", "minus", "intersect") and "all" in op:
         head = f"{name}(all={str(bool(op['all'])).lower()})"
     else:

@@ -1499,6 +1499,10 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
         return Values(spec, inputs, params)
     if op == "sort":
         return Sort(spec, inputs, params)
+    if op in ("over", "top_n"):
+        from pycql.runtime.windowfn import Over, TopN  # windowfn builds on this module
+
+        return (Over if op == "over" else TopN)(spec, inputs, params)
     if op == "istream":
         return IStream(spec, inputs, params)
     if op == "dstream":

@@ -1073,6 +1073,20 @@ class NaiveEvaluator:
             fetch = op.get("fetch")
             rows = rows[offset:] if fetch is None else rows[offset : offset + fetch]
             return _bag(rows)
+        if kind == "over":
+            width = len(self.ops[inputs[0]]["columns"])
+            constants = [evaluate_expr(e, (), p) for e in op.get("constants", [])]
+            rel = self.relation_at(tau, inputs[0])
+            for group in op["groups"]:
+                rel = _over_group(group, rel, width, constants)
+            return rel
+        if kind == "top_n":
+            out = Counter()
+            for part in _partitions(self.relation_at(tau, inputs[0]), op["partition_by"],
+                                    op["order_by"]):
+                for i, r in enumerate(part[: int(op["limit"])]):
+                    out[(*r, i + 1)] += 1
+            return out
         raise OracleError(f"operator {kind!r} does not output a relation")
 
     def _window(self, op: dict[str, Any], tau: int) -> list[tuple[int, Row]]:
@@ -1167,6 +1181,64 @@ class NaiveEvaluator:
             else:
                 out[tau] = self.relation_at(tau)
         return out
+
+
+def _values_cmp(a: Row, b: Row) -> int:
+    """Rows by their column values, ascending, NULL first: the order of window peers."""
+    for x, y in zip(a, b, strict=True):
+        if x == y or (x is None and y is None):
+            continue
+        if x is None or y is None:
+            return -1 if x is None else 1
+        return -1 if x < y else 1
+    return 0
+
+
+def _partitions(rel: Bag, keys: list[int], collation: list[dict[str, Any]]) -> list[list[Row]]:
+    """The partitions of ``rel`` by ``keys``, each in window order (``collation``, then
+    the rows' values); a row of count n is there n times."""
+    by_key: dict[Row, list[Row]] = {}
+    for r in rel.elements():
+        by_key.setdefault(tuple(r[k] for k in keys), []).append(r)
+    order = _sort_key_cmp(collation)
+    return [sorted(rows, key=cmp_to_key(lambda a, b: order(a, b) or _values_cmp(a, b)))
+            for rows in by_key.values()]
+
+
+def _over_group(group: dict[str, Any], rel: Bag, width: int, constants: list[Any]) -> Bag:
+    """Each row of ``rel`` followed by the values of ``group``'s calls, from the definition:
+    ROW_NUMBER is the row's position in its partition; RANK one more than the rows before
+    its peers; DENSE_RANK the number of distinct order keys up to its own; an aggregate is
+    over the frame: the rows up to it (ROWS), up to its last peer (RANGE ... CURRENT ROW)
+    or the whole partition (UNBOUNDED FOLLOWING)."""
+    collation = group["order_by"]
+    peer = _sort_key_cmp(collation)
+    out: Bag = Counter()
+    for part in _partitions(rel, group["partition_by"], collation):
+        for i, r in enumerate(part):
+            values: list[Any] = []
+            for call in group["calls"]:
+                fn = call["fn"].upper()
+                if fn == "ROW_NUMBER":
+                    values.append(i + 1)
+                elif fn == "RANK":
+                    values.append(1 + sum(1 for x in part if peer(x, r) < 0))
+                elif fn == "DENSE_RANK":
+                    keys = {tuple(x[c["field"]] for c in collation) for x in part
+                            if peer(x, r) <= 0}
+                    values.append(len(keys))
+                else:
+                    if str(group.get("upper")).upper() == "UNBOUNDED FOLLOWING":
+                        frame = part
+                    elif group.get("rows"):
+                        frame = part[: i + 1]
+                    else:
+                        frame = [x for x in part if peer(x, r) <= 0]
+                    if fn == "SUM" and call.get("nullable") is False:
+                        call = {**call, "fn": "SUM0"}  # a NOT NULL sum of no values is 0
+                    values.append(_aggregate(call, [x[:width] + tuple(constants) for x in frame]))
+            out[r + tuple(values)] += 1
+    return out
 
 
 def _row_sort_key(row: Row) -> tuple[Any, ...]:

@@ -4,6 +4,7 @@ import io.pycql.planner.catalog.CqlSourceTable;
 import io.pycql.planner.rel.CqlLookupJoin;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.WindowSpec;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import org.apache.calcite.rel.core.Sort;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Union;
 import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.core.Window;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
 
@@ -43,6 +45,10 @@ final class Operators {
       return "stream_filter";
     } else if (rel instanceof CqlLookupJoin) {
       return "lookup_join";
+    } else if (rel instanceof Window) {
+      return "over";
+    } else if (rel instanceof CqlTopN) {
+      return "top_n";
     } else if (rel instanceof CqlRelToStream s) {
       return s.kind.name().toLowerCase(java.util.Locale.ROOT);
     } else if (rel instanceof Filter) {
@@ -128,6 +134,13 @@ final class Operators {
     if (rel instanceof Sort sort) {
       return relationBound(sort.getInput());
     }
+    if (rel instanceof Window w) {
+      return relationBound(w.getInput()).withKeys(w.groups.get(0).keys.asList());
+    }
+    if (rel instanceof CqlTopN t) {
+      return appendOnly(t.getInput()) ? StateBound.rows(t.limit, t.partitionKeys.asList())
+          : relationBound(t.getInput()).withKeys(t.partitionKeys.asList());
+    }
     return StateBound.none();
   }
 
@@ -164,8 +177,12 @@ final class Operators {
       return w.spec.kind == WindowSpec.Kind.PARTITION ? StateBound.unbounded(List.of())
           : windowState(w.spec);
     }
-    if (rel instanceof Filter || rel instanceof Project) {
+    if (rel instanceof Filter || rel instanceof Project || rel instanceof Window) {
       return relationBound(rel.getInput(0));
+    }
+    if (rel instanceof CqlTopN t) {
+      return t.partitionKeys.isEmpty() ? StateBound.rows(t.limit, List.of())
+          : StateBound.unbounded(List.of());
     }
     if (rel instanceof Aggregate a) {
       return a.getGroupCount() == 0 ? StateBound.rows(1, List.of())
@@ -200,6 +217,20 @@ final class Operators {
       return input;
     }
     return StateBound.unbounded(List.of());
+  }
+
+  /**
+   * Whether the relation {@code rel} only ever grows: an {@code [UNBOUNDED]} window's, through
+   * filters and projects. A top-N over it never needs the rows beyond its first N.
+   */
+  static boolean appendOnly(RelNode rel) {
+    if (rel instanceof CqlWindow w) {
+      return w.spec.kind == WindowSpec.Kind.UNBOUNDED;
+    }
+    if ((rel instanceof Filter || rel instanceof Project) && !isStream(rel)) {
+      return appendOnly(rel.getInput(0));
+    }
+    return false;
   }
 
   /** The value of an integer literal, null for null; throws for any other expression. */

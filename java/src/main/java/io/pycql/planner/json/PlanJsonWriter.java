@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pycql.planner.catalog.CqlSourceTable;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.WindowSpec;
 import java.util.List;
@@ -23,6 +24,9 @@ import org.apache.calcite.rel.core.SetOp;
 import org.apache.calcite.rel.core.Sort;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.core.Window;
+import org.apache.calcite.rel.RelCollation;
+import org.apache.calcite.rex.RexWindowBound;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rex.RexLiteral;
@@ -134,6 +138,14 @@ public final class PlanJsonWriter {
       }
     } else if (rel instanceof Sort s) {
       sort(o, s);
+    } else if (rel instanceof Window w) {
+      over(o, w);
+    } else if (rel instanceof CqlTopN t) {
+      ArrayNode keys = o.putArray("partition_by");
+      t.partitionKeys.forEach(keys::add);
+      o.set("order_by", collation(t.collation));
+      o.put("limit", t.limit);
+      o.put("append_only", Operators.appendOnly(t.getInput()));
     }
     return o;
   }
@@ -257,6 +269,60 @@ public final class PlanJsonWriter {
         == RelFieldCollation.NullDirection.UNSPECIFIED
         ? c.getDirection().defaultNullDirection() : c.nullDirection;
     f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+  }
+
+  private static void over(ObjectNode o, Window w) {
+    ArrayNode groups = o.putArray("groups");
+    List<RelDataTypeField> fields = w.getRowType().getFieldList();
+    int field = w.getInput().getRowType().getFieldCount();
+    for (Window.Group g : w.groups) {
+      ObjectNode group = groups.addObject();
+      ArrayNode keys = group.putArray("partition_by");
+      g.keys.forEach(keys::add);
+      group.set("order_by", collation(g.orderKeys));
+      group.put("rows", g.isRows);
+      group.put("lower", bound(g.lowerBound));
+      group.put("upper", bound(g.upperBound));
+      if (!g.lowerBound.isUnbounded() || !g.lowerBound.isPreceding()
+          || !(g.upperBound.isCurrentRow()
+              || g.upperBound.isUnbounded() && g.upperBound.isFollowing())) {
+        throw new UnsupportedOperationException("the window frame " + g.lowerBound + " .. "
+            + g.upperBound + " is not supported");
+      }
+      ArrayNode calls = group.putArray("calls");
+      for (Window.RexWinAggCall call : g.aggCalls) {
+        ObjectNode c = calls.addObject();
+        SqlKind kind = call.getKind();
+        c.put("fn", List.of(SqlKind.ROW_NUMBER, SqlKind.RANK, SqlKind.DENSE_RANK, SqlKind.COUNT,
+            SqlKind.SUM, SqlKind.SUM0, SqlKind.AVG, SqlKind.MIN, SqlKind.MAX).contains(kind)
+            ? kind.name() : call.getOperator().getName());
+        ArrayNode args = c.putArray("args");
+        for (RexNode arg : call.getOperands()) {
+          if (!(arg instanceof org.apache.calcite.rex.RexInputRef ref)) {
+            throw new UnsupportedOperationException("window function argument " + arg);
+          }
+          args.add(ref.getIndex());
+        }
+        c.put("distinct", call.distinct);
+        RelDataTypeField out = fields.get(field++);
+        c.put("name", out.getName());
+        RexJson.putType(c, out.getType());
+      }
+    }
+    o.set("constants", exprs(w.constants));
+  }
+
+  private static String bound(RexWindowBound b) {
+    return b.isCurrentRow() ? "CURRENT ROW" : b.isUnbounded()
+        ? (b.isPreceding() ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING") : b.toString();
+  }
+
+  private static ArrayNode collation(RelCollation rc) {
+    ArrayNode collation = F.arrayNode();
+    for (RelFieldCollation c : rc.getFieldCollations()) {
+      collationField(collation.addObject(), c);
+    }
+    return collation;
   }
 
   private static void sort(ObjectNode o, Sort s) {

@@ -4,6 +4,7 @@ import io.pycql.planner.catalog.CqlSourceTable;
 import io.pycql.planner.rel.CqlLookupJoin;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.RelToStreamKind;
 import io.pycql.planner.rel.WindowSpec;
@@ -23,6 +24,7 @@ import org.apache.calcite.rel.core.SetOp;
 import org.apache.calcite.rel.core.Sort;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.core.Window;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
@@ -131,6 +133,15 @@ public final class PlanTextWriter {
         rows.add(row);
       }
       return "Values(rows=" + rows + ")";
+    } else if (rel instanceof Window w) {
+      List<String> groups = new ArrayList<>();
+      for (Window.Group g : w.groups) {
+        groups.add(g.toString());
+      }
+      return "Over(" + String.join(", ", groups) + ")";
+    } else if (rel instanceof CqlTopN t) {
+      return "TopN(partition=" + fieldList(t.partitionKeys.asList()) + ", order="
+          + keysText(t.collation.getFieldCollations()) + ", limit=" + t.limit + ")";
     } else if (rel instanceof Sort s) {
       List<String> keys = new ArrayList<>();
       for (RelFieldCollation c : s.getCollation().getFieldCollations()) {
@@ -141,6 +152,20 @@ public final class PlanTextWriter {
           + (s.fetch == null ? "" : ", fetch=" + Operators.intOf(s.fetch)) + ")";
     }
     return Operators.opName(rel);
+  }
+
+  private static String fieldList(List<Integer> fields) {
+    List<String> names = new ArrayList<>();
+    fields.forEach(f -> names.add("$" + f));
+    return names.toString();
+  }
+
+  private static String keysText(List<RelFieldCollation> collations) {
+    List<String> keys = new ArrayList<>();
+    for (RelFieldCollation c : collations) {
+      keys.add("$" + c.getFieldIndex() + (c.getDirection().isDescending() ? " DESC" : ""));
+    }
+    return keys.toString();
   }
 
   /** {@code NOW}, {@code UNBOUNDED}, {@code RANGE 30 s SLIDE 5 s}, {@code ROWS 10}, ... */

@@ -280,6 +280,10 @@ public final class CqlAnalyzer {
       sawStream[0] = true;
       return ((CqlWindow) rel).spec.kind == WindowSpec.Kind.UNBOUNDED;
     }
+    if (rel instanceof LogicalProject p
+        && org.apache.calcite.rex.RexOver.containsOver(p.getProjects(), null)) {
+      return false; // a window function's value of a row changes as the relation grows
+    }
     if (rel instanceof LogicalProject || rel instanceof LogicalFilter) {
       return monotonic(rel.getInput(0), sawStream);
     }
@@ -402,9 +406,7 @@ public final class CqlAnalyzer {
         switch (call.getKind()) {
         case OVER:
           if (!(call.operandCount() == 2 && call.operand(1) instanceof SqlCqlWindow)) {
-            throw CqlPlannerError.unsupported(call.getParserPosition(),
-                "SQL window functions (... OVER (...)) are not supported; a CQL window "
-                + "follows a stream in FROM, e.g. S [RANGE 1 HOUR]");
+            WindowFunctions.check(call);
           }
           break;
         case MATCH_RECOGNIZE:

@@ -61,7 +61,7 @@ class CqlOptimizerTest {
         "JoinConditionPushRule", "JoinPushExpressionsRule", "FilterAggregateTransposeRule",
         "FilterSetOpTransposeRule",
         "AggregateProjectMergeRule", "FilterWindowTransposeRule", "ProjectWindowTransposeRule",
-        "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule"), names);
+        "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule"), names);
   }
 
   @Test void disablingAStandardRuleByItsClassName() {
