@@ -254,6 +254,14 @@ class Values(Operator):
         return None
 
 
+class Exchange(Operator):
+    """A repartitioning between two stages of a job (docs/plan-json.md). In one process
+    every row is already where the next operator runs: its input passes through."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        return inputs[0]
+
+
 # --- windows: stream -> relation ------------------------------------------------------
 
 
@@ -1332,6 +1340,8 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
         return Project(spec, inputs, params)
     if op == "stream_filter":
         return StreamFilter(spec, inputs, params)
+    if op == "exchange":
+        return Exchange(spec, inputs, params)
     if op == "aggregate":
         return Aggregate(spec, inputs, params)
     if op == "join":
