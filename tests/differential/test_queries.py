@@ -28,8 +28,8 @@ six families).
 
 from __future__ import annotations
 
-import os
 import copy
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -108,7 +108,7 @@ def check_query(sql: str, data: dict[str, Any], every: int, partitioned: bool = 
     over :data:`PARTITIONED`, the reference plan also without exchanges."""
     catalog = PARTITIONED if partitioned else CATALOG
     optimized = _plan(sql, [], catalog)
-    reference = _plan(sql, STREAMING_RULES + ["ExchangeRule"] if partitioned
+    reference = _plan(sql, [*STREAMING_RULES, "ExchangeRule"] if partitioned
                       else STREAMING_RULES, catalog)
     times = sorted({int(e[0]) for v in data.values() for e in v})
     until = (times[-1] if times else 0) + DRAIN_MS
