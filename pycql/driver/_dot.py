@@ -47,6 +47,7 @@ _NAMES = {
     "istream": "IStream",
     "dstream": "DStream",
     "rstream": "RStream",
+    "exchange": "Exchange",
 }
 
 
@@ -106,6 +107,10 @@ def _label(op: dict[str, Any]) -> list[str]:
         head = f"{name}({op['join_type']})"
     elif kind == "aggregate" and op.get("group") is not None:
         head = f"{name}(group={_keys(list(op['group']))})"
+    elif kind == "exchange":
+        keys = _keys(list(op.get("keys") or []))
+        head = (f"{name}(single)" if op.get("distribution") == "single"
+                else f"{name}(hash {keys}, {op.get('partitions')} partitions)")
     elif kind in ("union", "minus", "intersect") and "all" in op:
         head = f"{name}(all={str(bool(op['all'])).lower()})"
     else:
