@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.rel.core.TableScan;
+import org.apache.calcite.rel.core.Values;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -20,7 +21,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>Each stage runs as {@link Stage#tasks} tasks: the partition count of its partitioned
  * inputs (stream sources and exchanges read) when they agree, else 1; a stage over tables
- * alone has 1.
+ * alone has 1, and so has a stage with VALUES (its rows are emitted once).
  */
 final class Stages {
   /** The template of an intermediate topic; the runtime puts the job's id for {@code {job}}. */
@@ -116,6 +117,8 @@ final class Stages {
           if (source.isStream()) {
             counts.add(source.partitions());
           }
+        } else if (rel instanceof Values) {
+          counts.add(1);  // constant rows, once: one task
         }
         for (RelNode input : rel.getInputs()) {
           if (input.stripped() instanceof CqlExchange e) {
