@@ -49,6 +49,7 @@ _NAMES = {
     "istream": "IStream",
     "dstream": "DStream",
     "rstream": "RStream",
+    "exchange": "Exchange",
 }
 
 
@@ -110,6 +111,10 @@ def _label(op: dict[str, Any]) -> list[str]:
         head = f"{name}(group={_keys(list(op['group']))})"
     elif kind == "top_n" and op.get("limit") is not None:
         head = f"{name}(partition={_keys(list(op.get('partition_by', [])))}, limit={op['limit']})"
+    elif kind == "exchange":
+        keys = _keys(list(op.get("keys") or []))
+        head = (f"{name}(single)" if op.get("distribution") == "single"
+                else f"{name}(hash {keys}, {op.get('partitions')} partitions)")
     elif kind in ("union", "minus", "intersect") and "all" in op:
         head = f"{name}(all={str(bool(op['all'])).lower()})"
     else:

@@ -43,6 +43,10 @@ _ROW_BY_ROW = {"filter", "stream_filter", "istream", "dstream"}
 #: to the newest instant anywhere), so the expiries at the end would differ. Shared
 #: time across tasks (in-band watermarks) comes with multi-stage plans.
 _WINDOWS_WITHOUT_TIMERS = {"unbounded"}
+#: The windows a plan without exchanges may hold and be local: no timers, and counts per
+#: partition (the planner exchanges a global ROWS window, and a PARTITION BY one whose
+#: columns miss the key).
+_LOCAL_WINDOW_KINDS = _WINDOWS_WITHOUT_TIMERS | {"partition", "rows"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,14 @@ class _NotLocal(Exception):
 def partition_local(plan: dict[str, Any], keys: Mapping[str, Sequence[int]]) -> bool:
     """Whether ``plan`` is partition-local (see the module docstring). ``keys`` gives the
     key column indexes of each *stream* source that declares one; a stream source
-    missing from it makes any stateful plan non-local."""
+    missing from it makes any stateful plan non-local.
+
+    The planner says it first (docs/plan-json.md, "Stages"): a plan with an exchange is
+    not; a plan without one, planned with these keys over partitioned streams, is (but
+    for windows with timers). Else the lineage analysis decides."""
+    planned = _planned_locality(plan, keys)
+    if planned is not None:
+        return planned
     specs = {op["id"]: op for op in plan["operators"]}
     shapes: dict[int, _Shape] = {}
     try:
@@ -70,6 +81,25 @@ def partition_local(plan: dict[str, Any], keys: Mapping[str, Sequence[int]]) -> 
     except _NotLocal:
         return False
     return plan.get("root") in specs
+
+
+def _planned_locality(plan: dict[str, Any], keys: Mapping[str, Sequence[int]]) -> bool | None:
+    """What the plan's exchanges say, or None when the planner's view of the sources (key
+    columns, more than one partition) is not ``keys``'."""
+    if "stages" not in plan:
+        return None
+    ops = plan["operators"]
+    if any(op["op"] == "exchange" for op in ops):
+        return False
+    for op in ops:
+        if op["op"] != "source" or op.get("source_kind") == "table":
+            continue
+        names = [c["name"] for c in op.get("columns") or []]
+        planned = [names.index(k) for k in op.get("partition_key") or [] if k in names]
+        if int(op.get("partitions") or 1) < 2 or planned != list(keys.get(op["name"], [])):
+            return None
+    return not any(op["op"] == "window" and op["window"]["kind"] not in _LOCAL_WINDOW_KINDS
+                   for op in ops)
 
 
 def _covers(columns: Sequence[int], shape: _Shape, keys: Mapping[str, Sequence[int]]) -> bool:

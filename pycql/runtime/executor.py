@@ -286,9 +286,9 @@ class Executor:
         """Per operator, per input: the source whose rows that input carries unchanged.
 
         A source's rows pass unchanged through windows, filters, stream filters
-        that project nothing, sorts and relation-to-stream operators.
+        that project nothing, sorts, exchanges and relation-to-stream operators.
         """
-        passes = {"window", "filter", "sort", "istream", "dstream", "rstream"}
+        passes = {"window", "filter", "sort", "istream", "dstream", "rstream", "exchange"}
         origin: dict[int, str | None] = {}
         for op in self._ops:
             kind = op.spec["op"]

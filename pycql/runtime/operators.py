@@ -273,6 +273,14 @@ class Values(Operator):
         return None
 
 
+class Exchange(Operator):
+    """A repartitioning between two stages of a job (docs/plan-json.md). In one process
+    every row is already where the next operator runs: its input passes through."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        return inputs[0]
+
+
 # --- windows: stream -> relation ------------------------------------------------------
 
 
@@ -1483,6 +1491,8 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
         return Project(spec, inputs, params)
     if op == "stream_filter":
         return StreamFilter(spec, inputs, params)
+    if op == "exchange":
+        return Exchange(spec, inputs, params)
     if op == "aggregate":
         if spec.get("group_sets") is not None:
             return GroupingSetsAggregate(spec, inputs, params)

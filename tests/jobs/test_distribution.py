@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import pycql
-from pycql.jobs.distribution import partition_local
+from pycql.jobs.distribution import _planned_locality, partition_local
 
 LOCAL = [
     "SELECT ISTREAM(k, COUNT(*), SUM(v)) FROM S [UNBOUNDED] GROUP BY k",
@@ -68,6 +68,17 @@ def test_plans_keeping_state_per_key_are_local(conn: Any, query: str) -> None:
 @pytest.mark.parametrize("query", NOT_LOCAL)
 def test_plans_keeping_state_across_keys_are_not(conn: Any, query: str) -> None:
     assert not partition_local(conn.database.analyze(query)["plan"], _keys(conn))
+
+
+@pytest.mark.parametrize("query", LOCAL + NOT_LOCAL)
+def test_the_planners_exchanges_and_the_lineage_analysis_agree(conn: Any, query: str) -> None:
+    """Two analyses apart: the planner's (ExchangeRule: exchanges in the plan) and the
+    lineage analysis of the JSON (the plan without its ``stages``)."""
+    plan = conn.database.analyze(query)["plan"]
+    planned = _planned_locality(plan, _keys(conn))
+    assert planned is not None, "the planner saw the sources as the test declares them"
+    without = {k: v for k, v in plan.items() if k != "stages"}
+    assert planned == partition_local(without, _keys(conn))
 
 
 def _bounded(conn: Any, sql: str) -> collections.Counter[tuple[Any, ...]]:

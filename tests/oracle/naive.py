@@ -958,6 +958,8 @@ class NaiveEvaluator:
             before = self.relation_at(tau - 1, child)
             diff = _positive(now - before) if kind == "istream" else _positive(before - now)
             return sorted(diff.elements(), key=_row_sort_key)
+        if kind == "exchange":  # a repartitioning: the same elements, wherever they run
+            return list(self.stream_at(tau, inputs[0]))
         if kind == "stream_filter":
             rows = self.stream_at(tau, inputs[0])
             cond = op.get("condition")
@@ -1022,6 +1024,8 @@ class NaiveEvaluator:
             return _positive(bag)
         if kind == "window":
             return _bag(r for _, r in self._window(op, tau))
+        if kind == "exchange":  # a repartitioning: the same relation, wherever it is held
+            return Counter(self.relation_at(tau, inputs[0]))
         if kind == "filter":
             src = self.relation_at(tau, inputs[0])
             return Counter(

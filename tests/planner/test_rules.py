@@ -44,6 +44,7 @@ def test_every_rule_is_covered() -> None:
         "RStreamLookupJoinRule",
         "SharedWindowRule",
         "WindowTopNRule",
+        "ExchangeRule",
     }
     for rule in rules:
         expectations = {c.headers["expect"] for c in RULE_CASES if c.headers["rule"] == rule}

@@ -1,6 +1,7 @@
 package io.pycql.planner.json;
 
 import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlLookupJoin;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
@@ -41,6 +42,8 @@ final class Operators {
       return "source";
     } else if (rel instanceof CqlWindow) {
       return "window";
+    } else if (rel instanceof CqlExchange) {
+      return "exchange";
     } else if (rel instanceof CqlStreamFilter) {
       return "stream_filter";
     } else if (rel instanceof CqlLookupJoin) {
@@ -93,7 +96,7 @@ final class Operators {
         || rel instanceof CqlRelToStream) {
       return true;
     }
-    if (rel instanceof Filter || rel instanceof Project) {
+    if (rel instanceof Filter || rel instanceof Project || rel instanceof CqlExchange) {
       return isStream(rel.getInput(0));
     }
     if (rel instanceof Union union && union.all) {
@@ -177,7 +180,8 @@ final class Operators {
       return w.spec.kind == WindowSpec.Kind.PARTITION ? StateBound.unbounded(List.of())
           : windowState(w.spec);
     }
-    if (rel instanceof Filter || rel instanceof Project || rel instanceof Window) {
+    if (rel instanceof Filter || rel instanceof Project || rel instanceof Window
+        || rel instanceof CqlExchange) {
       return relationBound(rel.getInput(0));
     }
     if (rel instanceof CqlTopN t) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlStreamFilter;
 import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
@@ -72,11 +73,33 @@ public final class PlanJsonWriter {
     result.set("columns", columns(graph.root.getRowType()));
     doc.set("params", MAPPER.valueToTree(params));
     doc.put("root", graph.id(graph.root));
+    Stages stages = new Stages(graph, outputTopic);
     ArrayNode operators = doc.putArray("operators");
     for (RelNode rel : graph.order) {
-      operators.add(operator(graph, rel, rel == graph.root ? outputTopic : null));
+      String writes = rel == graph.root ? outputTopic
+          : rel instanceof CqlExchange e ? stages.topic(e) : null;
+      operators.add(operator(graph, rel, writes));
     }
+    doc.set("stages", stages(stages));
     return doc;
+  }
+
+  private static ArrayNode stages(Stages stages) {
+    ArrayNode list = F.arrayNode();
+    for (Stages.Stage s : stages.stages) {
+      ObjectNode o = list.addObject();
+      o.put("id", s.id);
+      o.put("tasks", s.tasks);
+      ArrayNode ops = o.putArray("operators");
+      s.operators.forEach(ops::add);
+      ArrayNode reads = o.putArray("reads");
+      s.reads.forEach(reads::add);
+      ArrayNode upstream = o.putArray("upstream");
+      s.upstream.forEach(upstream::add);
+      ArrayNode writes = o.putArray("writes");
+      s.writes.forEach(writes::add);
+    }
+    return list;
   }
 
   /** The columns of a row type: name, type, nullable, precision and scale. */
@@ -116,6 +139,15 @@ public final class PlanJsonWriter {
       o.put("format", source.format());
       ArrayNode primaryKey = o.putArray("primary_key");
       source.primaryKey().forEach(primaryKey::add);
+      o.put("partitions", source.partitions());
+      ArrayNode partitionKey = o.putArray("partition_key");
+      source.partitionKey().forEach(partitionKey::add);
+    } else if (rel instanceof CqlExchange e) {
+      o.put("distribution", e.isSingle() ? "single" : "hash");
+      ArrayNode keys = o.putArray("keys");
+      e.keys.forEach(keys::add);
+      o.put("partitions", e.partitions);
+      o.put("topic", writes);
     } else if (rel instanceof CqlWindow w) {
       o.set("window", window(w.spec));
     } else if (rel instanceof CqlStreamFilter f) {

@@ -1,6 +1,7 @@
 package io.pycql.planner.json;
 
 import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlLookupJoin;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
@@ -48,12 +49,25 @@ public final class PlanTextWriter {
   /** The EXPLAIN text of {@code physical}; {@code outputTopic} (nullable) is the root's. */
   public static String explain(RelNode physical, @Nullable String outputTopic) {
     PlanGraph graph = new PlanGraph(physical);
+    Stages stages = new Stages(graph, outputTopic);
     StringBuilder out = new StringBuilder();
-    write(graph, graph.root, 0, outputTopic, new HashSet<>(), out);
+    write(graph, stages, graph.root, 0, outputTopic, new HashSet<>(), out);
+    if (stages.stages.size() > 1) {
+      out.append("Stages:\n");
+      for (Stages.Stage s : stages.stages) {
+        out.append("  Stage ").append(s.id).append(" (").append(s.tasks)
+            .append(s.tasks == 1 ? " task)" : " tasks)");
+        out.append(" reads=").append(s.reads).append(' ');
+        if (!s.upstream.isEmpty()) {
+          out.append("after=").append(s.upstream).append(' ');
+        }
+        out.append("writes=").append(s.writes).append('\n');
+      }
+    }
     return out.toString();
   }
 
-  private static void write(PlanGraph graph, RelNode rel, int depth,
+  private static void write(PlanGraph graph, Stages stages, RelNode rel, int depth,
       @Nullable String writes, Set<Integer> printed, StringBuilder out) {
     out.append("  ".repeat(depth));
     int id = graph.id(rel);
@@ -70,13 +84,16 @@ public final class PlanTextWriter {
     if (rel instanceof TableScan scan) {
       out.append(" reads=[").append(Operators.source(scan).topic()).append(']');
     }
+    if (rel instanceof CqlExchange e) {
+      writes = stages.topic(e);
+    }
     if (writes != null) {
       out.append(" writes=[").append(writes).append(']');
     }
     out.append("  output=").append(Operators.isStream(rel) ? "stream" : "relation");
     out.append(" state=").append(stateText(rel)).append('\n');
     for (RelNode input : rel.getInputs()) {
-      write(graph, input.stripped(), depth + 1, null, printed, out);
+      write(graph, stages, input.stripped(), depth + 1, null, printed, out);
     }
   }
 
@@ -100,6 +117,15 @@ public final class PlanTextWriter {
       return "Source(" + (source.isStream() ? "stream " : "table ") + source.name() + ")";
     } else if (rel instanceof CqlWindow w) {
       return "Window(" + windowText(w.spec) + ")";
+    } else if (rel instanceof CqlExchange e) {
+      if (e.isSingle()) {
+        return "Exchange(single)";
+      }
+      StringBuilder b = new StringBuilder("Exchange(hash [");
+      for (int i = 0; i < e.keys.size(); i++) {
+        b.append(i == 0 ? "$" : ", $").append(e.keys.get(i));
+      }
+      return b.append("], ").append(e.partitions).append(" partitions)").toString();
     } else if (rel instanceof CqlStreamFilter f) {
       return "StreamFilter(" + (f.condition == null ? "" : "condition=[" + f.condition + "], ")
           + "exprs=" + named(f.getRowType().getFieldList(), f.projects) + ")";

@@ -40,6 +40,8 @@ import org.apache.calcite.sql.SqlKind;
  * <li>SEARCH/Sarg calls are expanded into comparisons, the root's column names are
  *   restored if a rule dropped a renaming project, and {@link SharedWindowRule} makes
  *   equal windows one node.</li>
+ * <li>{@link ExchangeRule} puts an exchange where an operator's state needs its input
+ *   partitioned otherwise: the plan's stages.</li>
  * </ol>
  *
  * <p>Rules are named by their class's simple name ({@code "FilterMergeRule"},
@@ -87,6 +89,9 @@ public final class CqlOptimizer {
   /** The name of the window-sharing pass in {@code disabledRules}. */
   public static final String SHARED_WINDOW_RULE = SharedWindowRule.class.getSimpleName();
 
+  /** The name of the exchange pass in {@code disabledRules} (off: one stage, one task). */
+  public static final String EXCHANGE_RULE = ExchangeRule.class.getSimpleName();
+
   private CqlOptimizer() {
   }
 
@@ -101,6 +106,7 @@ public final class CqlOptimizer {
       }
     }
     names.add(SHARED_WINDOW_RULE);
+    names.add(EXCHANGE_RULE);
     return names;
   }
 
@@ -120,6 +126,9 @@ public final class CqlOptimizer {
     plan = restoreNames(plan, logical.getRowType().getFieldNames());
     if (!disabledRules.contains(SHARED_WINDOW_RULE)) {
       plan = SharedWindowRule.apply(plan);
+    }
+    if (!disabledRules.contains(EXCHANGE_RULE)) {
+      plan = ExchangeRule.apply(plan);
     }
     return plan;
   }

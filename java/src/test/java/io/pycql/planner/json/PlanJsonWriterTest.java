@@ -64,14 +64,16 @@ class PlanJsonWriterTest {
         + "{'name':'pos','type':'INTEGER','nullable':true}],"
         + "'output':'stream','state':" + none + ",'reads':['pos-speed'],'writes':[],"
         + "'name':'PosSpeedStr','source_kind':'stream','topic':'pos-speed','timestamp':null,"
-        + "'format':'json','primary_key':[]},"
+        + "'format':'json','primary_key':[],'partitions':1,'partition_key':[]},"
         + "{'id':1,'op':'stream_filter','inputs':[0],'columns':[" + intCol + "],"
         + "'output':'stream','state':" + none + ",'reads':[],'writes':['fast-cars'],"
         + "'condition':{'kind':'call','op':'>','sqlkind':'GREATER_THAN','operands':["
         + "{'kind':'input','index':1,'type':'INTEGER','nullable':true},"
         + "{'kind':'literal','value':65,'type':'INTEGER','nullable':false}],"
         + "'type':'BOOLEAN','nullable':true},"
-        + "'exprs':[{'kind':'input','index':0,'type':'INTEGER','nullable':true}]}]}"),
+        + "'exprs':[{'kind':'input','index':0,'type':'INTEGER','nullable':true}]}],"
+        + "'stages':[{'id':0,'tasks':1,'operators':[0,1],'reads':['pos-speed'],'upstream':[],"
+        + "'writes':['fast-cars']}]}"),
         MAPPER.readTree(doc.toString()));
   }
 
