@@ -51,6 +51,8 @@ from typing import Literal
 
 from pycql.errors import InterfaceError, InternalError, OperationalError, ProgrammingError
 from pycql.log.base import (
+    Fenced,
+    NotWriter,
     OutRecord,
     Partitions,
     Record,
@@ -117,7 +119,8 @@ class WriterLock:
         return self._fd is not None
 
     def acquire(self, database: Path) -> None:
-        """Take the lock, or raise :class:`OperationalError` naming the process holding it."""
+        """Take the lock, or raise :class:`~pycql.log.base.NotWriter` naming the process
+        holding it."""
         if self._fd is not None:
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -126,7 +129,7 @@ class WriterLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise OperationalError(
+            raise NotWriter(
                 f"the database {database} is being written by another process (pid {holder}): "
                 "one process writes a pycql database file at a time (others may read it); "
                 "close the other connection first"
@@ -383,8 +386,6 @@ class FileLog(MemoryLog):
             with self._changed:
                 self._check_open()
                 if self._epochs.get(producer.transactional_id) != producer.epoch:
-                    from pycql.log.base import Fenced
-
                     raise Fenced(f"transactional id {producer.transactional_id!r} was taken "
                                  "over by a newer producer")
                 for topic, records in batches:  # check everything before placing anything

@@ -227,3 +227,55 @@ def test_a_persistent_query_goes_on_after_reopening(tmp_path: Path) -> None:
         assert eventually(lambda: table(conn, "SELECT * FROM Counts"), counts) == counts
         cur.execute("SHOW QUERIES")
         assert sum(1 for r in cur.fetchall() if r[1] == "RUNNING") == 2
+
+
+_TIMED_INSERTER = """
+    import sys, pycql
+    conn = pycql.connect(sys.argv[1])
+    cur = conn.cursor()
+    base = int(sys.argv[2])
+    for step in ([(1, 1000), (3, 2000), (4, 3000)], [(2, 500), (5, 4000), (6, 5000)]):
+        sys.stdin.readline()
+        cur.executemany("INSERT INTO S VALUES (?, ?)", [(a, base + t) for a, t in step])
+        print("inserted", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_reading_process_counts_late_records_it_cannot_keep(tmp_path: Path) -> None:
+    """A query in a reading process sets a late record aside as everywhere, but only the
+    writer may write the dead letters: it counts them, and goes on."""
+    path = tmp_path / "db.pycql"
+    with pycql.connect(str(path)) as conn:
+        conn.cursor().execute("CREATE STREAM S (a INTEGER, ts BIGINT) "
+                              "WITH (timestamp = 'ts', lateness = '0 s')")
+    with pycql.connect(str(path)) as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT a FROM S")
+        base = int(time.time() * 1000) - 60_000
+        writer = child(_TIMED_INSERTER, str(path), str(base), stdin=True)
+        assert writer.stdin is not None and writer.stdout is not None
+
+        def step(until: tuple[int]) -> list[tuple[int]]:
+            assert writer.stdin is not None and writer.stdout is not None
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            assert writer.stdout.readline().strip() == "inserted", writer.stderr
+            got: list[tuple[int]] = []
+            deadline = time.monotonic() + 20
+            while until not in got and time.monotonic() < deadline:
+                row = cur.fetchone(timeout=1.0)
+                if row is not None:
+                    got.append(row)
+            return got
+
+        try:
+            assert step((3,)) == [(1,), (3,)]
+            assert step((5,)) == [(4,), (5,)]  # 2 was late: set aside
+            assert cur.metrics is not None
+            assert cur.metrics.late_records == 1
+            assert cur.metrics.dead_letters_not_kept == 1
+        finally:
+            writer.stdin.write("end\nend\n")
+            writer.stdin.flush()
+            writer.wait(30)
