@@ -282,7 +282,7 @@ def _open_file_database(path: str, parts: SplitResult, catalog_path: Any,
         except TypeError as exc:
             raise InterfaceError(f"bad connection option: {exc}") from None
         try:
-            catalog = Catalog(LogCatalogStore(log))
+            catalog = _file_catalog(log)
         except BaseException:
             log.close()
             raise
@@ -292,6 +292,21 @@ def _open_file_database(path: str, parts: SplitResult, catalog_path: Any,
     if any(job.live for job in catalog.jobs()) and log.try_become_writer():
         db.jobs_started()
     return db
+
+
+def _file_catalog(log: Log, wait_s: float = 10.0) -> Catalog:
+    """The catalog of a database file. A new file another process has just begun to write
+    has no catalog topic yet, and this process may not create it: wait for the writer's."""
+    from pycql.log.base import NotWriter
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return Catalog(LogCatalogStore(log))
+        except NotWriter:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _unreachable(address: str, exc: BaseException) -> OperationalError:

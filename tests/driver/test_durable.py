@@ -141,6 +141,35 @@ def test_a_second_writer_process_gets_an_operational_error(tmp_path: Path) -> No
         assert rows(conn, "SELECT a FROM S") == Counter([(1,), (2,)])
 
 
+_NEW_FILE_WRITER = """
+    import sys, time
+    from pycql.log.base import TopicSpec
+    from pycql.log.file import FileLog
+    log = FileLog(sys.argv[1])
+    log.create_topic(TopicSpec("First"))  # the writer now, without a catalog yet
+    print("writing", flush=True)
+    time.sleep(1.0)
+    log.create_topic(TopicSpec("_pycql_catalog", compacted=True))
+    sys.stdin.readline()
+"""
+
+
+def test_opening_a_new_file_another_process_began_waits_for_its_catalog(
+        tmp_path: Path) -> None:
+    path = tmp_path / "db.pycql"
+    holder = child(_NEW_FILE_WRITER, str(path), stdin=True)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "writing"
+        began = time.monotonic()
+        with pycql.connect(str(path)) as conn:
+            assert time.monotonic() - began > 0.5
+            assert sorted(conn.database.log.topics()) == ["First", "_pycql_catalog"]
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+
+
 _INSERTER = """
     import sys, time, pycql
     conn = pycql.connect(sys.argv[1])
