@@ -66,8 +66,12 @@ def connect(dsn: str | None = None, **options: Any) -> Connection:
 
     ``dsn`` is ``None`` or ``"memory:"`` (a private embedded database),
     ``"memory://NAME"`` (an embedded database shared by every connection of
-    this process that names it), or ``"kafka://HOST:PORT[,HOST:PORT...]"``.
-    Options: ``catalog_path`` (embedded: keep the catalog in this JSON file),
+    this process that names it), a path such as ``"shop.pycql"`` or a URL
+    ``"file:///path/shop.pycql"`` (a durable embedded database in that file: one
+    process writes it at a time, any may read it; ``docs/durable.md``), or
+    ``"kafka://HOST:PORT[,HOST:PORT...]"``.
+    Options: ``catalog_path`` (memory databases: keep the catalog in this JSON file),
+    ``synchronous`` and ``poll_interval`` (database files),
     ``lateness_ms``, ``dead_letter_topic``, ``rowtime_column`` (add a
     ``ROWTIME`` column to stream results), ``connect_timeout`` (seconds), and
     any other option is passed to the log (e.g. Kafka client settings).

@@ -179,6 +179,9 @@ class RunnerMetrics:
     malformed_records: int = 0
     #: rows an expression failed on (division by zero, overflow, ...), in the dead letters
     expression_errors: int = 0
+    #: dead letters not written: this process only reads the log (a database file
+    #: another process writes, ``docs/durable.md``)
+    dead_letters_not_kept: int = 0
     emitted: int = 0
     watermark: int | None = None
     sources: dict[str, SourceMetrics] = field(default_factory=dict)
@@ -701,11 +704,18 @@ class QueryRunner:
         self._write_dead_letters(by_topic)
 
     def _write_dead_letters(self, by_topic: dict[str, list[OutRecord]]) -> None:
+        from pycql.log.base import NotWriter
+
         for topic, out in by_topic.items():
-            if topic not in self._dead_topics_made:
-                self._log.create_topic(TopicSpec(topic), exist_ok=True)
-                self._dead_topics_made.add(topic)
-            self._log.produce(topic, out)
+            try:
+                if topic not in self._dead_topics_made:
+                    self._log.create_topic(TopicSpec(topic), exist_ok=True)
+                    self._dead_topics_made.add(topic)
+                self._log.produce(topic, out)
+            except NotWriter:
+                # a query in a process reading a database file another process writes:
+                # the metrics count the records, the file cannot keep them
+                self.metrics.dead_letters_not_kept += len(out)
 
     def _dead_letter_rejected(self) -> None:
         """Rows an expression failed on: into the dead letters of the sources below the
