@@ -49,6 +49,7 @@ from pycql.errors import (
 if TYPE_CHECKING:
     from pycql.driver.connection import Connection
     from pycql.driver.cursor import Cursor
+    from pycql.runtime.progress import Progress
 
 __version__ = "0.1.0"
 
@@ -104,6 +105,7 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "Progress",
     "Time",
     "TimeFromTicks",
     "Timestamp",
@@ -125,4 +127,8 @@ def __getattr__(name: str) -> Any:
         from pycql.driver.cursor import Cursor
 
         return Cursor
+    if name == "Progress":
+        from pycql.runtime.progress import Progress
+
+        return Progress
     raise AttributeError(f"module 'pycql' has no attribute {name!r}")

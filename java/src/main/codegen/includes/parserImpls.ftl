@@ -188,11 +188,13 @@ long CqlTimeUnitMillis() :
     final SqlIdentifier id;
 }
 {
-    ( <MILLISECOND> | <MILLISECONDS> ) { return 1L; }
-|   ( <SECOND> | <SECONDS> ) { return 1000L; }
-|   ( <MINUTE> | <MINUTES> ) { return 60000L; }
-|   ( <HOUR> | <HOURS> ) { return 3600000L; }
-|   ( <DAY> | <DAYS> ) { return 86400000L; }
+    // LOOKAHEAD(1): a unit keyword is the unit, not the SimpleIdentifier below (JavaCC's
+    // choice anyway; said so, JavaCC warns no more)
+    LOOKAHEAD(1) ( <MILLISECOND> | <MILLISECONDS> ) { return 1L; }
+|   LOOKAHEAD(1) ( <SECOND> | <SECONDS> ) { return 1000L; }
+|   LOOKAHEAD(1) ( <MINUTE> | <MINUTES> ) { return 60000L; }
+|   LOOKAHEAD(1) ( <HOUR> | <HOURS> ) { return 3600000L; }
+|   LOOKAHEAD(1) ( <DAY> | <DAYS> ) { return 86400000L; }
 |   id = SimpleIdentifier() {
         throw CqlParseErrors.at(id.getParserPosition(),
             "Unknown time unit '" + id.getSimple() + "'; expected MILLISECOND(S), SECOND(S), "
@@ -316,7 +318,7 @@ SqlNode CqlExplain() :
             return new SqlCqlExplainAnalyzeQueryId(s.end(this), queryId);
         }
     |
-    [ <ANALYZE> { analyze = true; } ]
+    [ LOOKAHEAD(1) <ANALYZE> { analyze = true; } ]
     (
         LOOKAHEAD({ getToken(1).kind == PLAN
             && (getToken(2).kind == FOR || getToken(2).kind == AS
