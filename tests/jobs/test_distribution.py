@@ -23,6 +23,7 @@ LOCAL = [
     "WHERE S.k = U.k",
     "SELECT ISTREAM(S.k, S.v, T.name) FROM S [UNBOUNDED] JOIN T ON S.v = T.k",
     "SELECT DISTINCT k, v FROM S",
+    "SELECT ISTREAM(k, v) FROM S [PARTITION BY k ROWS 3 SLIDE 2]",  # counts per key
 ]
 NOT_LOCAL = [
     "SELECT v, COUNT(*) FROM S GROUP BY v",                    # not grouped by the key
@@ -36,6 +37,8 @@ NOT_LOCAL = [
     # rows that expire in time: each task's time is its own (see distribution.py)
     "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k",
     "SELECT ISTREAM(S.v, T.name) FROM S [NOW] JOIN T ON S.v = T.k",
+    "SELECT DSTREAM(k, COUNT(*)) FROM S [PARTITION BY k SESSION 2 SECONDS] GROUP BY k",
+    "SELECT k, v FROM S [ROWS 4 SLIDE 2]",                     # global ROWS
 ]
 
 
