@@ -90,11 +90,13 @@ def _window(window: dict[str, Any]) -> str:
         if window.get("slide_ms"):
             text += f" SLIDE {format_duration_ms(int(window['slide_ms']))}"
         return text
-    if kind == "rows":
-        return f"ROWS {window.get('rows')}"
-    if kind == "partition":
-        by = ", ".join(f"${k}" for k in window.get("partition_by", []))
-        return f"PARTITION BY {by} ROWS {window.get('rows')}"
+    by = ", ".join(f"${k}" for k in window.get("partition_by", []))
+    prefix = f"PARTITION BY {by} " if by else ""
+    if kind in ("rows", "partition"):
+        slide = f" SLIDE {window['slide_rows']}" if window.get("slide_rows") else ""
+        return f"{prefix}ROWS {window.get('rows')}{slide}"
+    if kind == "session":
+        return f"{prefix}SESSION {format_duration_ms(int(window.get('gap_ms') or 0))}"
     return kind.upper()
 
 

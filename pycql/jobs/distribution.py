@@ -9,12 +9,13 @@ together are the one task's output:
 
 * filters, projections, UNBOUNDED windows and UNION ALL work row by row: always
   local, and a join with a table too (every task reads the whole table), whatever
-  the stream's partitioning; windows whose rows expire in time (NOW, RANGE, SLIDE)
-  are not local yet (see ``_WINDOWS_WITHOUT_TIMERS``);
+  the stream's partitioning; windows whose rows expire in time (NOW, RANGE, SLIDE,
+  SESSION) are not local yet (see ``_WINDOWS_WITHOUT_TIMERS``);
 * ISTREAM and DSTREAM (the difference of a bag) are local when the rows carry the
   keys: a row can then never leave one task's part and enter another's;
 * an aggregate is local when its GROUP BY columns carry every partitioned
-  input's key; a ``PARTITION BY ... ROWS`` window when its partition columns do;
+  input's key; a ``PARTITION BY ... ROWS`` window (with or without SLIDE) when its
+  partition columns do;
   a join of two partitioned inputs when its equality keys pair their keys
   column for column; DISTINCT, INTERSECT and EXCEPT when the rows carry the keys;
 * a global aggregate, a global ``[ROWS N]``, ORDER BY/FETCH, RSTREAM (it emits

@@ -15,7 +15,7 @@ emit nothing.
 
 Windows also have timers (:meth:`Operator.next_timer`): the instants where their
 contents change without input (a RANGE tuple expiring, a NOW tuple leaving, a
-SLIDE boundary). The executor runs an instant at every timer.
+SLIDE boundary, a SESSION closing). The executor runs an instant at every timer.
 
 Every operator's synopsis is serializable (:meth:`Operator.state`,
 :meth:`Operator.load`) through :mod:`pycql.runtime.state`.
@@ -464,6 +464,131 @@ class RowsWindow(Operator):
         self.windows = KeyedStore.from_json(data, lambda rows: deque(tuple(r) for r in rows))
 
 
+class SlidingRowsWindow(RowsWindow):
+    """``[ROWS N SLIDE M]`` and ``[PARTITION BY k ROWS N SLIDE M]``.
+
+    The window (of each partition) changes only when the count of elements that
+    arrived reaches a multiple of ``M``: it then holds the last ``N`` of them.
+    Arrivals wait in ``pending`` (fewer than ``M`` per partition) until then.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 rows: int, slide: int, partition_by: Sequence[int]) -> None:
+        super().__init__(spec, inputs, params, rows, partition_by)
+        if slide <= 0:
+            raise ProgrammingError(f"a ROWS window needs a positive SLIDE, got {slide}")
+        self.slide_rows = slide
+        self.pending: KeyedStore[list[Row]] = KeyedStore()
+
+    def _arrive(self, k: Row, rows: Sequence[Row], out: Pairs) -> None:
+        pending = self.pending.get(k)
+        if pending is None:
+            pending = self.pending[k] = []
+        pending.extend(rows)
+        full = len(pending) // self.slide_rows * self.slide_rows
+        if not full:
+            return
+        entering = pending[:full]
+        del pending[:full]
+        if not pending:
+            del self.pending[k]
+        window = self.windows.get(k)
+        if window is None:
+            window = self.windows[k] = deque()
+        self._slide(window, entering, out)
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d or tau is None:
+            return None
+        out: Pairs = []
+        if not self.partition_by:
+            self._arrive((), d, out)
+            return out or None
+        groups: dict[Row, list[Row]] = {}
+        key = self.key
+        for r in d:
+            groups.setdefault(key(r), []).append(r)
+        for k, rows in groups.items():
+            self._arrive(k, rows, out)
+        return out or None
+
+    def state(self) -> Any:
+        return {"windows": super().state(), "pending": self.pending.to_json(_rows_json)}
+
+    def load(self, data: Any) -> None:
+        super().load(data["windows"])
+        self.pending = KeyedStore.from_json(data["pending"], lambda rows: [tuple(r) for r in rows])
+
+
+class SessionWindow(Operator):
+    """``[SESSION G]`` and ``[PARTITION BY k SESSION G]``: each key's open session.
+
+    An element of a key arriving at ``t`` joins the key's open session (one whose
+    last element came at ``last > t - G``) or opens a new one; a session closes,
+    all its elements deleted at once, at ``last + G``: an element exactly ``G``
+    after the last one finds it closed and opens the next session.
+    ``sessions`` maps a key to ``[last, rows]``; ``closing`` holds ``(last + G,
+    key)`` in the order the elements came, hence in time order (a later element
+    of the key makes the earlier entries stale; they are skipped).
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 gap_ms: int, partition_by: Sequence[int]) -> None:
+        super().__init__(spec, inputs, params)
+        if gap_ms <= 0:
+            raise ProgrammingError(f"a SESSION window needs a positive gap, got {gap_ms}")
+        self.gap = gap_ms
+        self.partition_by = list(partition_by)
+        self.key = compile_key(self.partition_by)
+        self.sessions: KeyedStore[list[Any]] = KeyedStore()
+        self.closing: deque[tuple[int, Row]] = deque()
+
+    def _stale(self, close: int, k: Row) -> bool:
+        session = self.sessions.get(k)
+        return session is None or session[0] + self.gap != close
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        if tau is None:
+            return None
+        out: Pairs = []
+        closing = self.closing
+        while closing and closing[0][0] <= tau:
+            close, k = closing.popleft()
+            if not self._stale(close, k):
+                out.extend([(r, -1) for r in self.sessions.pop(k)[1]])
+        d = inputs[0]
+        if d:
+            groups: dict[Row, list[Row]] = {}
+            key = self.key
+            for r in d:
+                groups.setdefault(key(r), []).append(r)
+            for k, rows in groups.items():
+                session = self.sessions.get(k)
+                if session is None:
+                    session = self.sessions[k] = [tau, []]
+                session[0] = tau
+                session[1].extend(rows)
+                closing.append((tau + self.gap, k))
+                out.extend([(r, 1) for r in rows])
+        return out or None
+
+    def next_timer(self) -> int | None:
+        closing = self.closing
+        while closing and self._stale(*closing[0]):
+            closing.popleft()
+        return closing[0][0] if closing else None
+
+    def state(self) -> Any:
+        return self.sessions.to_json(lambda s: [s[0], _rows_json(s[1])])
+
+    def load(self, data: Any) -> None:
+        self.sessions = KeyedStore.from_json(
+            data, lambda s: [int(s[0]), [tuple(r) for r in s[1]]])
+        self.closing = deque(sorted(((s[0] + self.gap, k) for k, s in self.sessions.items()),
+                                    key=itemgetter(0)))
+
+
 def make_window(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> Operator:
     """The window operator for ``spec["window"]``."""
     w = spec["window"]
@@ -476,10 +601,14 @@ def make_window(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) ->
         if w.get("slide_ms") is not None:
             return SlideWindow(spec, inputs, params, int(w["range_ms"]), int(w["slide_ms"]))
         return RangeWindow(spec, inputs, params, int(w["range_ms"]))
-    if kind == "rows":
-        return RowsWindow(spec, inputs, params, int(w["rows"]), [])
-    if kind == "partition":
-        return RowsWindow(spec, inputs, params, int(w["rows"]), w["partition_by"])
+    if kind in ("rows", "partition"):
+        by = w["partition_by"] if kind == "partition" else []
+        if w.get("slide_rows") is not None:
+            return SlidingRowsWindow(spec, inputs, params, int(w["rows"]), int(w["slide_rows"]),
+                                     by)
+        return RowsWindow(spec, inputs, params, int(w["rows"]), by)
+    if kind == "session":
+        return SessionWindow(spec, inputs, params, int(w["gap_ms"]), w.get("partition_by", []))
     raise NotSupportedError(f"unknown window kind {kind!r}")
 
 

@@ -24,6 +24,7 @@ LOCAL = [
     "SELECT ISTREAM(S.k, S.v, T.name) FROM S [UNBOUNDED] JOIN T ON S.v = T.k",
     "SELECT DISTINCT k, v FROM S",
     "SELECT k, v, COUNT(*) FROM S GROUP BY GROUPING SETS ((k, v), (k))",  # every set has k
+    "SELECT ISTREAM(k, v) FROM S [PARTITION BY k ROWS 3 SLIDE 2]",  # counts per key
 ]
 NOT_LOCAL = [
     "SELECT v, COUNT(*) FROM S GROUP BY v",                    # not grouped by the key
@@ -38,6 +39,8 @@ NOT_LOCAL = [
     "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k",
     "SELECT ISTREAM(S.v, T.name) FROM S [NOW] JOIN T ON S.v = T.k",
     "SELECT k, COUNT(*) FROM S GROUP BY ROLLUP(k)",            # the set () spans the keys
+    "SELECT DSTREAM(k, COUNT(*)) FROM S [PARTITION BY k SESSION 2 SECONDS] GROUP BY k",
+    "SELECT k, v FROM S [ROWS 4 SLIDE 2]",                     # global ROWS
 ]
 
 

@@ -32,6 +32,17 @@ Definitions used (the ones the runtime must follow too):
   ``(t, arrival order)``.
 * ``S [PARTITION BY k ROWS N]``: the union over the keys of the last ``N``
   elements of each key.
+* ``S [ROWS N SLIDE M]``: the contents change only when the number of elements
+  that arrived reaches a multiple of ``M``: with ``c`` elements at ``t <= tau``,
+  the last ``N`` of the first ``floor(c / M) * M`` of them (in ``(t, arrival)``
+  order). ``[PARTITION BY k ROWS N SLIDE M]``: the same per key (``c`` counts
+  the key's elements).
+* ``S [PARTITION BY k SESSION G]``: the elements of each key, in ``(t,
+  arrival)`` order, fall into sessions: an element starts a new session when it
+  comes ``G`` or more after the element before it. At ``tau`` the window holds,
+  for each key, the elements ``t <= tau`` of its last session if that session
+  is still open, ``tau < last + G`` (``last`` the timestamp of its last element
+  so far). ``S [SESSION G]`` is the same with one key.
 * Relation-to-relation operators are bag operators (``collections.Counter`` of
   tuples) with SQL's three-valued logic (``None`` is NULL); integer ``/``
   truncates towards zero, ``MOD`` takes the sign of the dividend.
@@ -50,8 +61,9 @@ Instants of interest of an operator (a superset of the instants at which its
 value can change, or, for a stream, at which it can have elements): the
 timestamps of its sources' inputs, and for windows the timers of the elements
 the window receives: ``t + 1`` after a ``NOW`` element, ``t + T`` for
-``RANGE T``, and for ``RANGE T SLIDE L`` the multiples of ``L`` at or after
-``t`` and ``t + T``. This is the runtime's definition of the instants it runs
+``RANGE T``, for ``RANGE T SLIDE L`` the multiples of ``L`` at or after
+``t`` and ``t + T``, and for ``SESSION G`` the instant each session closes,
+``last + G``. This is the runtime's definition of the instants it runs
 (``pycql.runtime.executor``), which RSTREAM's output depends on: so RSTREAM's
 instants depend on the plan's shape (a filter below a window removes the
 timers of the elements it drops).
@@ -887,6 +899,15 @@ class NaiveEvaluator:
                     }
                 else:
                     result = set(base) | {t + T for t in base}
+            elif wk == "session":
+                elements = self.stream_prefix(max(base), child) if base else []
+                closes = {
+                    last + int(w["gap_ms"])
+                    for sessions in _sessions(elements, w.get("partition_by", []),
+                                              int(w["gap_ms"])).values()
+                    for last in (session[-1][0] for session in sessions)
+                }
+                result = set(base) | closes
             else:
                 result = set(base)
         else:
@@ -1109,17 +1130,23 @@ class NaiveEvaluator:
                 end = (tau // int(slide)) * int(slide)
             return [e for e in prefix if end - T < e[0] <= end]
         if wk == "rows":
-            n = int(w["rows"])
-            return prefix[-n:] if n > 0 else []
+            return _last_rows(prefix, int(w["rows"]), w.get("slide_rows"))
         if wk == "partition":
-            n = int(w["rows"])
             keys: list[int] = w["partition_by"]
             groups: dict[Row, list[tuple[int, Row]]] = {}
             for e in prefix:
                 groups.setdefault(tuple(e[1][k] for k in keys), []).append(e)
             out: list[tuple[int, Row]] = []
             for g in groups.values():
-                out.extend(g[-n:] if n > 0 else [])
+                out.extend(_last_rows(g, int(w["rows"]), w.get("slide_rows")))
+            return out
+        if wk == "session":
+            gap = int(w["gap_ms"])
+            out = []
+            for sessions in _sessions(prefix, w.get("partition_by", []), gap).values():
+                last = sessions[-1]
+                if tau < last[-1][0] + gap:
+                    out.extend(last)
             return out
         raise OracleError(f"unknown window kind {wk!r}")
 
@@ -1243,6 +1270,29 @@ def _over_group(group: dict[str, Any], rel: Bag, width: int, constants: list[Any
                     values.append(_aggregate(call, [x[:width] + tuple(constants) for x in frame]))
             out[r + tuple(values)] += 1
     return out
+
+
+def _last_rows(
+    elements: list[tuple[int, Row]], n: int, slide: int | None
+) -> list[tuple[int, Row]]:
+    """The last ``n`` of ``elements``; with a slide ``M``, of the first multiple of ``M``."""
+    if slide:
+        elements = elements[: len(elements) // int(slide) * int(slide)]
+    return elements[-n:] if n > 0 else []
+
+
+def _sessions(
+    elements: list[tuple[int, Row]], keys: list[int], gap: int
+) -> dict[Row, list[list[tuple[int, Row]]]]:
+    """Each key's sessions: runs of its elements each less than ``gap`` after the one before."""
+    by_key: dict[Row, list[list[tuple[int, Row]]]] = {}
+    for t, row in elements:
+        sessions = by_key.setdefault(tuple(row[k] for k in keys), [])
+        if sessions and t - sessions[-1][-1][0] < gap:
+            sessions[-1].append((t, row))
+        else:
+            sessions.append([(t, row)])
+    return by_key
 
 
 def _row_sort_key(row: Row) -> tuple[Any, ...]:

@@ -154,6 +154,11 @@ def test_an_empty_statement(cur: pycql.Cursor, sql: str) -> None:
         ("[RANGE -3 SECONDS]", "RANGE (-3 SECONDS) must be greater than zero"),
         ("[ROWS 0]", "ROWS (0) must be at least 1"),
         ("[PARTITION BY k ROWS 0]", "ROWS (0) must be at least 1"),
+        ("[ROWS 2 SLIDE 0]", "SLIDE (0) must be at least 1"),
+        ("[ROWS 2 SLIDE 3]", "SLIDE (3) must not exceed ROWS (2)"),
+        ("[PARTITION BY k ROWS 2 SLIDE 5]", "SLIDE (5) must not exceed ROWS (2)"),
+        ("[SESSION 0 SECONDS]", "SESSION gap (0 SECONDS) must be greater than zero"),
+        ("[PARTITION BY k SESSION -1 MINUTE]", "SESSION gap (-1 MINUTE) must be greater than zero"),
     ],
 )
 def test_window_bounds(cur: pycql.Cursor, window: str, message: str) -> None:

@@ -33,6 +33,11 @@ QUERIES = [
     "AS rn FROM S [RANGE 2 SECONDS]) WHERE rn <= 2",
     "SELECT DSTREAM(k, v) FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) "
     "AS rn FROM S) WHERE rn <= 3",
+    "SELECT ISTREAM(k, v) FROM S [PARTITION BY k ROWS 3 SLIDE 2]",
+    "SELECT RSTREAM(COUNT(*), SUM(v)) FROM S [ROWS 4 SLIDE 3]",
+    # per key the elements come 770 to 930 ms apart: some sessions close, some go on
+    "SELECT DSTREAM(k, COUNT(*)) FROM S [PARTITION BY k SESSION 900 MILLISECONDS] GROUP BY k",
+    "SELECT ISTREAM(COUNT(*), MIN(v)) FROM S [SESSION 200 MILLISECONDS]",
 ]
 
 

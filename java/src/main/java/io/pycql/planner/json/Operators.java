@@ -165,19 +165,31 @@ final class Operators {
     case RANGE:
       return StateBound.range(spec.rangeMillis);
     case ROWS:
-      return StateBound.rows(spec.rows, List.of());
+      return StateBound.rows(keptRows(spec), List.of());
     case PARTITION:
-      return StateBound.rows(spec.rows, spec.partitionKeys);
+      return StateBound.rows(keptRows(spec), spec.partitionKeys);
+    case SESSION:
+      // a session lasts as long as its elements keep coming
+      return StateBound.unbounded(spec.partitionKeys);
     default:
       return StateBound.unbounded(List.of());
     }
+  }
+
+  /** ROWS N keeps N rows; ROWS N SLIDE M also the up to M - 1 that have not entered yet. */
+  private static long keptRows(WindowSpec spec) {
+    return spec.slideRows == null ? spec.rows : spec.rows + spec.slideRows - 1;
   }
 
   /** How large the relation {@code rel} outputs can grow (streams: unbounded). */
   static StateBound relationBound(RelNode rel) {
     if (rel instanceof CqlWindow w) {
       // N rows per partition, but the partitions are not bounded
-      return w.spec.kind == WindowSpec.Kind.PARTITION ? StateBound.unbounded(List.of())
+      if (w.spec.kind == WindowSpec.Kind.PARTITION || w.spec.kind == WindowSpec.Kind.SESSION) {
+        return StateBound.unbounded(List.of());
+      }
+      // ROWS N SLIDE M: the relation holds N rows (the rest of the state is not in it yet)
+      return w.spec.kind == WindowSpec.Kind.ROWS ? StateBound.rows(w.spec.rows, List.of())
           : windowState(w.spec);
     }
     if (rel instanceof Filter || rel instanceof Project || rel instanceof Window

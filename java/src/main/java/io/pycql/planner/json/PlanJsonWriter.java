@@ -209,16 +209,31 @@ public final class PlanJsonWriter {
       break;
     case ROWS:
       w.put("rows", spec.rows);
+      slideRows(w, spec);
       break;
     case PARTITION:
       ArrayNode keys = w.putArray("partition_by");
       spec.partitionKeys.forEach(keys::add);
       w.put("rows", spec.rows);
+      slideRows(w, spec);
+      break;
+    case SESSION:
+      ArrayNode sessionKeys = w.putArray("partition_by");
+      spec.partitionKeys.forEach(sessionKeys::add);
+      w.put("gap_ms", spec.gapMillis);
       break;
     default:
       break;
     }
     return w;
+  }
+
+  private static void slideRows(ObjectNode w, WindowSpec spec) {
+    if (spec.slideRows == null) {
+      w.putNull("slide_rows");
+    } else {
+      w.put("slide_rows", spec.slideRows);
+    }
   }
 
   private static ArrayNode exprs(List<? extends RexNode> es) {

@@ -205,14 +205,28 @@ public final class PlanTextWriter {
       return "RANGE " + StateBound.duration(spec.rangeMillis)
           + (spec.slideMillis == null ? "" : " SLIDE " + StateBound.duration(spec.slideMillis));
     case ROWS:
-      return "ROWS " + spec.rows;
+      return "ROWS " + spec.rows + slideRowsText(spec);
+    case SESSION:
+      return partitionText(spec) + "SESSION " + StateBound.duration(spec.gapMillis);
     default:
-      StringBuilder b = new StringBuilder("PARTITION BY ");
-      for (int i = 0; i < spec.partitionKeys.size(); i++) {
-        b.append(i == 0 ? "$" : ", $").append(spec.partitionKeys.get(i));
-      }
-      return b.append(" ROWS ").append(spec.rows).toString();
+      return partitionText(spec) + "ROWS " + spec.rows + slideRowsText(spec);
     }
+  }
+
+  private static String slideRowsText(WindowSpec spec) {
+    return spec.slideRows == null ? "" : " SLIDE " + spec.slideRows;
+  }
+
+  /** {@code PARTITION BY $0, $1 } (with the trailing space), or nothing. */
+  private static String partitionText(WindowSpec spec) {
+    if (spec.partitionKeys.isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("PARTITION BY ");
+    for (int i = 0; i < spec.partitionKeys.size(); i++) {
+      b.append(i == 0 ? "$" : ", $").append(spec.partitionKeys.get(i));
+    }
+    return b.append(' ').toString();
   }
 
   private static String named(List<RelDataTypeField> fields, List<? extends RexNode> exprs) {

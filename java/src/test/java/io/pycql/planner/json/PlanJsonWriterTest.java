@@ -115,11 +115,23 @@ class PlanJsonWriterTest {
         {WindowSpec.range(3_600_000, 300_000),
             "{\"kind\":\"range\",\"range_ms\":3600000,\"slide_ms\":300000}",
             "{\"kind\":\"range\",\"bound\":3600000,\"keys\":[]}"},
-        {WindowSpec.rows(10), "{\"kind\":\"rows\",\"rows\":10}",
+        {WindowSpec.rows(10), "{\"kind\":\"rows\",\"rows\":10,\"slide_rows\":null}",
             "{\"kind\":\"rows\",\"bound\":10,\"keys\":[]}"},
+        {WindowSpec.rows(10, 4), "{\"kind\":\"rows\",\"rows\":10,\"slide_rows\":4}",
+            "{\"kind\":\"rows\",\"bound\":13,\"keys\":[]}"},
         {WindowSpec.partition(List.of(0, 2), 3),
-            "{\"kind\":\"partition\",\"partition_by\":[0,2],\"rows\":3}",
+            "{\"kind\":\"partition\",\"partition_by\":[0,2],\"rows\":3,"
+            + "\"slide_rows\":null}",
             "{\"kind\":\"rows\",\"bound\":3,\"keys\":[0,2]}"},
+        {WindowSpec.partition(List.of(1), 3, 3),
+            "{\"kind\":\"partition\",\"partition_by\":[1],\"rows\":3,\"slide_rows\":3}",
+            "{\"kind\":\"rows\",\"bound\":5,\"keys\":[1]}"},
+        {WindowSpec.session(List.of(), 30_000),
+            "{\"kind\":\"session\",\"partition_by\":[],\"gap_ms\":30000}",
+            "{\"kind\":\"unbounded\",\"bound\":null,\"keys\":[]}"},
+        {WindowSpec.session(List.of(0), 10_000),
+            "{\"kind\":\"session\",\"partition_by\":[0],\"gap_ms\":10000}",
+            "{\"kind\":\"unbounded\",\"bound\":null,\"keys\":[0]}"},
     };
     for (Object[] c : cases) {
       f.window("PosSpeedStr", (WindowSpec) c[0]);
