@@ -172,7 +172,7 @@ def _timed_construction(build: Callable[[], Any], log: Any) -> tuple[Any, dict[s
     try:
         for name, clock in clocks.items():
             setattr(task_mod, name, clock)
-        Changelog.remember = lambda self, found: remember(self, found)  # type: ignore[method-assign]
+        Changelog.remember = lambda self, *a: remember(self, *a)  # type: ignore[method-assign]
         log.transactional_producer = producer
         original_make_sink = task_mod.make_sink
 

@@ -49,6 +49,7 @@ from pycql.errors import (
 if TYPE_CHECKING:
     from pycql.driver.connection import Connection
     from pycql.driver.cursor import Cursor
+    from pycql.runtime.progress import Progress
 
 __version__ = "0.1.0"
 
@@ -66,8 +67,12 @@ def connect(dsn: str | None = None, **options: Any) -> Connection:
 
     ``dsn`` is ``None`` or ``"memory:"`` (a private embedded database),
     ``"memory://NAME"`` (an embedded database shared by every connection of
-    this process that names it), or ``"kafka://HOST:PORT[,HOST:PORT...]"``.
-    Options: ``catalog_path`` (embedded: keep the catalog in this JSON file),
+    this process that names it), a path such as ``"shop.pycql"`` or a URL
+    ``"file:///path/shop.pycql"`` (a durable embedded database in that file: one
+    process writes it at a time, any may read it; ``docs/durable.md``), or
+    ``"kafka://HOST:PORT[,HOST:PORT...]"``.
+    Options: ``catalog_path`` (memory databases: keep the catalog in this JSON file),
+    ``synchronous`` and ``poll_interval`` (database files),
     ``lateness_ms``, ``dead_letter_topic``, ``rowtime_column`` (add a
     ``ROWTIME`` column to stream results), ``connect_timeout`` (seconds), and
     any other option is passed to the log (e.g. Kafka client settings).
@@ -100,6 +105,7 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "Progress",
     "Time",
     "TimeFromTicks",
     "Timestamp",
@@ -121,4 +127,8 @@ def __getattr__(name: str) -> Any:
         from pycql.driver.cursor import Cursor
 
         return Cursor
+    if name == "Progress":
+        from pycql.runtime.progress import Progress
+
+        return Progress
     raise AttributeError(f"module 'pycql' has no attribute {name!r}")

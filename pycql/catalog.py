@@ -134,16 +134,16 @@ class Stream:
             "topic": self.topic,
             "timestamp": self.timestamp,
             "format": self.format,
+            "partitions": self.partitions,
+            "key": list(self.key),
         }
 
     def to_json(self) -> dict[str, Any]:
         return {
             "object": "stream",
             **self.planner_json(),
-            "partitions": self.partitions,
             "owns_topic": self.owns_topic,
             "time_options": dict(self.time_options),
-            "key": list(self.key),
         }
 
 

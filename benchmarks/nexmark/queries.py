@@ -3,11 +3,12 @@
 The Flink texts referred to are those of the Nexmark benchmark for Flink
 (``nexmark-flink/src/main/resources/queries/q*.sql``). pycql speaks the CQL
 subset of ``docs/cql.md``: windows follow a stream in ``FROM``
-(``[NOW]``, ``[RANGE .. SLIDE ..]``, ``[PARTITION BY .. ROWS n]``),
+(``[NOW]``, ``[RANGE .. SLIDE ..]``, ``[PARTITION BY .. ROWS n]``,
+``[PARTITION BY .. SESSION gap]``),
 ``ISTREAM``/``RSTREAM`` turn relations into streams, and a query that only
 selects, projects, filters and joins unbounded streams is itself a stream (the
-implicit ISTREAM). There are no ``TUMBLE``/``HOP`` table functions, no
-``OVER`` windows, no ``ROW_NUMBER`` and no processing time; each query below
+implicit ISTREAM). There are no ``TUMBLE``/``HOP`` table functions and no
+processing time (``ROW_NUMBER() OVER (...)`` is there, over relations); each query below
 says how it gets the same answer without them, or where it differs.
 
 Column names are Flink's in snake case (``dateTime`` -> ``date_time``).
@@ -266,8 +267,45 @@ FROM bid [PARTITION BY bidder, auction ROWS 1]""",
     "relation",
 )
 
+Q11 = NexmarkQuery(
+    "q11",
+    "user sessions",
+    # Flink: GROUP BY bidder, SESSION(dateTime, INTERVAL '10' SECOND), with
+    # SESSION_START/SESSION_END. In CQL the session is the window
+    # [PARTITION BY bidder SESSION 10 SECONDS]: the relation holds each bidder's
+    # open session, and DSTREAM emits a session's row when it is deleted: its
+    # final count at the instant it closes, last_time + 10 s (Flink's
+    # SESSION_END), and before that each count a later bid of the session
+    # replaces (at that bid's instant, earlier than last_time + 10 s).
+    """SELECT DSTREAM(bidder, COUNT(*) AS bid_count, MIN(date_time) AS start_time,
+    MAX(date_time) AS last_time)
+FROM bid [PARTITION BY bidder SESSION 10 SECONDS]
+GROUP BY bidder""",
+    ("bid",),
+    "stream",
+)
+
+Q19 = NexmarkQuery(
+    "q19",
+    "auction TOP-10 price",
+    # Flink: SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY
+    # price DESC) AS rank_number FROM bid) WHERE rank_number <= 10. The same in CQL over
+    # bid [RANGE UNBOUNDED] (all bids so far), planned as one top_n operator keeping 10
+    # bids per auction; the result is a relation (Flink's an updating table). Bids of
+    # equal price are ordered by their column values (docs/cql.md), where Flink leaves
+    # the order open.
+    """SELECT auction, bidder, price, channel, url, date_time, extra, rank_number
+FROM (SELECT auction, bidder, price, channel, url, date_time, extra,
+             ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) AS rank_number
+      FROM bid [RANGE UNBOUNDED])
+WHERE rank_number <= 10""",
+    ("bid",),
+    "relation",
+)
+
 #: Every query, in the order the benchmark runs them.
-QUERY_ORDER = ("q0", "q1", "q2", "q3", "q4", "q5", "q5_count", "q6", "q7", "q8", "q13", "q18")
+QUERY_ORDER = ("q0", "q1", "q2", "q3", "q4", "q5", "q5_count", "q6", "q7", "q8", "q11", "q13",
+               "q18", "q19")
 QUERIES: dict[str, NexmarkQuery] = {
-    q.name: q for q in (Q0, Q1, Q2, Q3, Q4, Q5, Q5_COUNT, Q6, Q7, Q8, Q13, Q18)
+    q.name: q for q in (Q0, Q1, Q2, Q3, Q4, Q5, Q5_COUNT, Q6, Q7, Q8, Q11, Q13, Q18, Q19)
 }

@@ -4,6 +4,9 @@
 shares the database ``NAME`` among the connections of this process (it goes, with its
 streams, tables and jobs, when its last connection closes, as SQLite's shared in-memory
 databases do);
+``connect("path/to/db.pycql")`` or ``connect("file:///path/to/db.pycql")`` opens the
+durable embedded database in that SQLite file (:mod:`pycql.log.file`; the connections of
+one process share it, and its running jobs resume in the first process that can write it);
 ``connect("kafka://HOST:PORT")`` opens a database over that cluster (its
 catalog lives in the cluster's ``_pycql_catalog`` topic).
 """
@@ -11,12 +14,13 @@ catalog lives in the cluster's ``_pycql_catalog`` topic).
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from pycql import _signals
 from pycql.catalog import (
@@ -213,6 +217,9 @@ def open_database(dsn: str | None, options: dict[str, Any]) -> Database:
                 db = Database(f"memory://{name}", log, Catalog(store), dsn, shared=True)
                 _shared[name] = db
             return db
+    path = _file_path(dsn, parts)
+    if path is not None:
+        return _open_file_database(path, parts, catalog_path, options)
     if parts.scheme == "kafka":
         if catalog_path:
             raise InterfaceError(
@@ -236,8 +243,70 @@ def open_database(dsn: str | None, options: dict[str, Any]) -> Database:
         return Database(f"kafka://{parts.netloc}", log, catalog, dsn)
     raise InterfaceError(
         f"unknown data source {dsn!r}: use None or 'memory:' (embedded), "
-        "'memory://NAME' (shared embedded) or 'kafka://HOST:PORT'"
+        "'memory://NAME' (shared embedded), a file path or 'file:///PATH' (durable "
+        "embedded) or 'kafka://HOST:PORT'"
     )
+
+
+def _file_path(dsn: str, parts: SplitResult) -> str | None:
+    """The database file ``dsn`` names (a path, or a ``file:`` URL), else None."""
+    if parts.scheme == "file":
+        from pycql.log.file import file_url_path
+
+        return file_url_path(dsn.split("?", 1)[0])
+    if parts.scheme == "" or (len(parts.scheme) == 1 and os.name == "nt"):  # C:\db.pycql
+        return dsn
+    return None
+
+
+def _open_file_database(path: str, parts: SplitResult, catalog_path: Any,
+                        options: dict[str, Any]) -> Database:
+    """Open (or join, in this process) the durable embedded database in ``path``."""
+    if catalog_path:
+        raise InterfaceError(
+            "catalog_path is for memory databases; a database file keeps its catalog "
+            "inside it")
+    if parts.scheme == "file":
+        for key, value in parse_qsl(parts.query):
+            options.setdefault(key, value)
+    from pycql.log.file import FileLog
+
+    full = os.path.realpath(os.path.expanduser(path))
+    with _shared_lock:
+        key = "file://" + full
+        db = _shared.get(key)
+        if db is not None:
+            return db
+        try:
+            log = FileLog(full, **options)
+        except TypeError as exc:
+            raise InterfaceError(f"bad connection option: {exc}") from None
+        try:
+            catalog = _file_catalog(log)
+        except BaseException:
+            log.close()
+            raise
+        db = Database(key, log, catalog, path, shared=True)
+        _shared[key] = db
+    # the jobs of the database run where it is written: here, unless another process writes
+    if any(job.live for job in catalog.jobs()) and log.try_become_writer():
+        db.jobs_started()
+    return db
+
+
+def _file_catalog(log: Log, wait_s: float = 10.0) -> Catalog:
+    """The catalog of a database file. A new file another process has just begun to write
+    has no catalog topic yet, and this process may not create it: wait for the writer's."""
+    from pycql.log.base import NotWriter
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return Catalog(LogCatalogStore(log))
+        except NotWriter:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _unreachable(address: str, exc: BaseException) -> OperationalError:

@@ -44,9 +44,12 @@ _NAMES = {
     "intersect": "Intersect",
     "values": "Values",
     "sort": "Sort",
+    "over": "Over",
+    "top_n": "TopN",
     "istream": "IStream",
     "dstream": "DStream",
     "rstream": "RStream",
+    "exchange": "Exchange",
 }
 
 
@@ -87,11 +90,13 @@ def _window(window: dict[str, Any]) -> str:
         if window.get("slide_ms"):
             text += f" SLIDE {format_duration_ms(int(window['slide_ms']))}"
         return text
-    if kind == "rows":
-        return f"ROWS {window.get('rows')}"
-    if kind == "partition":
-        by = ", ".join(f"${k}" for k in window.get("partition_by", []))
-        return f"PARTITION BY {by} ROWS {window.get('rows')}"
+    by = ", ".join(f"${k}" for k in window.get("partition_by", []))
+    prefix = f"PARTITION BY {by} " if by else ""
+    if kind in ("rows", "partition"):
+        slide = f" SLIDE {window['slide_rows']}" if window.get("slide_rows") else ""
+        return f"{prefix}ROWS {window.get('rows')}{slide}"
+    if kind == "session":
+        return f"{prefix}SESSION {format_duration_ms(int(window.get('gap_ms') or 0))}"
     return kind.upper()
 
 
@@ -106,6 +111,12 @@ def _label(op: dict[str, Any]) -> list[str]:
         head = f"{name}({op['join_type']})"
     elif kind == "aggregate" and op.get("group") is not None:
         head = f"{name}(group={_keys(list(op['group']))})"
+    elif kind == "top_n" and op.get("limit") is not None:
+        head = f"{name}(partition={_keys(list(op.get('partition_by', [])))}, limit={op['limit']})"
+    elif kind == "exchange":
+        keys = _keys(list(op.get("keys") or []))
+        head = (f"{name}(single)" if op.get("distribution") == "single"
+                else f"{name}(hash {keys}, {op.get('partitions')} partitions)")
     elif kind in ("union", "minus", "intersect") and "all" in op:
         head = f"{name}(all={str(bool(op['all'])).lower()})"
     else:

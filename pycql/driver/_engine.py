@@ -21,6 +21,7 @@ from pycql.errors import OperationalError, ProgrammingError
 from pycql.runtime.eventtime import TimePolicy
 
 if TYPE_CHECKING:
+    from pycql.driver._progress import ProgressReporter
     from pycql.driver.connection import Connection
 
 Row = tuple[Any, ...]
@@ -140,18 +141,21 @@ def _latest_of_streams(conn: Connection, plan: dict[str, Any]) -> dict[Any, int]
 
 
 def snapshot(conn: Connection, plan: dict[str, Any], params: list[Any], start: Any, stop: Any,
-             deadline: float | None) -> tuple[list[Row], int | None, Any]:
+             deadline: float | None, progress: ProgressReporter | None = None,
+             ) -> tuple[list[Row], int | None, Any]:
     """The rows of a relation-valued query at its last instant, that instant, and the
     runner's metrics (records read, late and malformed records)."""
-    runner, _ = run_bounded(conn, plan, params, start, stop, deadline)
+    runner, _ = run_bounded(conn, plan, params, start, stop, deadline, progress)
     rows = [tuple(r) for r in runner.snapshot()]
     return rows, getattr(runner, "instant", None), getattr(runner, "metrics", None)
 
 
 def run_bounded(conn: Connection, plan: dict[str, Any], params: list[Any], start: Any,
-                stop: Any, deadline: float | None) -> tuple[Any, int]:
+                stop: Any, deadline: float | None, progress: ProgressReporter | None = None,
+                ) -> tuple[Any, int]:
     """Run a query over its inputs as they are now (or between ``start`` and ``stop``);
-    return the finished (closed) runner and the number of emissions it made."""
+    return the finished (closed) runner and the number of emissions it made.
+    ``progress`` hears how far it has read as it goes, and at the end."""
     start_at = position(start, "start") or "earliest"
     stop_at = position(stop, "stop") or "latest"
     runner = _runner(conn, plan, params, start_at, stop_at)
@@ -163,6 +167,10 @@ def run_bounded(conn: Connection, plan: dict[str, Any], params: list[Any], start
                     "the query did not reach the end of its inputs within its timeout"
                 )
             emitted += len(runner.poll(0.05))
+            if progress is not None:
+                progress.update(runner)
+        if progress is not None:
+            progress.update(runner, final=True)
         return runner, emitted
     except BaseException:
         runner.cancel()

@@ -13,10 +13,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pycql import _signals
+from pycql.driver._progress import ProgressReporter
 from pycql.errors import InternalError
+
+if TYPE_CHECKING:
+    from pycql.runtime.progress import Progress
 
 Row = tuple[Any, ...]
 Converters = list[tuple[int, Callable[[Any], Any]]] | None
@@ -66,6 +70,11 @@ class Result:
         return None
 
     @property
+    def progress(self) -> Progress | None:
+        """The last progress report of the query's run (``pycql.Progress``), if it ran one."""
+        return None
+
+    @property
     def finished(self) -> bool:
         raise NotImplementedError
 
@@ -79,16 +88,22 @@ class Result:
 class RowList(Result):
     """A finite, already computed list of rows (snapshots, SHOW, EXPLAIN, DESCRIBE)."""
 
-    def __init__(self, rows: list[Row], rowtime: int | None = None, metrics: Any = None) -> None:
+    def __init__(self, rows: list[Row], rowtime: int | None = None, metrics: Any = None,
+                 progress: Progress | None = None) -> None:
         self._rows = rows
         self._next = 0
         self.rowcount = len(rows)
         self._rowtime = rowtime
         self._metrics = metrics
+        self._progress = progress
 
     @property
     def metrics(self) -> Any:
         return self._metrics
+
+    @property
+    def progress(self) -> Progress | None:
+        return self._progress
 
     def fetch(self, n: int | None, timeout: float | None) -> list[Row]:
         start = self._next
@@ -114,6 +129,8 @@ class ContinuousResult(Result):
     ``deadline`` (a ``time.monotonic()`` value) ends the query when passed, as
     ``execute(timeout=...)`` asks. ``on_end`` is called once when the query
     ends for any reason (it unregisters the query from ``SHOW QUERIES``).
+    ``progress`` reports how far the runner has read, from the thread that polls it
+    (the fetching one), and once more when the query ends.
     """
 
     def __init__(
@@ -125,8 +142,10 @@ class ContinuousResult(Result):
         deadline: float | None,
         include_rowtime: bool = False,
         on_end: Callable[[], None] | None = None,
+        progress: ProgressReporter | None = None,
     ) -> None:
         self._runner = runner
+        self._progress = progress or ProgressReporter(None)
         self._converters = converters
         self.bounded = bounded or deadline is not None
         self._deadline = deadline
@@ -148,6 +167,10 @@ class ContinuousResult(Result):
     @property
     def metrics(self) -> Any:
         return getattr(self._runner, "metrics", None)
+
+    @property
+    def progress(self) -> Progress | None:
+        return self._progress.last
 
     @property
     def finished(self) -> bool:
@@ -178,7 +201,10 @@ class ContinuousResult(Result):
         self._ended = True
         _signals.forget_query(self)
         try:
-            self._runner.close()
+            try:
+                self._progress.update(self._runner, final=True)
+            finally:
+                self._runner.close()
         finally:
             if self._on_end is not None:
                 self._on_end()
@@ -193,6 +219,7 @@ class ContinuousResult(Result):
                     "a stream-valued query produced a deletion; the plan's result kind is wrong"
                 )
             self._buffer.append((e.timestamp, self._convert(e.timestamp, e.row)))
+        self._progress.update(self._runner)
         if not emissions and _runner_done(self._runner):
             self._end()
 

@@ -19,6 +19,7 @@ import orjson
 
 from pycql.catalog import Catalog, Column, Stream, Table, View
 from pycql.driver import _jobs
+from pycql.driver._progress import ProgressCallback, ProgressReporter
 from pycql.driver._results import ContinuousResult, Result, RowList
 from pycql.driver._types import output_converters, to_engine
 from pycql.errors import (
@@ -71,20 +72,24 @@ def execute(
     stop: StartStop,
     deadline: float | None,
     include_rowtime: bool,
+    progress: ProgressCallback | None = None,
 ) -> Outcome:
-    """Carry out one planned statement."""
+    """Carry out one planned statement. ``progress`` hears how far a query (or
+    ``EXPLAIN ANALYZE``) has read its inputs."""
     kind = envelope.get("statement")
     analyze = kind == "explain" and bool(envelope.get("analyze"))
     if kind != "query" and not analyze and (start is not None or stop is not None):
         raise ProgrammingError(f"start= and stop= apply to queries, not to {str(kind).upper()}")
     if kind == "query":
-        return _query(conn, envelope["plan"], sql, params, start, stop, deadline, include_rowtime)
+        return _query(conn, envelope["plan"], sql, params, start, stop, deadline, include_rowtime,
+                      ProgressReporter(progress))
     if analyze and envelope.get("query_id"):
         _no_params(params, "explain analyze")
         lines = _jobs.explain_analyze_job(conn.database, str(envelope["query_id"]))
         return _rows_outcome([_varchar("PLAN", nullable=False)], [(line,) for line in lines])
     if analyze:
-        return _explain_analyze(conn, envelope, params, start, stop, deadline)
+        return _explain_analyze(conn, envelope, params, start, stop, deadline,
+                                ProgressReporter(progress))
     if kind == "explain":
         _no_params(params, kind)
         return _explain(envelope, sql)
@@ -141,6 +146,7 @@ def _query(
     stop: StartStop,
     deadline: float | None,
     include_rowtime: bool,
+    progress: ProgressReporter,
 ) -> Outcome:
     from pycql.driver import _engine
 
@@ -159,14 +165,17 @@ def _query(
             deadline=deadline,
             include_rowtime=include_rowtime,
             on_end=lambda: db.unregister_query(registered.query_id),
+            progress=progress,
         )
         if include_rowtime:
             columns.append({"name": "ROWTIME", "type": "TIMESTAMP", "nullable": False})
         return Outcome(result, columns, "stream")
-    rows, instant, metrics = _engine.snapshot(conn, plan, values, start, stop, deadline)
+    rows, instant, metrics = _engine.snapshot(conn, plan, values, start, stop, deadline,
+                                              progress)
     if converters is not None:
         rows = [_convert(row, converters) for row in rows]
-    return Outcome(RowList(rows, instant, metrics), columns, "relation", len(rows))
+    return Outcome(RowList(rows, instant, metrics, progress.last), columns, "relation",
+                   len(rows))
 
 
 def _convert(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> Row:
@@ -213,6 +222,7 @@ def _explain_analyze(
     start: StartStop,
     stop: StartStop,
     deadline: float | None,
+    progress: ProgressReporter,
 ) -> Outcome:
     """``EXPLAIN ANALYZE q``: run q bounded (``start``/``stop``, by default its inputs as
     they are now, from the beginning) and return its plan followed by what each source
@@ -224,7 +234,7 @@ def _explain_analyze(
     plan = envelope["plan"]
     values = bind_params(plan.get("params") or [], params)
     began, cpu = time.perf_counter(), time.process_time()
-    runner, emitted = _engine.run_bounded(conn, plan, values, start, stop, deadline)
+    runner, emitted = _engine.run_bounded(conn, plan, values, start, stop, deadline, progress)
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     m = runner.metrics
     lines = str(envelope["text"]).splitlines()
@@ -253,7 +263,8 @@ def _explain_analyze(
         f"  time: {elapsed * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU",
     ]
     columns = [_varchar("PLAN", nullable=False)]
-    return Outcome(RowList([(line,) for line in lines], None, m), columns, None, len(lines))
+    return Outcome(RowList([(line,) for line in lines], None, m, progress.last), columns, None,
+                   len(lines))
 
 
 # -- DDL ---------------------------------------------------------------------------

@@ -27,7 +27,9 @@ from pycql.driver._types import rowtime_datetime
 from pycql.errors import InterfaceError, ProgrammingError
 
 if TYPE_CHECKING:
+    from pycql.driver._progress import ProgressCallback
     from pycql.driver.connection import Connection
+    from pycql.runtime.progress import Progress
     from pycql.runtime.runner import RunnerMetrics
 
 Row = tuple[Any, ...]
@@ -126,6 +128,7 @@ class Cursor:
         start: str | int | _dt.datetime | dict[int, int] | None = None,
         stop: str | int | _dt.datetime | dict[int, int] | None = None,
         timeout: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Cursor:
         """Execute one CQL statement; return the cursor (so calls can be chained).
 
@@ -135,7 +138,9 @@ class Cursor:
         milliseconds) or ``{partition: offset}``. A stream-valued query with
         ``stop`` ends once it has closed its last instant; without it, it runs
         until cancelled. ``timeout`` (seconds) ends the query after that much
-        wall-clock time.
+        wall-clock time. ``progress`` is called with a :class:`pycql.Progress` (records
+        read of the total, rate, ETA) as a query reads its inputs, about ten times a
+        second and once at the end; :attr:`progress` keeps the last one.
         """
         from pycql.driver import _statements
 
@@ -151,6 +156,7 @@ class Cursor:
             outcome = _statements.execute(
                 self.connection, envelope, sql, values, start=start, stop=stop,
                 deadline=deadline, include_rowtime=self.connection.rowtime_column,
+                progress=progress,
             )
             self.statement = envelope["statement"]
             self._set_outcome(outcome)
@@ -290,6 +296,14 @@ class Cursor:
         """
         result = self._result
         return None if result is None else result.metrics
+
+    @property
+    def progress(self) -> Progress | None:
+        """How far the current query has read its inputs: the last :class:`pycql.Progress`
+        reported (during a continuous query, as of the last fetch; after a snapshot, its
+        end). ``None`` for statements that run no query."""
+        result = self._result
+        return None if result is None else result.progress
 
     # -- stopping ------------------------------------------------------------------
     @property

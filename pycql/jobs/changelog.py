@@ -13,6 +13,12 @@ the pieces whose bytes changed are written, and a tombstone for each piece that 
 gone, so state that did not change is not rewritten and compaction keeps one
 record per piece.
 
+An operator that tracks its changed keys (:attr:`Operator.dirty
+<pycql.runtime.operators.Operator.dirty>`, an aggregate's groups) is not
+serialized at all on a commit: only the pairs of its changed keys are written
+(a tombstone for a key that is gone), under the same names, so a commit costs
+what changed and a restore reads the same pieces either way.
+
 :func:`restore` reads a partition to its end and puts the pieces back together.
 """
 
@@ -27,6 +33,7 @@ import orjson
 
 from pycql.errors import OperationalError
 from pycql.log.base import Log, OutRecord, TopicSpec
+from pycql.runtime.state import decode_values, json_default
 
 __all__ = ["Changelog", "changelog_topic", "restore"]
 
@@ -93,22 +100,43 @@ def _cut(prefix: bytes, data: Any, out: dict[bytes, bytes]) -> Any:
 
 
 def pieces(state: dict[str, Any]) -> dict[bytes, bytes]:
-    """``{"runner": ..., "sink": ...}`` (the runner's checkpoint inside) as pieces."""
+    """``{"runner": ..., "sink": ...}`` (the runner's checkpoint inside) as pieces; the
+    operators it lists as ``tracked`` (an incremental checkpoint) are ``"pairs"`` whose
+    pieces come from :func:`tracked_pieces`."""
     checkpoint = dict(state["runner"])
     executor = dict(checkpoint.pop("executor"))
     operators = executor.pop("operators")
+    tracked = executor.pop("tracked", [])
     out: dict[bytes, bytes] = {b"sink": orjson.dumps(state.get("sink"))}
     shapes = {op_id: _cut(b"op/" + op_id.encode(), data, out)
               for op_id, data in operators.items()}
+    shapes.update((str(op_id), "pairs") for op_id in tracked)
     out[b"runner"] = orjson.dumps({"checkpoint": checkpoint, "executor": executor,
                                    "shapes": shapes})
     return _chunked(out)
 
 
-def _chunked(found: dict[bytes, bytes]) -> dict[bytes, bytes]:
-    out: dict[bytes, bytes] = {}
+def tracked_prefix(op_id: int) -> bytes:
+    """The start of the names of a tracked operator's pieces."""
+    return b"op/%d/" % op_id
+
+
+def tracked_pieces(changes: dict[int, list[tuple[Any, Any]]]) -> dict[bytes, bytes | None]:
+    """The pieces of tracked operators' changed keys (``None``: a tombstone), from
+    :meth:`Executor.changed_state <pycql.runtime.executor.Executor.changed_state>`."""
+    out: dict[bytes, bytes | None] = {}
+    for op_id, pairs in changes.items():
+        prefix = tracked_prefix(op_id)
+        for key, value in pairs:
+            name = prefix + orjson.dumps(key, default=json_default)
+            out[name] = None if value is None else orjson.dumps(value, default=json_default)
+    return _chunked(out)
+
+
+def _chunked(found: dict[bytes, Any]) -> dict[bytes, Any]:
+    out: dict[bytes, Any] = {}
     for name, value in found.items():
-        if len(value) <= CHUNK_BYTES:
+        if value is None or len(value) <= CHUNK_BYTES:
             out[name] = value
             continue
         count = (len(value) + CHUNK_BYTES - 1) // CHUNK_BYTES
@@ -119,42 +147,95 @@ def _chunked(found: dict[bytes, bytes]) -> dict[bytes, bytes]:
 
 
 def _unchunked(found: dict[bytes, bytes]) -> dict[bytes, bytes]:
-    out: dict[bytes, bytes] = {}
-    for name, value in found.items():
-        if b"\x00" in name:
-            continue
+    """``found`` with each chunked piece joined (``found`` itself when none is)."""
+    chunks = [name for name in found if b"\x00" in name]
+    if not chunks:
+        return found
+    out = dict(found)
+    for name in chunks:
+        del out[name]
+    for name, value in out.items():
         if value.startswith(_CHUNKED):
             count = int(value[len(_CHUNKED):])
-            value = b"".join(found[name + b"\x00" + str(i).encode()] for i in range(count))
-        out[name] = value
+            out[name] = b"".join(found[name + b"\x00" + str(i).encode()]
+                                 for i in range(count))
     return out
 
 
-def _put_back(prefix: bytes, shape: Any, found: dict[bytes, bytes]) -> Any:
+def _loads(data: bytes) -> Any:
+    """A piece's JSON, its decimals decoded (:func:`~pycql.runtime.state.decode_values`)."""
+    value = orjson.loads(data)
+    return decode_values(value) if b'"$decimal"' in data else value
+
+
+def _pairs_by_prefix(found: dict[bytes, bytes],
+                     prefixes: set[bytes]) -> dict[bytes, list[tuple[bytes, bytes]]]:
+    """The ``(key JSON, value JSON)`` of every piece under one of ``prefixes`` (a state
+    cut into pairs: ``op/<id>/`` or ``op/<id>/<member>/``), in one pass."""
+    out: dict[bytes, list[tuple[bytes, bytes]]] = {p: [] for p in prefixes}
+    for name, value in found.items():
+        if not name.startswith(b"op/"):
+            continue
+        cut = name.find(b"/", 3) + 1
+        items = out.get(name[:cut])
+        if items is None:  # a member's pairs, or a piece that is whole
+            member_end = name.find(b"/", cut) + 1
+            items = out.get(name[:member_end]) if member_end else None
+            if items is None:
+                continue
+            cut = member_end
+        items.append((name[cut:], value))
+    return out
+
+
+def _put_together(items: list[tuple[bytes, bytes]]) -> list[list[Any]]:
+    """Pairs back as a list, each side read by one orjson call over all of them."""
+    if not items:
+        return []
+    keys = _loads(b"[" + b",".join(k for k, _ in items) + b"]")
+    values = _loads(b"[" + b",".join(v for _, v in items) + b"]")
+    pairs = [[k, v] for k, v in zip(keys, values, strict=True)]
+    if isinstance(keys[0], int):
+        pairs.sort(key=lambda kv: kv[0])  # window panes: in time order
+    return pairs
+
+
+def _put_back(prefix: bytes, shape: Any, found: dict[bytes, bytes],
+              pairs: dict[bytes, list[tuple[bytes, bytes]]]) -> Any:
     if shape == "whole":
-        return orjson.loads(found[prefix])
+        return _loads(found[prefix])
     if shape == "pairs":
-        head = prefix + b"/"
-        items = [(orjson.loads(name[len(head):]), orjson.loads(value))
-                 for name, value in found.items() if name.startswith(head)]
-        if items and isinstance(items[0][0], int):
-            items.sort(key=lambda kv: kv[0])  # window panes: in time order
-        return [[k, v] for k, v in items]
-    return {member: _put_back(prefix + b"/" + member.encode(), sub, found)
+        return _put_together(pairs[prefix + b"/"])
+    return {member: _put_back(prefix + b"/" + member.encode(), sub, found, pairs)
             for member, sub in shape.items()}
 
 
+def _pair_prefixes(prefix: bytes, shape: Any) -> list[bytes]:
+    if shape == "pairs":
+        return [prefix + b"/"]
+    if isinstance(shape, dict):
+        return [p for member, sub in shape.items()
+                for p in _pair_prefixes(prefix + b"/" + member.encode(), sub)]
+    return []
+
+
 def assemble(found: dict[bytes, bytes]) -> dict[str, Any] | None:
-    """The inverse of :func:`pieces` (``None`` when there is no state)."""
+    """The inverse of :func:`pieces` (``None`` when there is no state), with the
+    ``shapes`` the operators' states were cut in. Decimals come back decoded (the
+    executor's state says so: ``"decoded": true``)."""
     found = _unchunked(found)
     if b"runner" not in found:
         return None
-    head = orjson.loads(found[b"runner"])
-    operators = {op_id: _put_back(b"op/" + op_id.encode(), shape, found)
-                 for op_id, shape in head["shapes"].items()}
+    head = _loads(found[b"runner"])
+    shapes = head["shapes"]
+    pairs = _pairs_by_prefix(found, {p for op_id, shape in shapes.items()
+                                     for p in _pair_prefixes(b"op/" + op_id.encode(), shape)})
+    operators = {op_id: _put_back(b"op/" + op_id.encode(), shape, found, pairs)
+                 for op_id, shape in shapes.items()}
     checkpoint = dict(head["checkpoint"])
-    checkpoint["executor"] = {**head["executor"], "operators": operators}
-    return {"runner": checkpoint, "sink": orjson.loads(found.get(b"sink", b"null"))}
+    checkpoint["executor"] = {**head["executor"], "operators": operators, "decoded": True}
+    return {"runner": checkpoint, "sink": _loads(found.get(b"sink", b"null")),
+            "shapes": shapes}
 
 
 class Changelog:
@@ -170,13 +251,16 @@ class Changelog:
         self.last_bytes = 0
         self.last_seconds = 0.0
 
-    def remember(self, found: dict[bytes, bytes]) -> None:
-        """The pieces restored: what the partition holds now."""
+    def remember(self, found: dict[bytes, bytes], tracked: tuple[bytes, ...] = ()) -> None:
+        """The pieces restored: what the partition holds now (the pieces of tracked
+        operators, names starting with one of ``tracked``, need no digest)."""
         self._written = {name: hashlib.blake2b(v, digest_size=12).digest()
-                         for name, v in found.items()}
+                         for name, v in found.items() if not name.startswith(tracked)}
 
-    def deltas(self, state: dict[str, Any]) -> list[OutRecord]:
-        """The records that bring the partition from what it holds to ``state``."""
+    def deltas(self, state: dict[str, Any],
+               changes: dict[int, list[tuple[Any, Any]]] | None = None) -> list[OutRecord]:
+        """The records that bring the partition from what it holds to ``state`` and the
+        ``changes`` of its tracked operators."""
         began = time.perf_counter()
         now = pieces(state)
         written = self._written
@@ -191,6 +275,9 @@ class Changelog:
                 size += len(value)
         for name in written.keys() - seen.keys():
             out.append(OutRecord(None, name, None, self.index))
+        for name, change in tracked_pieces(changes or {}).items():
+            out.append(OutRecord(change, name, None, self.index))
+            size += 0 if change is None else len(change)
         self._pending = seen
         self.last_pieces, self.last_bytes = len(out), size
         self.last_seconds = time.perf_counter() - began

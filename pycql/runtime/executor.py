@@ -209,7 +209,7 @@ class Executor:
                 self._sources.setdefault(op.name, []).append(op)
         self._timed = [op for op in self._ops if type(op).next_timer is not Operator.next_timer]
         self._root_is_stream = self._root.output == "stream"
-        self._root_value = Multiset()
+        self._root_value: Multiset | None = Multiset()
         self._pending: dict[int, dict[str, list[list[Any]]]] = {}
         self._pending_times: list[int] = []
         self._watermark: int | None = None
@@ -286,9 +286,9 @@ class Executor:
         """Per operator, per input: the source whose rows that input carries unchanged.
 
         A source's rows pass unchanged through windows, filters, stream filters
-        that project nothing, sorts and relation-to-stream operators.
+        that project nothing, sorts, exchanges and relation-to-stream operators.
         """
-        passes = {"window", "filter", "sort", "istream", "dstream", "rstream"}
+        passes = {"window", "filter", "sort", "istream", "dstream", "rstream", "exchange"}
         origin: dict[int, str | None] = {}
         for op in self._ops:
             kind = op.spec["op"]
@@ -583,23 +583,53 @@ Emission(timestamp=17, sign=1, row=(3,))]
             raise InterfaceError("snapshot() needs a relation-valued query; this one is a stream")
         if isinstance(self._root, Sort):
             return self._root.snapshot()
+        if self._root_value is None:
+            raise InterfaceError("this executor does not keep its result (forget_root)")
         return self._root_value.rows()
 
-    def state(self) -> dict[str, Any]:
+    def state(self, *, incremental: bool = False) -> dict[str, Any]:
         """All operator state, buffered input and the watermark as orjson-able data.
 
         Decimals are written as ``{"$decimal": "1.50"}`` (orjson has no decimal).
+        ``incremental`` leaves out the operators that track their changed keys
+        (:attr:`~pycql.runtime.operators.Operator.dirty`) and lists their ids under
+        ``"tracked"``: their changes come from :meth:`changed_state`.
         """
+        tracked = self.tracked() if incremental else []
+        skip = {op.id for op in tracked}
         data: dict[str, Any] = encode_values({
             "pycql_state": STATE_VERSION,
             "plan": plan_fingerprint(self.plan),
             "watermark": self._watermark,
             "last_instant": self._last_instant,
             "pending": self._pending_json(),
-            "operators": {str(op.id): op.state() for op in self._ops},
-            "root": self._root_value.to_json(),
+            "operators": {str(op.id): op.state() for op in self._ops if op.id not in skip},
+            "root": [] if self._root_value is None else self._root_value.to_json(),
         })
+        if incremental:
+            data["tracked"] = [op.id for op in tracked]
         return data
+
+    def tracked(self) -> list[Operator]:
+        """The operators whose keyed state tracks its changes."""
+        return [op for op in self._ops if op.dirty is not None]
+
+    def changed_state(self) -> dict[int, list[tuple[Any, Any]]]:
+        """Per tracked operator id, ``(key, value)`` for each key changed since
+        :meth:`clean` (``value`` ``None``: the key is gone), as :meth:`state` would
+        write them (Decimals still Decimals)."""
+        return {op.id: [(key, op.state_of(key)) for key in op.dirty]
+                for op in self._ops if op.dirty is not None}
+
+    def clean(self) -> None:
+        """The changes of :meth:`changed_state` are saved."""
+        for op in self._ops:
+            op.clean()
+
+    def forget_root(self) -> None:
+        """Stop keeping the root relation's value (it serves :meth:`snapshot` only):
+        a job's task writes the changes and needs no copy of the whole result."""
+        self._root_value = None
 
     def _pending_json(self) -> list[list[Any]]:
         if self._chain is not None:
@@ -625,7 +655,8 @@ Emission(timestamp=17, sign=1, row=(3,))]
         """An executor of ``plan`` continuing from ``state`` (from :meth:`state`)."""
         self = cls.__new__(cls)
         self._setup(plan, params, on_error)
-        state = decode_values(state)
+        if not state.get("decoded"):  # decimals still written as {"$decimal": text}
+            state = decode_values(state)
         if state.get("pycql_state") != STATE_VERSION:
             raise ProgrammingError(f"unsupported state version {state.get('pycql_state')!r}")
         if state.get("plan") != plan_fingerprint(self.plan):
@@ -659,7 +690,8 @@ Emission(timestamp=17, sign=1, row=(3,))]
                 return []
             return _inserts(repeat(tau), root_delta)
         net = consolidate(root_delta)
-        self._root_value.update_pairs(net.items())
+        if self._root_value is not None:
+            self._root_value.update_pairs(net.items())
         if tau is None:
             return []
         emissions = [Emission(tau, -1, r) for r, c in net.items() if c < 0 for _ in range(-c)]

@@ -40,8 +40,13 @@ TRUE``, ``IS [NOT] FALSE``, ``[NOT] LIKE`` (with ESCAPE), ``[NOT] SIMILAR TO``,
 ``ROUND``, ``TRUNCATE``, ``POWER``, ``SQRT``, ``EXP``, ``LN``, ``LOG10``,
 ``SIGN``, ``EXTRACT``, the library functions ``CONCAT`` (NULLs skipped), ``CONCAT_WS``,
 ``LPAD``, ``RPAD``, ``LEFT``, ``RIGHT``, ``LENGTH``, ``SPLIT_PART``, ``REPEAT``, ``REVERSE``,
-``STARTS_WITH``, ``ENDS_WITH``, ``REGEXP_REPLACE``, ``REGEXP_LIKE`` (``INSTR``/``STRPOS``
-come as ``POSITION``; ``GREATEST``/``LEAST``/``NVL`` as ``CASE``), Calcite's integer
+``STARTS_WITH``, ``ENDS_WITH``, ``REGEXP_REPLACE``, ``REGEXP_LIKE``, ``REGEXP_EXTRACT``
+(``REGEXP_SUBSTR``), ``TRANSLATE3`` (``TRANSLATE``), ``MD5``/``SHA1``/``SHA256``/``SHA512``,
+``TO_BASE64``, ``CHR``, ``ASCII``, ``SPACE``, ``[NOT] ILIKE``, ``TO_CHAR``/``TO_TIMESTAMP``/
+``TO_DATE`` (format models: :mod:`pycql.runtime.datetime_format`), ``DATE_TRUNC``,
+``LAST_DAY``, ``DAYNAME``, ``MONTHNAME``, the trigonometric functions, ``PI``, ``CBRT``,
+``LOG2`` (``INSTR``/``STRPOS`` come as ``POSITION``; ``GREATEST``/``LEAST``/``NVL``/``DECODE``/
+``IF`` as ``CASE``, ``SUBSTR`` as ``SUBSTRING``), Calcite's integer
 division ``/INT`` (``TIMESTAMPDIFF``), ``CURRENT_TIMESTAMP``/``LOCALTIMESTAMP``/``CURRENT_DATE``/
 ``CURRENT_TIME`` (the wall clock in UTC when evaluated). Anything else is
 rejected when the query is compiled (:class:`pycql.errors.NotSupportedError`),
@@ -72,6 +77,7 @@ from pycql.errors import DataError, NotSupportedError, ProgrammingError
 from pycql.runtime.functions import (
     HELPERS,
     INTEGER_RANGES,
+    MATH_FUNCTIONS,
     MAX_INTERVAL_MS,
     MAX_TIMESTAMP_MS,
     MIN_TIMESTAMP_MS,
@@ -92,6 +98,7 @@ _BRACKETS = re.compile(r"[^()\[\]{}]+")
 _NUMERIC = ("integer", "float", "decimal")
 
 _COMPARISONS = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_PATTERN_OPS = ("LIKE", "NOT LIKE", "SIMILAR TO", "NOT SIMILAR TO", "ILIKE", "NOT ILIKE")
 
 SUPPORTED_OPS = frozenset(
     [
@@ -106,6 +113,9 @@ SUPPORTED_OPS = frozenset(
         "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME",
         "/INT", "CONCAT", "CONCAT_WS", "LPAD", "RPAD", "LEFT", "RIGHT", "SPLIT_PART", "REPEAT",
         "REVERSE", "STARTS_WITH", "ENDS_WITH", "REGEXP_REPLACE", "REGEXP_LIKE", "LENGTH",
+        "ILIKE", "NOT ILIKE", "TO_CHAR", "TO_TIMESTAMP", "TO_DATE", "DATE_TRUNC", "LAST_DAY",
+        "DAYNAME", "MONTHNAME", "REGEXP_EXTRACT", "TRANSLATE3", "MD5", "SHA1", "SHA256",
+        "SHA512", "TO_BASE64", "CHR", "ASCII", "SPACE", "PI", *MATH_FUNCTIONS,
     ]
 )
 """Every call ``op`` the compiler knows (unary minus/plus come as ``-``/``+``)."""
@@ -357,8 +367,7 @@ class ExprCompiler:
         if kind != "call":
             raise NotSupportedError(f"unknown expression kind {kind!r}")
         op = self._op(e)
-        if op in ("AND", "OR", "NOT") or op in _COMPARISONS or op in (
-            "LIKE", "NOT LIKE", "SIMILAR TO", "NOT SIMILAR TO"):
+        if op in ("AND", "OR", "NOT") or op in _COMPARISONS or op in _PATTERN_OPS:
             return self._logic_value(e, op)
         return self._call(e, op)
 
@@ -389,7 +398,7 @@ class ExprCompiler:
             return f"(not {self.truth(ops[0])})"
         if op == "IS NOT FALSE":
             return f"(not {self.falsity(ops[0])})"
-        if op in _COMPARISONS or op in ("LIKE", "SIMILAR TO", "NOT LIKE", "NOT SIMILAR TO"):
+        if op in _COMPARISONS or op in _PATTERN_OPS:
             return self._predicate(e, op, want=True)
         return self._bool_of(e, True)
 
@@ -409,7 +418,7 @@ class ExprCompiler:
         if op in ("IS NULL", "IS NOT NULL", "IS TRUE", "IS FALSE", "IS NOT TRUE",
                   "IS NOT FALSE"):
             return f"(not {self.truth(e)})"
-        if op in _COMPARISONS or op in ("LIKE", "SIMILAR TO", "NOT LIKE", "NOT SIMILAR TO"):
+        if op in _COMPARISONS or op in _PATTERN_OPS:
             return self._predicate(e, op, want=False)
         return self._bool_of(e, False)
 
@@ -427,6 +436,7 @@ class ExprCompiler:
                 raise NotSupportedError(f"{op} with a non-constant ESCAPE")
             escape = esc.get("value")
         similar = "SIMILAR" in op
+        fold = "ILIKE" in op  # PostgreSQL's ILIKE: LIKE ignoring case
         negate = op.startswith("NOT ")
         pattern = ops[1]
         if pattern["kind"] in ("literal", "param"):
@@ -434,13 +444,15 @@ class ExprCompiler:
             if isinstance(value, str):
                 try:
                     regex = similar_regex(value, escape) if similar else like_regex(value, escape)
+                    if fold:
+                        regex = re.compile(regex.pattern, re.DOTALL | re.IGNORECASE)
                 except DataError as exc:  # a constant pattern: the query's error
                     raise ProgrammingError(str(exc)) from None
                 test = f"{self._const(regex)}.fullmatch({texts[0]}) is not None"
             else:
                 test = "False"
         else:
-            fn = "_similar" if similar else "_like"
+            fn = "_similar" if similar else "_ilike" if fold else "_like"
             test = f"{fn}({texts[0]}, {texts[1]}, {self._str(escape)})"
         return f"not ({test})" if negate else test
 
@@ -457,7 +469,7 @@ class ExprCompiler:
 
     def _logic_value(self, e: Expr, op: str) -> str:
         ops = e["operands"]
-        if op in _COMPARISONS or op in ("LIKE", "NOT LIKE", "SIMILAR TO", "NOT SIMILAR TO"):
+        if op in _COMPARISONS or op in _PATTERN_OPS:
             return self._strict(ops[:2], lambda t: self._compare_body(e, op, t))
         if op == "NOT":
             return self._strict(ops, lambda t: f"not {t[0]}")
@@ -613,7 +625,26 @@ class ExprCompiler:
                 op, "timestamp")
             return f"_now({unit!r})"
         if op == "EXTRACT":
-            return self._strict(ops, lambda t: f"_extract({t[0]}, {t[1]})")
+            return self._strict(ops, lambda t: f"_extract({t[0]}, {t[1]}, {fams[1]!r})")
+        if op == "TO_CHAR":
+            return self._strict(ops, lambda t: f"_to_char({t[0]}, {t[1]})")
+        if op in ("TO_TIMESTAMP", "TO_DATE"):
+            date = op == "TO_DATE"
+            return self._strict(ops, lambda t: f"_to_timestamp({t[0]}, {t[1]}, {date})")
+        if op == "DATE_TRUNC":
+            return self._strict(ops, lambda t: f"_date_trunc({t[0]}, {t[1]})")
+        if op in ("LAST_DAY", "CHR", "ASCII", "SPACE", "TO_BASE64", "REGEXP_EXTRACT"):
+            return self._strict(ops, lambda t: f"_{op.lower()}({', '.join(t)})")
+        if op in ("DAYNAME", "MONTHNAME"):
+            return self._strict(ops, lambda t: f"_{op[:-4].lower()}_name({t[0]})")
+        if op == "TRANSLATE3":
+            return self._strict(ops, lambda t: f"_translate({', '.join(t)})")
+        if op in ("MD5", "SHA1", "SHA256", "SHA512"):
+            return self._strict(ops, lambda t: f"_digest({op.lower()!r}, {t[0]})")
+        if op == "PI":
+            return "3.141592653589793"
+        if op in MATH_FUNCTIONS:
+            return self._strict(ops, lambda t: f"_math({op!r}, {', '.join(t)})")
         raise NotSupportedError(f"the function or operator {e['op']!r} is not supported")
 
     def _case(self, ops: list[Expr]) -> str:

@@ -19,9 +19,11 @@ True
 
 from __future__ import annotations
 
+import base64
 import calendar
 import datetime as _dt
 import decimal
+import hashlib
 import math
 import re
 import time
@@ -30,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from pycql.errors import DataError
+from pycql.runtime import datetime_format as _dtf
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _DAY_MS = 86_400_000
@@ -509,6 +512,99 @@ def regexp_like(s: str, pattern: str, flags: str = "") -> bool:
     return _regex(pattern, flags).search(s) is not None
 
 
+def regexp_extract(s: str, pattern: str, position: int = 1, occurrence: int = 1) -> str | None:
+    """``REGEXP_SUBSTR(s, pattern[, position[, occurrence]])`` (BigQuery's, planned as
+    ``REGEXP_EXTRACT``): the ``occurrence``-th match at or after ``position``, or its group
+    when ``pattern`` has one; NULL if there is none.
+
+    >>> regexp_extract("banana", "an"), regexp_extract("banana", "n(a)", 1, 2)
+    ('an', 'a')
+    """
+    if position < 1:
+        raise DataError(f"the position of REGEXP_SUBSTR must be positive, not {position}")
+    if occurrence < 1:
+        raise DataError(f"the occurrence of REGEXP_SUBSTR must be positive, not {occurrence}")
+    rx = _regex(pattern)
+    if rx.groups > 1:
+        raise DataError(f"REGEXP_SUBSTR: the pattern {pattern!r} has more than one group")
+    for i, m in enumerate(rx.finditer(s, position - 1), 1):
+        if i == occurrence:
+            return m.group(rx.groups)
+    return None
+
+
+def translate(s: str, source: str, target: str) -> str:
+    """``TRANSLATE(s, from, to)``: each character of ``from`` in ``s`` replaced by the one at
+    its place in ``to``, or removed when ``to`` is shorter (PostgreSQL, Oracle).
+
+    >>> translate("banana", "an", "o"), translate("fay", "", "x")
+    ('booo', 'fay')
+    """
+    table: dict[int, int | None] = {}
+    for i, ch in enumerate(source):
+        table.setdefault(ord(ch), ord(target[i]) if i < len(target) else None)
+    return s.translate(table)
+
+
+def digest(algorithm: str, s: str) -> str:
+    """``MD5(s)``, ``SHA1(s)``, ``SHA256(s)``, ``SHA512(s)``: the hex digest of ``s`` in
+    UTF-8."""
+    return hashlib.new(algorithm, s.encode("utf-8")).hexdigest()
+
+
+def to_base64(s: str) -> str:
+    """``TO_BASE64(s)`` (MySQL): ``s`` in UTF-8, base64-encoded."""
+    return base64.b64encode(s.encode("utf-8")).decode("ascii")
+
+
+def sql_chr(n: int) -> str:
+    """``CHR(n)``: the character of code point ``n``."""
+    if not 0 < n < 0x110000:
+        raise DataError(f"CHR({n}): not a character code")
+    return chr(n)
+
+
+def sql_ascii(s: str) -> int:
+    """``ASCII(s)``: the code point of the first character, 0 for ``''``."""
+    return ord(s[0]) if s else 0
+
+
+def space(n: int) -> str:
+    """``SPACE(n)`` (MySQL): ``n`` spaces (``''`` for ``n <= 0``)."""
+    return " " * n if n > 0 else ""
+
+
+def math_fn(name: str, *args: Any) -> float:
+    """The trigonometric and other DOUBLE functions (``SIN``, ``ATAN2``, ``CBRT``, ``LOG2``
+    ...), a :class:`DataError` outside their domain."""
+    x = [float(a) for a in args]
+    try:
+        if name == "COT":
+            return 1.0 / math.tan(x[0])
+        if name == "CBRT":
+            return math.copysign(abs(x[0]) ** (1.0 / 3.0), x[0])
+        if name == "LOG2":
+            if x[0] <= 0:
+                raise DataError(f"cannot take the logarithm of {args[0]} (LOG2 needs a "
+                                "positive number)")
+            return math.log2(x[0])
+        return float(_MATH[name](*x))
+    except (ValueError, ZeroDivisionError):
+        raise DataError(f"{name}({', '.join(map(str, args))}) is undefined") from None
+    except OverflowError:
+        raise DataError(f"{name}({', '.join(map(str, args))}) is out of the range of "
+                        "DOUBLE") from None
+
+
+_MATH: dict[str, Any] = {
+    "SIN": math.sin, "COS": math.cos, "TAN": math.tan, "ASIN": math.asin, "ACOS": math.acos,
+    "ATAN": math.atan, "ATAN2": math.atan2, "SINH": math.sinh, "COSH": math.cosh,
+    "TANH": math.tanh, "DEGREES": math.degrees, "RADIANS": math.radians,
+}
+#: The functions :func:`math_fn` computes.
+MATH_FUNCTIONS = frozenset({*_MATH, "COT", "CBRT", "LOG2"})
+
+
 def to_decimal(x: Any) -> Any:
     """A REAL/DOUBLE operand of DECIMAL arithmetic as the Decimal of its decimal text.
 
@@ -559,6 +655,20 @@ def like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
 def like(s: str, pattern: str, escape: str | None = None) -> bool:
     """``s LIKE pattern [ESCAPE escape]`` for a pattern known only at run time."""
     return like_regex(pattern, escape).fullmatch(s) is not None
+
+
+@lru_cache(maxsize=256)
+def _ilike_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
+    return re.compile(like_regex(pattern, escape).pattern, re.DOTALL | re.IGNORECASE)
+
+
+def ilike(s: str, pattern: str, escape: str | None = None) -> bool:
+    """``s ILIKE pattern`` (PostgreSQL): ``LIKE`` ignoring case.
+
+    >>> ilike("Fay", "f%"), ilike("fay", "F_Y")
+    (True, True)
+    """
+    return _ilike_regex(pattern, escape).fullmatch(s) is not None
 
 
 def similar_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
@@ -636,9 +746,41 @@ def months_between(a: int, b: int) -> int:
     return months
 
 
-def extract(unit: str, ms: int) -> int:
-    """``EXTRACT(unit FROM t)`` for a DATE/TIMESTAMP/TIME in epoch milliseconds."""
+def extract_interval(unit: str, value: int, family: str) -> int:
+    """``EXTRACT(unit FROM i)`` of an interval: ``value`` milliseconds (``interval_ds``) or
+    months (``interval_ym``); the fields of a negative interval are negative (PostgreSQL).
+
+    >>> extract_interval("DAY", 273906000, "interval_ds")
+    3
+    >>> extract_interval("MONTH", -38, "interval_ym")
+    -2
+    """
     unit = unit.upper()
+    sign, v = (-1, -value) if value < 0 else (1, value)
+    if family == "interval_ym":
+        fields = {"YEAR": v // 12, "MONTH": v % 12, "QUARTER": v % 12 // 3 + 1,
+                  "DECADE": v // 120, "CENTURY": v // 1200, "MILLENNIUM": v // 12000}
+    else:
+        fields = {"DAY": v // _DAY_MS, "HOUR": v // 3_600_000 % 24, "MINUTE": v // 60_000 % 60,
+                  "SECOND": v // 1000 % 60, "MILLISECOND": v % 60_000,
+                  "MICROSECOND": v % 60_000 * 1000, "NANOSECOND": v % 60_000 * 1_000_000,
+                  "EPOCH": v // 1000}
+    if unit not in fields:
+        raise DataError(f"EXTRACT of {unit} from an interval of "
+                        f"{'months' if family == 'interval_ym' else 'days to seconds'}")
+    return sign * fields[unit]
+
+
+def extract(unit: str, ms: int, family: str = "timestamp") -> int:
+    """``EXTRACT(unit FROM t)`` for a DATE/TIMESTAMP/TIME in epoch milliseconds (or an
+    interval: :func:`extract_interval`)."""
+    if family.startswith("interval"):
+        return extract_interval(unit, ms, family)
+    unit = unit.upper()
+    if unit == "NANOSECOND":
+        return (ms % 60_000) * 1_000_000
+    if unit == "ISOYEAR":
+        return ms_to_datetime(ms).isocalendar()[0]
     if unit == "EPOCH":
         return ms // 1000
     if unit == "MILLISECOND":
@@ -677,17 +819,35 @@ def extract(unit: str, ms: int) -> int:
     raise DataError(f"EXTRACT of unknown unit {unit}")
 
 
-_FIXED_UNITS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000,
-                "DAY": _DAY_MS}
+_FIXED_UNITS = {"MICROSECOND": 1, "NANOSECOND": 1, "MILLISECOND": 1, "SECOND": 1000,
+                "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": _DAY_MS}
+#: Units of years: the first year of each (centuries and millennia start at year 1,
+#: as in PostgreSQL: the 21st century is 2001 to 2100)
+_YEAR_UNITS = {"DECADE": (10, 0), "CENTURY": (100, 1), "MILLENNIUM": (1000, 1)}
 
 
 def floor_time(ms: int, unit: str) -> int:
-    """``FLOOR(t TO unit)`` for epoch milliseconds."""
+    """``FLOOR(t TO unit)`` for epoch milliseconds.
+
+    >>> [format_temporal(floor_time(parse_timestamp("2026-05-14 13:45:56"), u), "timestamp")
+    ...  for u in ("DECADE", "CENTURY", "ISOYEAR")]
+    ['2020-01-01 00:00:00', '2001-01-01 00:00:00', '2025-12-29 00:00:00']
+    """
     unit = unit.upper()
     step = _FIXED_UNITS.get(unit)
     if step is not None:
         return ms - ms % step
     d = ms_to_datetime(ms)
+    if unit in _YEAR_UNITS:
+        size, first = _YEAR_UNITS[unit]
+        year = (d.year - first) // size * size + first
+        if year < 1:
+            return temporal_out_of_range(  # type: ignore[no-any-return]
+                f"FLOOR({format_temporal(ms, 'timestamp')} TO {unit}) is in the year {year}")
+        return datetime_to_ms(_dt.datetime(year, 1, 1))
+    if unit == "ISOYEAR":  # the Monday of ISO week 1
+        iso = _dt.date.fromisocalendar(d.isocalendar()[0], 1, 1)
+        return datetime_to_ms(_dt.datetime(iso.year, iso.month, iso.day))
     if unit == "WEEK":  # weeks start on Monday (ISO), as in Calcite
         day = ms - ms % _DAY_MS
         return day - d.weekday() * _DAY_MS
@@ -714,8 +874,63 @@ def ceil_time(ms: int, unit: str) -> int:
         return f + step
     if unit == "WEEK":
         return f + 7 * _DAY_MS
-    months = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}[unit]
+    if unit == "ISOYEAR":
+        return floor_time(f + 53 * 7 * _DAY_MS, unit)  # an ISO year has 52 or 53 weeks
+    months = {"MONTH": 1, "QUARTER": 3, "YEAR": 12, "DECADE": 120, "CENTURY": 1200,
+              "MILLENNIUM": 12000}[unit]
     return add_months(f, months)
+
+
+#: DATE_TRUNC's units, PostgreSQL's names (singular; a trailing S is dropped)
+_TRUNC_UNITS = frozenset({"MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY",
+                          "WEEK", "MONTH", "QUARTER", "YEAR", "DECADE", "CENTURY",
+                          "MILLENNIUM"})
+
+
+def date_trunc(unit: str, ms: int) -> int:
+    """``DATE_TRUNC(unit, t)`` as in PostgreSQL: ``unit`` a string (case-insensitive).
+
+    >>> format_temporal(date_trunc("month", parse_timestamp("2026-05-14 13:45:56")), "timestamp")
+    '2026-05-01 00:00:00'
+    """
+    u = unit.strip().upper()
+    if u.endswith("S") and u[:-1] in _TRUNC_UNITS:
+        u = u[:-1]
+    if u not in _TRUNC_UNITS:
+        raise DataError(f"DATE_TRUNC: unknown unit {unit!r} (one of "
+                        f"{', '.join(sorted(x.lower() for x in _TRUNC_UNITS))})")
+    return floor_time(ms, u)
+
+
+def last_day(ms: int) -> int:
+    """``LAST_DAY(t)``: the DATE of the last day of the month of ``t``."""
+    d = ms_to_datetime(ms)
+    day = calendar.monthrange(d.year, d.month)[1]
+    return datetime_to_ms(_dt.datetime(d.year, d.month, day))
+
+
+def day_name(ms: int) -> str:
+    """``DAYNAME(t)`` (MySQL): ``'Monday'`` ... ``'Sunday'``."""
+    return calendar.day_name[ms_to_datetime(ms).weekday()]
+
+
+def month_name(ms: int) -> str:
+    """``MONTHNAME(t)`` (MySQL): ``'January'`` ... ``'December'``."""
+    return calendar.month_name[ms_to_datetime(ms).month]
+
+
+def to_char(ms: int, fmt: str) -> str:
+    """``TO_CHAR(t, format)``: see :mod:`pycql.runtime.datetime_format`."""
+    ms_to_datetime(ms)  # the range check
+    return _dtf.format_ms(ms, fmt)
+
+
+def to_timestamp(text: str, fmt: str, date: bool = False) -> int:
+    """``TO_TIMESTAMP(s, format)``, ``TO_DATE(s, format)`` (``date``: the day)."""
+    ms = _dtf.parse(text, fmt)
+    if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
+        temporal_out_of_range(ms, "date" if date else "timestamp")
+    return ms - ms % _DAY_MS if date else ms
 
 
 def now(unit: str) -> int:
@@ -946,6 +1161,21 @@ HELPERS: dict[str, Any] = {
     "_add_months": add_months,
     "_months_between": months_between,
     "_extract": extract,
+    "_date_trunc": date_trunc,
+    "_last_day": last_day,
+    "_day_name": day_name,
+    "_month_name": month_name,
+    "_to_char": to_char,
+    "_to_timestamp": to_timestamp,
+    "_regexp_extract": regexp_extract,
+    "_translate": translate,
+    "_digest": digest,
+    "_to_base64": to_base64,
+    "_chr": sql_chr,
+    "_ascii": sql_ascii,
+    "_space": space,
+    "_math": math_fn,
+    "_ilike": ilike,
     "_now": now,
     "_floor_time": floor_time,
     "_ceil_time": ceil_time,

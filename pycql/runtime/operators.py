@@ -15,7 +15,7 @@ emit nothing.
 
 Windows also have timers (:meth:`Operator.next_timer`): the instants where their
 contents change without input (a RANGE tuple expiring, a NOW tuple leaving, a
-SLIDE boundary). The executor runs an instant at every timer.
+SLIDE boundary, a SESSION closing). The executor runs an instant at every timer.
 
 Every operator's synopsis is serializable (:meth:`Operator.state`,
 :meth:`Operator.load`) through :mod:`pycql.runtime.state`.
@@ -112,6 +112,25 @@ class Operator:
     def state(self) -> Any:
         """The synopsis as JSON-able data (``None``: stateless)."""
         return None
+
+    #: Keyed state tracked for incremental checkpoints: the keys whose entry changed
+    #: since the last :meth:`clean` (``None``: this operator's :meth:`state` is taken
+    #: whole). An operator that tracks its keys has a :meth:`state` of ``[key, value]``
+    #: pairs, and :meth:`state_of` gives one pair's value.
+    dirty: set[Any] | None = None
+
+    def state_of(self, key: Any) -> Any:
+        """The value of ``key``'s pair in :meth:`state` (``None``: the key is gone)."""
+        raise NotImplementedError
+
+    def touch_all(self) -> None:
+        """Count every key as changed (its state is to be written whole once)."""
+        raise NotImplementedError
+
+    def clean(self) -> None:
+        """The changed keys are saved (see :attr:`dirty`)."""
+        if self.dirty is not None:
+            self.dirty.clear()
 
     def timed_batch(self) -> BatchFunction | None:
         """This operator over ``(row, timestamp)`` pairs of many instants at once, if it can.
@@ -252,6 +271,14 @@ class Values(Operator):
         if tau is None:
             return [(row, 1) for row in self.rows]
         return None
+
+
+class Exchange(Operator):
+    """A repartitioning between two stages of a job (docs/plan-json.md). In one process
+    every row is already where the next operator runs: its input passes through."""
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        return inputs[0]
 
 
 # --- windows: stream -> relation ------------------------------------------------------
@@ -437,6 +464,131 @@ class RowsWindow(Operator):
         self.windows = KeyedStore.from_json(data, lambda rows: deque(tuple(r) for r in rows))
 
 
+class SlidingRowsWindow(RowsWindow):
+    """``[ROWS N SLIDE M]`` and ``[PARTITION BY k ROWS N SLIDE M]``.
+
+    The window (of each partition) changes only when the count of elements that
+    arrived reaches a multiple of ``M``: it then holds the last ``N`` of them.
+    Arrivals wait in ``pending`` (fewer than ``M`` per partition) until then.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 rows: int, slide: int, partition_by: Sequence[int]) -> None:
+        super().__init__(spec, inputs, params, rows, partition_by)
+        if slide <= 0:
+            raise ProgrammingError(f"a ROWS window needs a positive SLIDE, got {slide}")
+        self.slide_rows = slide
+        self.pending: KeyedStore[list[Row]] = KeyedStore()
+
+    def _arrive(self, k: Row, rows: Sequence[Row], out: Pairs) -> None:
+        pending = self.pending.get(k)
+        if pending is None:
+            pending = self.pending[k] = []
+        pending.extend(rows)
+        full = len(pending) // self.slide_rows * self.slide_rows
+        if not full:
+            return
+        entering = pending[:full]
+        del pending[:full]
+        if not pending:
+            del self.pending[k]
+        window = self.windows.get(k)
+        if window is None:
+            window = self.windows[k] = deque()
+        self._slide(window, entering, out)
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        d = inputs[0]
+        if not d or tau is None:
+            return None
+        out: Pairs = []
+        if not self.partition_by:
+            self._arrive((), d, out)
+            return out or None
+        groups: dict[Row, list[Row]] = {}
+        key = self.key
+        for r in d:
+            groups.setdefault(key(r), []).append(r)
+        for k, rows in groups.items():
+            self._arrive(k, rows, out)
+        return out or None
+
+    def state(self) -> Any:
+        return {"windows": super().state(), "pending": self.pending.to_json(_rows_json)}
+
+    def load(self, data: Any) -> None:
+        super().load(data["windows"])
+        self.pending = KeyedStore.from_json(data["pending"], lambda rows: [tuple(r) for r in rows])
+
+
+class SessionWindow(Operator):
+    """``[SESSION G]`` and ``[PARTITION BY k SESSION G]``: each key's open session.
+
+    An element of a key arriving at ``t`` joins the key's open session (one whose
+    last element came at ``last > t - G``) or opens a new one; a session closes,
+    all its elements deleted at once, at ``last + G``: an element exactly ``G``
+    after the last one finds it closed and opens the next session.
+    ``sessions`` maps a key to ``[last, rows]``; ``closing`` holds ``(last + G,
+    key)`` in the order the elements came, hence in time order (a later element
+    of the key makes the earlier entries stale; they are skipped).
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
+                 gap_ms: int, partition_by: Sequence[int]) -> None:
+        super().__init__(spec, inputs, params)
+        if gap_ms <= 0:
+            raise ProgrammingError(f"a SESSION window needs a positive gap, got {gap_ms}")
+        self.gap = gap_ms
+        self.partition_by = list(partition_by)
+        self.key = compile_key(self.partition_by)
+        self.sessions: KeyedStore[list[Any]] = KeyedStore()
+        self.closing: deque[tuple[int, Row]] = deque()
+
+    def _stale(self, close: int, k: Row) -> bool:
+        session = self.sessions.get(k)
+        return session is None or session[0] + self.gap != close
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        if tau is None:
+            return None
+        out: Pairs = []
+        closing = self.closing
+        while closing and closing[0][0] <= tau:
+            close, k = closing.popleft()
+            if not self._stale(close, k):
+                out.extend([(r, -1) for r in self.sessions.pop(k)[1]])
+        d = inputs[0]
+        if d:
+            groups: dict[Row, list[Row]] = {}
+            key = self.key
+            for r in d:
+                groups.setdefault(key(r), []).append(r)
+            for k, rows in groups.items():
+                session = self.sessions.get(k)
+                if session is None:
+                    session = self.sessions[k] = [tau, []]
+                session[0] = tau
+                session[1].extend(rows)
+                closing.append((tau + self.gap, k))
+                out.extend([(r, 1) for r in rows])
+        return out or None
+
+    def next_timer(self) -> int | None:
+        closing = self.closing
+        while closing and self._stale(*closing[0]):
+            closing.popleft()
+        return closing[0][0] if closing else None
+
+    def state(self) -> Any:
+        return self.sessions.to_json(lambda s: [s[0], _rows_json(s[1])])
+
+    def load(self, data: Any) -> None:
+        self.sessions = KeyedStore.from_json(
+            data, lambda s: [int(s[0]), [tuple(r) for r in s[1]]])
+        self.closing = deque(sorted(((s[0] + self.gap, k) for k, s in self.sessions.items()),
+                                    key=itemgetter(0)))
+
+
 def make_window(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> Operator:
     """The window operator for ``spec["window"]``."""
     w = spec["window"]
@@ -449,10 +601,14 @@ def make_window(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) ->
         if w.get("slide_ms") is not None:
             return SlideWindow(spec, inputs, params, int(w["range_ms"]), int(w["slide_ms"]))
         return RangeWindow(spec, inputs, params, int(w["range_ms"]))
-    if kind == "rows":
-        return RowsWindow(spec, inputs, params, int(w["rows"]), [])
-    if kind == "partition":
-        return RowsWindow(spec, inputs, params, int(w["rows"]), w["partition_by"])
+    if kind in ("rows", "partition"):
+        by = w["partition_by"] if kind == "partition" else []
+        if w.get("slide_rows") is not None:
+            return SlidingRowsWindow(spec, inputs, params, int(w["rows"]), int(w["slide_rows"]),
+                                     by)
+        return RowsWindow(spec, inputs, params, int(w["rows"]), by)
+    if kind == "session":
+        return SessionWindow(spec, inputs, params, int(w["gap_ms"]), w.get("partition_by", []))
     raise NotSupportedError(f"unknown window kind {kind!r}")
 
 
@@ -533,9 +689,16 @@ class _Agg:
         self.rtype_family = type_family(rtype)
         self.int_result = self.rtype_family == "integer"
         self.float_result = self.rtype_family == "float"
-        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", *_MOMENTS):
+        if self.fn not in ("COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", "LISTAGG", *_MOMENTS):
             raise NotSupportedError(f"the aggregate function {self.fn} is not supported")
-        if self.fn == "COUNT" and not self.args:
+        #: LISTAGG's ORDER BY: (input column, descending, nulls first) per key
+        self.order: list[tuple[int, bool, bool]] = [
+            (int(o["field"]), str(o.get("direction", "ASC")).upper() == "DESC",
+             str(o.get("nulls", "LAST")).upper() == "FIRST") for o in call.get("order", [])]
+        if self.fn == "LISTAGG":
+            # a bag of (value, separator, order keys...): the string is made from it
+            self.kind = "listagg"
+        elif self.fn == "COUNT" and not self.args:
             # COUNT(*) FILTER (...) counts the rows that pass: a count of its own
             self.kind = "count_star" if self.filter is None else "count"
         elif self.distinct or self.fn in ("MIN", "MAX"):
@@ -547,6 +710,9 @@ class _Agg:
         else:
             self.kind = "moments"  # [n, sum, sum of squares, non-finite count]
         self.arg = self.args[0] if self.args else -1
+        #: the accumulator is its own JSON form (:meth:`encode` and :meth:`decode` are
+        #: the identity)
+        self.plain_state = self.kind in ("count_star", "count", "sum")
         self.zero: Any = 0 if type_family(rtype) in ("integer", "decimal") else 0.0
         # moments of integers are kept as Python ints, of anything else as exact
         # fractions (a float or a Decimal is a rational): exact under deletes, no
@@ -555,13 +721,39 @@ class _Agg:
             type_family(str(input_columns[self.arg].get("type", ""))) == "integer"
 
     def new(self) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return {}
         if self.kind == "sum":
             return [0, 0]
         if self.kind == "moments":
             return [0, 0, 0, 0]
         return 0
+
+    def listagg(self, bag: dict[Row, int]) -> str | None:
+        """LISTAGG/STRING_AGG of a bag of ``(value, separator, order keys...)``: the values
+        in the ORDER BY's order, ties (and every value without ORDER BY) in ascending order
+        of the value; DISTINCT keeps each value once, at its first place."""
+        if not bag:
+            return None
+        entries = sorted(bag, key=lambda e: e[0])
+        for k in reversed(range(len(self.order))):  # stable sorts, the last key first
+            _, desc, nulls_first = self.order[k]
+            position = 2 + k
+            present = [e for e in entries if e[position] is not None]
+            absent = [e for e in entries if e[position] is None]
+            present.sort(key=lambda e, p=position: e[p], reverse=desc)  # type: ignore[misc]
+            entries = absent + present if nulls_first else present + absent
+        values: list[str] = []
+        seen: set[Any] = set()
+        for e in entries:
+            if self.distinct:
+                if e[0] not in seen:
+                    seen.add(e[0])
+                    values.append(e[0])
+            else:
+                values.extend([e[0]] * bag[e])
+        sep = entries[0][1]
+        return (sep if sep is not None else ",").join(values)
 
     def value_of(self, row: Row) -> Any:
         if len(self.args) > 1:
@@ -572,6 +764,8 @@ class _Agg:
     def result(self, acc: Any, rows: int) -> Any:
         kind = self.kind
         fn = self.fn
+        if kind == "listagg":
+            return self.listagg(acc)
         if kind == "count_star":
             return rows
         if kind == "count":
@@ -635,14 +829,14 @@ class _Agg:
         return total / n
 
     def encode(self, acc: Any) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return [[list(v) if isinstance(v, tuple) else v, n] for v, n in acc.items()]
         if self.kind == "moments":
             return [acc[0], str(acc[1]), str(acc[2]), acc[3]]
         return acc
 
     def decode(self, data: Any) -> Any:
-        if self.kind == "bag":
+        if self.kind in ("bag", "listagg"):
             return {tuple(v) if isinstance(v, list) else v: n for v, n in data}
         if self.kind == "moments":
             conv = (lambda x: int(Fraction(x))) if self.exact_int else Fraction
@@ -700,7 +894,12 @@ def _compile_aggregate(
             namespace[f"result{i}"] = a.result
             results.append(f"result{i}(g[{slot}], g[0])")
         body: list[str] = []
-        if len(a.args) > 1:
+        if a.kind == "listagg":  # (value, separator, order keys...); NULL values skipped
+            sep = f"row[{a.args[1]}]" if len(a.args) > 1 else "None"
+            keys = "".join(f"row[{i}], " for i, _, _ in a.order)
+            body.append(f"v = (row[{a.arg}], {sep}, {keys})")
+            present = f"row[{a.arg}] is not None"
+        elif len(a.args) > 1:
             body.append(f"v = ({''.join(f'row[{j}], ' for j in a.args)})")
             present = " and ".join(f"row[{j}] is not None" for j in a.args)
         elif a.args:
@@ -765,7 +964,8 @@ _COUNT = itemgetter(1)
 
 
 class Aggregate(Operator):
-    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX [DISTINCT], and DISTINCT (no aggs).
+    """GROUP BY with COUNT/SUM/SUM0/AVG/MIN/MAX, the variances and standard deviations,
+    LISTAGG [DISTINCT] [FILTER], and DISTINCT (no aggs).
 
     Per group the state is ``[rows, output_row, acc...]``: the number of input
     rows, the row last emitted, and one accumulator per call (a count, a
@@ -793,8 +993,10 @@ class Aggregate(Operator):
         self._group_key: Callable[[Row], Any] | None = (
             itemgetter(*self.group) if self.group else None
         )
+        self.dirty = set()
         if self.is_global:
             self.groups[()] = self._new_group()
+            self.dirty.add(())
 
     def _new_group(self) -> list[Any]:
         return [0, None, *[a.new() for a in self.aggs]]
@@ -850,6 +1052,8 @@ class Aggregate(Operator):
                 self._update(d, self.groups, changed, self._new_group)
         if not changed:
             return None
+        if self.dirty is not None:
+            self.dirty.update(changed)
         out: Pairs = []
         output_row = self._output_row
         keep_empty = self.is_global
@@ -866,19 +1070,103 @@ class Aggregate(Operator):
                 del self.groups[k]
         return out or None
 
-    def state(self) -> Any:
-        aggs = self.aggs
+    def _encode_group(self, g: list[Any]) -> list[Any]:
+        accs = [a.encode(acc) for a, acc in zip(self.aggs, g[2:], strict=True)]
+        return [g[0], None if g[1] is None else list(g[1]), *accs]
 
-        def enc(g: list[Any]) -> list[Any]:
-            accs = [a.encode(acc) for a, acc in zip(aggs, g[2:], strict=True)]
-            return [g[0], None if g[1] is None else list(g[1]), *accs]
-        return self.groups.to_json(enc)
+    def state(self) -> Any:
+        return self.groups.to_json(self._encode_group)
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.groups)
+
+    def state_of(self, key: Any) -> Any:
+        g = self.groups.get(key)
+        return None if g is None else self._encode_group(g)
 
     def load(self, data: Any) -> None:
-        def dec(g: list[Any]) -> list[Any]:
-            accs = [a.decode(acc) for a, acc in zip(self.aggs, g[2:], strict=True)]
-            return [g[0], None if g[1] is None else tuple(g[1]), *accs]
-        self.groups = KeyedStore.from_json(data, dec)
+        aggs = self.aggs
+        if all(a.plain_state for a in aggs):  # counts and sums: no decoding to do
+            self.groups = KeyedStore(
+                (tuple(k), [g[0], None if g[1] is None else tuple(g[1]), *g[2:]])
+                for k, g in data)
+        else:
+            def dec(g: list[Any]) -> list[Any]:
+                accs = [a.decode(acc) for a, acc in zip(aggs, g[2:], strict=True)]
+                return [g[0], None if g[1] is None else tuple(g[1]), *accs]
+            self.groups = KeyedStore.from_json(data, dec)
+        if self.is_global and () not in self.groups:
+            self.groups[()] = self._new_group()
+        if self.dirty is not None:
+            self.dirty.clear()
+
+
+#: The calls of a grouping-sets aggregate that say which set a row is of.
+_GROUPING_CALLS = ("GROUPING", "GROUPING_ID")
+
+
+class GroupingSetsAggregate(Operator):
+    """GROUP BY GROUPING SETS / ROLLUP / CUBE: one :class:`Aggregate` per grouping set.
+
+    Each set's aggregate keeps its own groups (so each is incremental under deletes as
+    any GROUP BY); its rows are widened to the plan's layout: every column of ``group``,
+    NULL where the set lacks it, then the calls, where ``GROUPING(a, ...)`` /
+    ``GROUPING_ID(a, ...)`` is the constant of the set (a bit per argument, the first
+    the most significant, 1 where the set lacks the column). The empty set ``()`` has
+    its row at all times, as a global aggregate does.
+    """
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        group: list[int] = list(spec.get("group", []))
+        calls: list[dict[str, Any]] = list(spec.get("aggs", []))
+        plain = [c for c in calls if str(c["fn"]).upper() not in _GROUPING_CALLS]
+        self.parts: list[tuple[Aggregate, Callable[[Row], Row]]] = []
+        for columns in spec["group_sets"]:
+            present = [int(c) for c in columns]
+            sub = Aggregate({**spec, "group": present, "aggs": plain}, inputs, params)
+            sub.dirty = None  # saved whole, with the other sets (see state)
+            if not present and not sub.is_global:  # () over no calls: still its one row
+                sub.is_global = True
+                sub.groups[()] = sub._new_group()
+            self.parts.append((sub, self._widen(group, present, calls)))
+
+    @staticmethod
+    def _widen(group: list[int], present: list[int],
+               calls: list[dict[str, Any]]) -> Callable[[Row], Row]:
+        """Maps a set's row (its columns, its plain calls) to the plan's row."""
+        places: list[tuple[str, Any]] = []  # ("key", i) | ("call", i) | ("const", v)
+        for g in group:
+            places.append(("key", present.index(g)) if g in present else ("const", None))
+        n = 0
+        for c in calls:
+            if str(c["fn"]).upper() in _GROUPING_CALLS:
+                bits = 0
+                for a in c.get("args", []):
+                    bits = bits * 2 + (0 if int(a) in present else 1)
+                places.append(("const", bits))
+            else:
+                places.append(("call", len(present) + n))
+                n += 1
+
+        def widen(row: Row) -> Row:
+            return tuple(row[i] if kind != "const" else i for kind, i in places)
+        return widen
+
+    def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
+        out: Pairs = []
+        for sub, widen in self.parts:
+            d = sub.step(tau, inputs)
+            if d:
+                out.extend((widen(row), n) for row, n in d)
+        return out or None
+
+    def state(self) -> Any:
+        return [sub.state() for sub, _ in self.parts]
+
+    def load(self, data: Any) -> None:
+        for (sub, _), part in zip(self.parts, data, strict=True):
+            sub.load(part)
 
 
 # --- joins ------------------------------------------------------------------------
@@ -1332,7 +1620,11 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
         return Project(spec, inputs, params)
     if op == "stream_filter":
         return StreamFilter(spec, inputs, params)
+    if op == "exchange":
+        return Exchange(spec, inputs, params)
     if op == "aggregate":
+        if spec.get("group_sets") is not None:
+            return GroupingSetsAggregate(spec, inputs, params)
         return Aggregate(spec, inputs, params)
     if op == "join":
         return Join(spec, inputs, params)
@@ -1346,6 +1638,10 @@ def build_operator(spec: Spec, inputs: Sequence[Spec], params: Sequence[object])
         return Values(spec, inputs, params)
     if op == "sort":
         return Sort(spec, inputs, params)
+    if op in ("over", "top_n"):
+        from pycql.runtime.windowfn import Over, TopN  # windowfn builds on this module
+
+        return (Over if op == "over" else TopN)(spec, inputs, params)
     if op == "istream":
         return IStream(spec, inputs, params)
     if op == "dstream":

@@ -78,6 +78,7 @@ from pycql.log.base import (
 from pycql.log.control import CONTROL_KEY, parse_control
 from pycql.runtime.eventtime import TimePolicy, format_duration
 from pycql.runtime.executor import Emission, Executor
+from pycql.runtime.progress import Progress
 from pycql.runtime.state import decode_values, encode_values
 
 #: The version of :meth:`QueryRunner.checkpoint`'s data.
@@ -179,6 +180,9 @@ class RunnerMetrics:
     malformed_records: int = 0
     #: rows an expression failed on (division by zero, overflow, ...), in the dead letters
     expression_errors: int = 0
+    #: dead letters not written: this process only reads the log (a database file
+    #: another process writes, ``docs/durable.md``)
+    dead_letters_not_kept: int = 0
     emitted: int = 0
     watermark: int | None = None
     sources: dict[str, SourceMetrics] = field(default_factory=dict)
@@ -296,6 +300,12 @@ class QueryRunner:
                     offset = explicit_start(stop, topic, partition)
                     if offset is not None:
                         self._stop_offsets[(topic, partition)] = offset
+        #: where the reading started and where it is to end (see :meth:`progress`)
+        self._progress_from = self._reader.position()
+        self._progress_to: dict[tuple[str, int], int] | None = self._stop_offsets
+        if self._progress_to is None and self._stop is not None:  # stop at a time
+            self._progress_to = self._reader.end_offsets()
+        self._progress_clock = time.monotonic()
         self._last_ts: int | None = None
         if checkpoint is not None:
             self._load(checkpoint)
@@ -355,6 +365,21 @@ class QueryRunner:
         return {tp: max(0, ends.get(tp, 0) - positions.get(tp, 0))
                 for tp in self._reader.assignment()}
 
+    def progress(self) -> Progress:
+        """How far the run has read its inputs, from the log's offsets
+        (:class:`~pycql.runtime.progress.Progress`; cheap: it never asks the broker)."""
+        positions = self._reader.position()
+        start = self._progress_from
+        end = self._progress_to
+        read = 0
+        for tp, offset in positions.items():
+            if end is not None and tp in end:
+                offset = min(offset, end[tp])
+            read += max(0, offset - start.get(tp, 0))
+        total = None if end is None else sum(
+            max(0, offset - start.get(tp, 0)) for tp, offset in end.items())
+        return Progress(read, total, time.monotonic() - self._progress_clock, self.done)
+
     @property
     def newest(self) -> int | None:
         """The newest timestamp read from any input (``None`` before any)."""
@@ -407,7 +432,7 @@ class QueryRunner:
 
     # --- checkpoints --------------------------------------------------------------------
 
-    def checkpoint(self) -> dict[str, Any]:
+    def checkpoint(self, *, incremental: bool = False) -> dict[str, Any]:
         """Everything this run needs to go on elsewhere exactly as it would go on here,
         as orjson-able data: the executor's state (synopses, buffered instants, the
         watermark), the time layer (newest timestamp and heartbeat per partition), the
@@ -415,11 +440,13 @@ class QueryRunner:
 
         Take it between polls: the emissions returned so far are then exactly those of
         the input before the positions (``pycql.jobs`` commits both in one transaction).
+        ``incremental`` leaves out the operators that track their changes
+        (:meth:`Executor.state`; their changes are :meth:`Executor.changed_state`).
         """
         m = self.metrics
         return {
             "pycql_checkpoint": CHECKPOINT_VERSION,
-            "executor": self.executor.state(),
+            "executor": self.executor.state(incremental=incremental),
             "positions": [[t, p, o] for (t, p), o in sorted(self._reader.position().items())],
             "newest": [[t, p, v] for (t, p), v in sorted(self._max_ts.items())],
             "marks": [[t, p, v] for (t, p), v in sorted(self._marks.items())],
@@ -699,11 +726,18 @@ class QueryRunner:
         self._write_dead_letters(by_topic)
 
     def _write_dead_letters(self, by_topic: dict[str, list[OutRecord]]) -> None:
+        from pycql.log.base import NotWriter
+
         for topic, out in by_topic.items():
-            if topic not in self._dead_topics_made:
-                self._log.create_topic(TopicSpec(topic), exist_ok=True)
-                self._dead_topics_made.add(topic)
-            self._log.produce(topic, out)
+            try:
+                if topic not in self._dead_topics_made:
+                    self._log.create_topic(TopicSpec(topic), exist_ok=True)
+                    self._dead_topics_made.add(topic)
+                self._log.produce(topic, out)
+            except NotWriter:
+                # a query in a process reading a database file another process writes:
+                # the metrics count the records, the file cannot keep them
+                self.metrics.dead_letters_not_kept += len(out)
 
     def _dead_letter_rejected(self) -> None:
         """Rows an expression failed on: into the dead letters of the sources below the

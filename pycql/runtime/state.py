@@ -29,8 +29,11 @@ True
 
 from __future__ import annotations
 
+import gc
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -134,6 +137,38 @@ class KeyedStore(dict[Key, V], Generic[V]):
 
 _DECIMAL_TAG = "$decimal"
 
+_bulk_lock = threading.Lock()
+_bulk_inside = 0
+_bulk_gc_was_enabled = True
+
+
+@contextmanager
+def building_state() -> Iterator[None]:
+    """Build a large state (a restore) without the cyclic garbage collector.
+
+    Millions of new containers otherwise trigger collections that traverse
+    all of them again and again (a third to two thirds of a restore's time).
+    Afterwards every object alive is frozen (:func:`gc.freeze`): the state is
+    long-lived, and later full collections no longer traverse it. State holds
+    no reference cycles, so what it drops later is still freed (by reference
+    counting). Threads that build at once share the switch.
+    """
+    global _bulk_inside, _bulk_gc_was_enabled
+    with _bulk_lock:
+        _bulk_inside += 1
+        if _bulk_inside == 1:
+            _bulk_gc_was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_inside -= 1
+            if _bulk_inside == 0:
+                gc.freeze()
+                if _bulk_gc_was_enabled:
+                    gc.enable()
+
 
 def encode_values(data: Any) -> Any:
     """``data`` with every :class:`~decimal.Decimal` replaced by ``{"$decimal": text}``.
@@ -152,6 +187,18 @@ def encode_values(data: Any) -> Any:
     if isinstance(data, Decimal):
         return {_DECIMAL_TAG: str(data)}
     return data
+
+
+def json_default(value: Any) -> Any:
+    """orjson's ``default`` that writes what :func:`encode_values` rewrites, so
+    ``orjson.dumps(x, default=json_default) == orjson.dumps(encode_values(x))``.
+
+    >>> orjson.dumps([Decimal("2.50")], default=json_default)
+    b'[{"$decimal":"2.50"}]'
+    """
+    if isinstance(value, Decimal):
+        return {_DECIMAL_TAG: str(value)}
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def decode_values(data: Any) -> Any:

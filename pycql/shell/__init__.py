@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 import pycql
 from pycql.driver._dot import render_svg
+from pycql.shell._progress import ProgressBar
 from pycql.shell._split import split_statements
 from pycql.shell._table import StreamTable, render_table
 
@@ -45,6 +46,8 @@ Statements end with ';' and may span several lines.
                     stop (same, or none), timeout (seconds or none), rowtime (on|off)
 Times are UTC: ROWTIME prints as '2026-01-02 03:04:05.000 UTC', and an ISO start
 or stop without a zone ('2026-01-02T03:04') is read as UTC.
+A snapshot, or a query with a stop, that runs a while shows a progress bar on the
+terminal: records read of the total, rate, time left.
 Ctrl-C stops the running query; the shell stays.
 """
 
@@ -94,6 +97,7 @@ class Shell:
     def run(self, sql: str) -> bool:
         """Execute and print one statement; return False when it failed."""
         cur = self.conn.cursor()
+        bar = ProgressBar(self.err)
         try:
             try:
                 is_query = _looks_like_query(sql)
@@ -102,8 +106,9 @@ class Shell:
                     start=self.settings["start"] if is_query else None,
                     stop=self.settings["stop"] if is_query else None,
                     timeout=self.settings["timeout"] if is_query else None,
+                    progress=bar if is_query else None,
                 )
-                self._print_result(cur)
+                self._print_result(cur, bar)
             except KeyboardInterrupt:
                 cur.cancel()
                 self.out.flush()
@@ -116,9 +121,9 @@ class Shell:
                 return False
             return True
         finally:
+            bar.close()
             cur.close()
-
-    def _print_result(self, cur: pycql.Cursor) -> None:
+    def _print_result(self, cur: pycql.Cursor, bar: ProgressBar) -> None:
         if cur.description is None:
             statement = (cur.statement or "").upper()
             if statement in ("INSERT", "DELETE"):
@@ -129,8 +134,9 @@ class Shell:
             return
         names = [d.name for d in cur.description]
         if cur.kind == "stream":
-            self._print_stream(cur, names)
+            self._print_stream(cur, names, bar)
             return
+        bar.close()
         rows = cur.fetchall()
         if cur.statement in ("explain",):
             self.out.write("\n".join(str(r[0]) for r in rows) + "\n")
@@ -151,7 +157,7 @@ class Shell:
         )
         self.err.flush()
 
-    def _print_stream(self, cur: pycql.Cursor, names: list[str]) -> None:
+    def _print_stream(self, cur: pycql.Cursor, names: list[str], bar: ProgressBar) -> None:
         assert cur.description is not None
         table = StreamTable(self.out, names, [d.type_code for d in cur.description],
                             [d.precision for d in cur.description])
@@ -159,15 +165,18 @@ class Shell:
         try:
             while True:
                 rows = cur.fetchmany(1000, timeout=0.2)
-                table.rows(rows)
+                with bar.writing():
+                    table.rows(rows)
                 if not rows and cur.ended:
                     break
         except KeyboardInterrupt:
+            bar.close()
             cur.cancel()
             self.out.flush()
             self.err.write(f"Query stopped ({table.count} row{'' if table.count == 1 else 's'}).\n")
             self._report_dead_letters(cur)
             return
+        bar.close()
         self.out.write(f"({table.count} row{'' if table.count == 1 else 's'})\n")
         self.out.flush()
         self._report_dead_letters(cur)

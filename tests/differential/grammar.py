@@ -146,7 +146,8 @@ def inputs(draw: st.DrawFn) -> dict[str, list[tuple[Any, ...]]]:
 def window(draw: st.DrawFn, stream: str) -> str:
     """One CQL window (or none, which means UNBOUNDED)."""
     kind = draw(
-        st.sampled_from(["none", "now", "unbounded", "range", "slide", "rows", "partition"])
+        st.sampled_from(["none", "now", "unbounded", "range", "slide", "rows", "partition",
+                         "rows_slide", "session"])
     )
     if kind == "none":
         return ""
@@ -166,6 +167,12 @@ def window(draw: st.DrawFn, stream: str) -> str:
     if kind == "rows":
         return f"[ROWS {draw(st.integers(1, 3))}]"
     cols = [c for c, _ in STREAM_COLUMNS[stream]]
+    by = f"PARTITION BY {draw(st.sampled_from(cols))} " if draw(st.booleans()) else ""
+    if kind == "rows_slide":
+        slide = draw(st.integers(1, 3))
+        return f"[{by}ROWS {slide + draw(st.integers(0, 2))} SLIDE {slide}]"
+    if kind == "session":
+        return f"[{by}SESSION {draw(st.sampled_from([250, 500, 751]))} MILLISECONDS]"
     key = draw(st.sampled_from(cols))
     return f"[PARTITION BY {key} ROWS {draw(st.integers(1, 2))}]"
 

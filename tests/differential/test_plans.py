@@ -26,9 +26,29 @@ SETTINGS = settings(
 )
 
 
+WINDOW_KINDS = ["now", "unbounded", "range", "slide", "rows", "partition", "rows_slide",
+                "partition_slide", "session", "partition_session"]
+#: the count-sliding and session windows (issue 13), drawn alone by their own test
+NEW_WINDOW_KINDS = ["rows_slide", "partition_slide", "session", "partition_session"]
+
+
 @st.composite
-def window_spec(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["now", "unbounded", "range", "slide", "rows", "partition"]))
+def window_spec(draw: st.DrawFn, kinds: list[str] = WINDOW_KINDS) -> dict[str, Any]:
+    kind = draw(st.sampled_from(kinds))
+    if kind in ("rows_slide", "partition_slide"):
+        slide = draw(st.integers(1, 3))
+        spec: dict[str, Any] = {
+            "kind": "rows" if kind == "rows_slide" else "partition",
+            "rows": slide + draw(st.integers(0, 2)),
+            "slide_rows": slide,
+        }
+        if kind == "partition_slide":
+            spec["partition_by"] = [draw(st.integers(0, 1))]
+        return spec
+    if kind in ("session", "partition_session"):
+        keys = [draw(st.integers(0, 1))] if kind == "partition_session" else []
+        return {"kind": "session", "partition_by": keys,
+                "gap_ms": draw(st.sampled_from([1, 250, 500, 751, 1000]))}
     if kind == "range":
         return {
             "kind": "range",
@@ -68,19 +88,20 @@ def predicate(draw: st.DrawFn, width: int) -> dict[str, Any]:
 
 
 @st.composite
-def windowed(draw: st.DrawFn, b: PlanBuilder, name: str) -> int:
-    w = b.window(b.source(name, ["A", "B"]), **draw(window_spec()))
+def windowed(draw: st.DrawFn, b: PlanBuilder, name: str,
+             kinds: list[str] = WINDOW_KINDS) -> int:
+    w = b.window(b.source(name, ["A", "B"]), **draw(window_spec(kinds)))
     if draw(st.booleans()):
         w = b.filter(w, draw(predicate(2)))
     return w
 
 
 @st.composite
-def relation(draw: st.DrawFn, b: PlanBuilder) -> int:
+def relation(draw: st.DrawFn, b: PlanBuilder, kinds: list[str] = WINDOW_KINDS) -> int:
     shape = draw(
         st.sampled_from(["plain", "aggregate", "distinct", "join", "lookup_table", "setop"])
     )
-    left = draw(windowed(b, "S1"))
+    left = draw(windowed(b, "S1", kinds))
     if shape == "plain":
         if draw(st.booleans()):
             return b.project(left, [call("/", col(0), lit(2)), call("+", col(0), col(1))])
@@ -123,9 +144,9 @@ def relation(draw: st.DrawFn, b: PlanBuilder) -> int:
 
 
 @st.composite
-def plan(draw: st.DrawFn) -> dict[str, Any]:
+def plan(draw: st.DrawFn, kinds: list[str] = WINDOW_KINDS) -> dict[str, Any]:
     b = PlanBuilder()
-    rel = draw(relation(b))
+    rel = draw(relation(b, kinds))
     top = draw(st.sampled_from(["relation", "istream", "dstream", "rstream"]))
     if top == "istream":
         rel = b.istream(rel)
@@ -150,6 +171,10 @@ def plan_inputs(draw: st.DrawFn) -> dict[str, Any]:
 def test_random_plans_match_the_oracle(
     p: dict[str, Any], inputs: dict[str, Any], every: int
 ) -> None:
+    _check_against_the_oracle(p, inputs, every)
+
+
+def _check_against_the_oracle(p: dict[str, Any], inputs: dict[str, Any], every: int) -> None:
     times = sorted({int(e[0]) for v in inputs.values() for e in v})
     until = (times[-1] if times else 0) + 5000
     advance_points = set(times[::every])
@@ -160,3 +185,11 @@ def test_random_plans_match_the_oracle(
         for o in p["operators"]
     ]
     assert difference is None, f"{difference}\nplan: {ops}\ninputs:\n{describe_inputs(inputs)}"
+
+
+@SETTINGS
+@given(p=plan(NEW_WINDOW_KINDS), inputs=plan_inputs(), every=st.integers(1, 3))
+def test_sliding_rows_and_session_windows_match_the_oracle(
+    p: dict[str, Any], inputs: dict[str, Any], every: int
+) -> None:
+    _check_against_the_oracle(p, inputs, every)

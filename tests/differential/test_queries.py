@@ -17,12 +17,18 @@ query's meaning).
 A query the planner rejects fails the test: the grammar only produces what
 the issue requires pycql to support.
 
+Some families run again over the streams declared partitioned (:data:`PARTITIONED`,
+S1 hashed by A, S2 by B, over 6 partitions), so that their plans carry exchanges
+(docs/plan-json.md, "Stages and exchanges"), and their reference plans are planned
+without ``ExchangeRule`` too.
+
 ``PYCQL_DIFF_EXAMPLES`` sets the number of cases per query family (default 60,
 six families).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -63,15 +69,21 @@ STREAMING_RULES = [
     "SharedWindowRule",
 ]
 
+#: The grammar's catalog with partitioned streams: S1 hashed by A, S2 by B (6 each).
+PARTITIONED: dict[str, Any] = copy.deepcopy(CATALOG)
+for _stream, _key in zip(PARTITIONED["streams"], (["A"], ["B"]), strict=True):
+    _stream.update(partitions=6, key=_key)
+
 #: Past the last input, long enough for every window of the grammar to empty.
 DRAIN_MS = 5000
 
 
-def _plan(sql: str, disabled: list[str]) -> dict[str, Any]:
+def _plan(sql: str, disabled: list[str],
+          catalog: dict[str, Any] | None = None) -> dict[str, Any]:
     from pycql.planner import analyze
 
     try:
-        answer = analyze(sql, CATALOG, {"disabled_rules": disabled})
+        answer = analyze(sql, catalog or CATALOG, {"disabled_rules": disabled})
     except Exception as exc:  # a rejected query of the grammar is a finding
         raise AssertionError(
             f"the planner rejected a generated query:\n  {sql}\n  {exc!r}"
@@ -91,10 +103,13 @@ def _operators(plan: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def check_query(sql: str, data: dict[str, Any], every: int) -> None:
-    """Plan, run and compare one case; fails with a full description."""
-    optimized = _plan(sql, [])
-    reference = _plan(sql, STREAMING_RULES)
+def check_query(sql: str, data: dict[str, Any], every: int, partitioned: bool = False) -> None:
+    """Plan, run and compare one case; fails with a full description. ``partitioned``:
+    over :data:`PARTITIONED`, the reference plan also without exchanges."""
+    catalog = PARTITIONED if partitioned else CATALOG
+    optimized = _plan(sql, [], catalog)
+    reference = _plan(sql, [*STREAMING_RULES, "ExchangeRule"] if partitioned
+                      else STREAMING_RULES, catalog)
     times = sorted({int(e[0]) for v in data.values() for e in v})
     until = (times[-1] if times else 0) + DRAIN_MS
     advance_points = set(times[::every])
@@ -159,3 +174,25 @@ def test_lookup_join(sql: str, data: dict[str, Any], every: int) -> None:
 @given(sql=set_query(), data=inputs(), every=_EVERY)
 def test_set_operations(sql: str, data: dict[str, Any], every: int) -> None:
     check_query(sql, data, every)
+
+
+@SETTINGS
+@given(sql=aggregate_query(), data=inputs(), every=_EVERY)
+def test_group_by_over_partitioned_streams(sql: str, data: dict[str, Any], every: int) -> None:
+    check_query(sql, data, every, partitioned=True)
+
+
+@SETTINGS
+@given(sql=join_query(), data=inputs(), every=_EVERY)
+def test_joins_over_partitioned_streams(sql: str, data: dict[str, Any], every: int) -> None:
+    check_query(sql, data, every, partitioned=True)
+
+
+def test_partitioned_plans_have_exchanges() -> None:
+    """The partitioned families do run multi-stage plans."""
+    grouped = _plan("SELECT B, COUNT(*) FROM S1 [RANGE 1 SECOND] GROUP BY B", [], PARTITIONED)
+    joined = _plan("SELECT * FROM S1 [RANGE 1 SECOND] JOIN S2 [RANGE 1 SECOND] "
+                   "ON S1.A = S2.A", [], PARTITIONED)
+    for plan in (grouped, joined):
+        assert any(op["op"] == "exchange" for op in plan["operators"])
+        assert len(plan["stages"]) == 2

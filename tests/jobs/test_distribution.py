@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import pycql
-from pycql.jobs.distribution import partition_local
+from pycql.jobs.distribution import _planned_locality, partition_local
 
 LOCAL = [
     "SELECT ISTREAM(k, COUNT(*), SUM(v)) FROM S [UNBOUNDED] GROUP BY k",
@@ -23,6 +23,8 @@ LOCAL = [
     "WHERE S.k = U.k",
     "SELECT ISTREAM(S.k, S.v, T.name) FROM S [UNBOUNDED] JOIN T ON S.v = T.k",
     "SELECT DISTINCT k, v FROM S",
+    "SELECT k, v, COUNT(*) FROM S GROUP BY GROUPING SETS ((k, v), (k))",  # every set has k
+    "SELECT ISTREAM(k, v) FROM S [PARTITION BY k ROWS 3 SLIDE 2]",  # counts per key
 ]
 NOT_LOCAL = [
     "SELECT v, COUNT(*) FROM S GROUP BY v",                    # not grouped by the key
@@ -36,6 +38,9 @@ NOT_LOCAL = [
     # rows that expire in time: each task's time is its own (see distribution.py)
     "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k",
     "SELECT ISTREAM(S.v, T.name) FROM S [NOW] JOIN T ON S.v = T.k",
+    "SELECT k, COUNT(*) FROM S GROUP BY ROLLUP(k)",            # the set () spans the keys
+    "SELECT DSTREAM(k, COUNT(*)) FROM S [PARTITION BY k SESSION 2 SECONDS] GROUP BY k",
+    "SELECT k, v FROM S [ROWS 4 SLIDE 2]",                     # global ROWS
 ]
 
 
@@ -66,6 +71,17 @@ def test_plans_keeping_state_per_key_are_local(conn: Any, query: str) -> None:
 @pytest.mark.parametrize("query", NOT_LOCAL)
 def test_plans_keeping_state_across_keys_are_not(conn: Any, query: str) -> None:
     assert not partition_local(conn.database.analyze(query)["plan"], _keys(conn))
+
+
+@pytest.mark.parametrize("query", LOCAL + NOT_LOCAL)
+def test_the_planners_exchanges_and_the_lineage_analysis_agree(conn: Any, query: str) -> None:
+    """Two analyses apart: the planner's (ExchangeRule: exchanges in the plan) and the
+    lineage analysis of the JSON (the plan without its ``stages``)."""
+    plan = conn.database.analyze(query)["plan"]
+    planned = _planned_locality(plan, _keys(conn))
+    assert planned is not None, "the planner saw the sources as the test declares them"
+    without = {k: v for k, v in plan.items() if k != "stages"}
+    assert planned == partition_local(without, _keys(conn))
 
 
 def _bounded(conn: Any, sql: str) -> collections.Counter[tuple[Any, ...]]:

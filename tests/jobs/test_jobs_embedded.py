@@ -65,6 +65,8 @@ def _job_ids(conn: pycql.Connection) -> list[str]:
     "SELECT DSTREAM(k, v) FROM S [ROWS 4]",
     "SELECT RSTREAM(k, SUM(v)) FROM S [RANGE 1 SECOND SLIDE 1 SECOND] GROUP BY k",
     "SELECT ISTREAM(S.k, S.v, T.name) FROM S [NOW] JOIN T ON S.k = T.k",
+    "SELECT ISTREAM(k, v) FROM S [PARTITION BY k ROWS 3 SLIDE 2]",
+    "SELECT DSTREAM(k, COUNT(*)) FROM S [PARTITION BY k SESSION 1 SECOND] GROUP BY k",
 ])
 def test_stream_jobs_write_what_a_bounded_cursor_returns(conn: pycql.Connection,
                                                          query: str) -> None:

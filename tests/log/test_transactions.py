@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from pycql.log.base import Fenced, Log, OutRecord, TopicSpec
+from pycql.log.file import FileLog
 from pycql.log.kafka import KafkaLog
 from pycql.log.memory import MemoryLog
 
 
-@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
-def log(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["memory", "file", pytest.param("kafka", marks=pytest.mark.kafka)])
+def log(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     if request.param == "memory":
         yield MemoryLog()
+        return
+    if request.param == "file":
+        file_log = FileLog(tmp_path / "txn.pycql")
+        yield file_log
+        file_log.close()
         return
     kafka = KafkaLog(request.getfixturevalue("kafka_bootstrap"))
     yield kafka

@@ -32,6 +32,17 @@ Definitions used (the ones the runtime must follow too):
   ``(t, arrival order)``.
 * ``S [PARTITION BY k ROWS N]``: the union over the keys of the last ``N``
   elements of each key.
+* ``S [ROWS N SLIDE M]``: the contents change only when the number of elements
+  that arrived reaches a multiple of ``M``: with ``c`` elements at ``t <= tau``,
+  the last ``N`` of the first ``floor(c / M) * M`` of them (in ``(t, arrival)``
+  order). ``[PARTITION BY k ROWS N SLIDE M]``: the same per key (``c`` counts
+  the key's elements).
+* ``S [PARTITION BY k SESSION G]``: the elements of each key, in ``(t,
+  arrival)`` order, fall into sessions: an element starts a new session when it
+  comes ``G`` or more after the element before it. At ``tau`` the window holds,
+  for each key, the elements ``t <= tau`` of its last session if that session
+  is still open, ``tau < last + G`` (``last`` the timestamp of its last element
+  so far). ``S [SESSION G]`` is the same with one key.
 * Relation-to-relation operators are bag operators (``collections.Counter`` of
   tuples) with SQL's three-valued logic (``None`` is NULL); integer ``/``
   truncates towards zero, ``MOD`` takes the sign of the dividend.
@@ -50,8 +61,9 @@ Instants of interest of an operator (a superset of the instants at which its
 value can change, or, for a stream, at which it can have elements): the
 timestamps of its sources' inputs, and for windows the timers of the elements
 the window receives: ``t + 1`` after a ``NOW`` element, ``t + T`` for
-``RANGE T``, and for ``RANGE T SLIDE L`` the multiples of ``L`` at or after
-``t`` and ``t + T``. This is the runtime's definition of the instants it runs
+``RANGE T``, for ``RANGE T SLIDE L`` the multiples of ``L`` at or after
+``t`` and ``t + T``, and for ``SESSION G`` the instant each session closes,
+``last + G``. This is the runtime's definition of the instants it runs
 (``pycql.runtime.executor``), which RSTREAM's output depends on: so RSTREAM's
 instants depend on the plan's shape (a filter below a window removes the
 timers of the elements it drops).
@@ -72,6 +84,9 @@ Example::
 
 from __future__ import annotations
 
+import base64
+import datetime
+import hashlib
 import math
 import re
 from collections import Counter
@@ -466,7 +481,226 @@ def _evaluate_call(expr: dict[str, Any], row: Row, params: Sequence[Any]) -> Any
         if len(args) > 3:
             raise OracleError("the oracle knows REGEXP_REPLACE with three arguments only")
         return re.sub(args[1], args[2].replace("\\", "\\\\"), args[0])
+    if op in ("ILIKE",):
+        return _like(args[0].lower(), args[1].lower(), args[2] if len(args) > 2 else None)
+    if op in ("SUBSTR",):
+        return evaluate_expr({**expr, "op": "SUBSTRING"}, row, params)
+    if op in ("LTRIM", "RTRIM"):
+        return args[0].lstrip(" ") if op == "LTRIM" else args[0].rstrip(" ")
+    if op == "TRANSLATE3":
+        out = []
+        for ch in args[0]:
+            i = args[1].find(ch)
+            if i < 0:
+                out.append(ch)
+            elif i < len(args[2]):
+                out.append(args[2][i])
+        return "".join(out)
+    if op in ("MD5", "SHA1", "SHA256", "SHA512"):
+        return getattr(hashlib, op.lower())(args[0].encode()).hexdigest()
+    if op == "TO_BASE64":
+        return base64.standard_b64encode(args[0].encode()).decode()
+    if op == "CHR":
+        return chr(args[0])
+    if op == "ASCII":
+        return ord(args[0][:1]) if args[0] else 0
+    if op == "SPACE":
+        return " " * max(args[0], 0)
+    if op == "REGEXP_EXTRACT":  # BigQuery's REGEXP_SUBSTR: the match, or its one group
+        start = args[2] - 1 if len(args) > 2 else 0
+        nth = args[3] if len(args) > 3 else 1
+        matches = list(re.finditer(args[1], args[0][start:]))
+        if len(matches) < nth:
+            return None
+        m = matches[nth - 1]
+        return m.group(1) if m.re.groups else m.group(0)
+    if op in _TRIG:
+        return float(_TRIG[op](*[float(a) for a in args]))
+    if op in ("EXTRACT", "TO_CHAR", "TO_TIMESTAMP", "TO_DATE", "DATE_TRUNC", "LAST_DAY",
+              "DAYNAME", "MONTHNAME"):
+        return _temporal_call(op, args, operands)
     raise OracleError(f"the oracle does not know the operator {op!r} ({sqlkind})")
+
+
+_TRIG: dict[str, Callable[..., float]] = {
+    "SIN": math.sin, "COS": math.cos, "TAN": math.tan, "COT": lambda x: math.cos(x) / math.sin(x),
+    "ASIN": math.asin, "ACOS": math.acos, "ATAN": math.atan, "ATAN2": math.atan2,
+    "SINH": math.sinh, "COSH": math.cosh, "TANH": math.tanh, "DEGREES": lambda x: x * 180 / math.pi,
+    "RADIANS": lambda x: x * math.pi / 180, "CBRT": lambda x: math.copysign(abs(x) ** (1 / 3), x),
+    "LOG2": lambda x: math.log(x, 2), "PI": lambda: math.pi,
+}
+
+# ---- time: values are epoch milliseconds (DATE, TIMESTAMP), ms of the day (TIME) ----
+
+_DAY = 86_400_000
+_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December"]
+_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _as_datetime(ms: int) -> datetime.datetime:
+    return datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
+
+
+def _as_ms(d: datetime.datetime) -> int:
+    return round((d - datetime.datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+def _temporal_call(op: str, args: list[Any], operands: list[dict[str, Any]]) -> Any:
+    if op == "EXTRACT":
+        return _extract(str(args[0]).upper(), args[1], str(operands[1].get("type")))
+    if op == "TO_CHAR":
+        return _to_char(_as_datetime(args[0]), args[1])
+    if op in ("TO_TIMESTAMP", "TO_DATE"):
+        ms = _to_timestamp(args[0], args[1])
+        return ms - ms % _DAY if op == "TO_DATE" else ms
+    if op == "DATE_TRUNC":
+        return _trunc(args[1], str(args[0]).upper().rstrip("S"))
+    d = _as_datetime(args[0])
+    if op == "LAST_DAY":
+        nxt = datetime.datetime(d.year + d.month // 12, d.month % 12 + 1, 1)
+        return _as_ms(nxt - datetime.timedelta(days=1))
+    if op == "DAYNAME":
+        return _DAY_NAMES[d.weekday()]
+    return _MONTH_NAMES[d.month - 1]
+
+
+def _extract(unit: str, v: int, type_name: str) -> int:
+    if type_name.startswith("INTERVAL"):
+        negative = v < 0
+        v = abs(v)
+        if "YEAR" in type_name or "MONTH" in type_name:
+            r = {"YEAR": v // 12, "MONTH": v % 12, "QUARTER": v % 12 // 3 + 1}[unit]
+        else:
+            seconds, ms = divmod(v, 1000)
+            r = {"DAY": seconds // 86400, "HOUR": seconds % 86400 // 3600,
+                 "MINUTE": seconds % 3600 // 60, "SECOND": seconds % 60,
+                 "MILLISECOND": seconds % 60 * 1000 + ms, "EPOCH": seconds}[unit]
+        return -r if negative else r
+    d = _as_datetime(v)
+    iso = d.isocalendar()
+    fields = {
+        "YEAR": d.year, "MONTH": d.month, "DAY": d.day, "HOUR": d.hour, "MINUTE": d.minute,
+        "SECOND": d.second, "QUARTER": (d.month + 2) // 3, "WEEK": iso[1], "ISOYEAR": iso[0],
+        "DOY": d.timetuple().tm_yday, "DOW": d.isoweekday() % 7 + 1, "ISODOW": d.isoweekday(),
+        "MILLISECOND": d.second * 1000 + d.microsecond // 1000,
+        "MICROSECOND": d.second * 1_000_000 + d.microsecond, "EPOCH": math.floor(v / 1000),
+        "DECADE": d.year // 10, "CENTURY": (d.year - 1) // 100 + 1,
+        "MILLENNIUM": (d.year - 1) // 1000 + 1,
+    }
+    return fields[unit]
+
+
+def _trunc(ms: int, unit: str) -> int:
+    d = _as_datetime(ms)
+    if unit in ("MILLISECOND", "MICROSECOND"):
+        return ms
+    fixed = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": _DAY}
+    if unit in fixed:
+        return ms - ms % fixed[unit]
+    if unit == "WEEK":
+        return _as_ms(datetime.datetime(d.year, d.month, d.day) - datetime.timedelta(d.weekday()))
+    if unit == "MONTH":
+        return _as_ms(datetime.datetime(d.year, d.month, 1))
+    if unit == "QUARTER":
+        return _as_ms(datetime.datetime(d.year, (d.month - 1) // 3 * 3 + 1, 1))
+    first = {"YEAR": d.year, "DECADE": d.year - d.year % 10,
+             "CENTURY": d.year - (d.year - 1) % 100, "MILLENNIUM": d.year - (d.year - 1) % 1000}
+    return _as_ms(datetime.datetime(first[unit], 1, 1))
+
+
+# the format elements, tried longest first at each place of a format
+_FORMAT_ELEMENTS = sorted(
+    ["YYYY", "YY", "MONTH", "MON", "MM", "DD", "DDD", "DAY", "DY", "HH24", "HH12", "HH", "MI",
+     "SS", "MS", "FF3", "AM", "PM", "Q"], key=len, reverse=True)
+
+
+def _format_tokens(fmt: str) -> list[tuple[bool, str]]:
+    """``(is_element, text)`` pieces of a TO_CHAR format."""
+    tokens: list[tuple[bool, str]] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == '"':
+            j = fmt.index('"', i + 1)
+            tokens.append((False, fmt[i + 1:j]))
+            i = j + 1
+            continue
+        for e in _FORMAT_ELEMENTS:
+            if fmt[i:i + len(e)].upper() == e:
+                tokens.append((True, fmt[i:i + len(e)]))
+                i += len(e)
+                break
+        else:
+            if fmt[i].isalpha():
+                raise ValueError(f"unsupported format element at {fmt[i:]!r}")
+            tokens.append((False, fmt[i]))
+            i += 1
+    return tokens
+
+
+def _to_char(d: datetime.datetime, fmt: str) -> str:
+    out = []
+    for element, text in _format_tokens(fmt):
+        if not element:
+            out.append(text)
+            continue
+        e = text.upper()
+        if e in ("MONTH", "MON", "DAY", "DY"):
+            name = _MONTH_NAMES[d.month - 1] if e.startswith("MON") else _DAY_NAMES[d.weekday()]
+            name = name if e in ("MONTH", "DAY") else name[:3]
+            out.append(name.upper() if text.isupper() else name.lower() if text.islower()
+                       else name)
+            continue
+        out.append({
+            "YYYY": f"{d.year:04d}", "YY": f"{d.year % 100:02d}", "MM": f"{d.month:02d}",
+            "DD": f"{d.day:02d}", "DDD": f"{d.timetuple().tm_yday:03d}",
+            "HH24": f"{d.hour:02d}", "HH12": f"{d.hour % 12 or 12:02d}",
+            "HH": f"{d.hour % 12 or 12:02d}", "MI": f"{d.minute:02d}", "SS": f"{d.second:02d}",
+            "MS": f"{d.microsecond // 1000:03d}", "FF3": f"{d.microsecond // 1000:03d}",
+            "AM": "AM" if d.hour < 12 else "PM", "PM": "AM" if d.hour < 12 else "PM",
+            "Q": str((d.month + 2) // 3),
+        }[e])
+    return "".join(out)
+
+
+def _to_timestamp(text: str, fmt: str) -> int:
+    fields: dict[str, str] = {}
+    rest = text.strip()
+    for element, piece in _format_tokens(fmt):
+        if not element:
+            if piece.isspace():
+                rest = rest.lstrip()
+            elif not rest.startswith(piece):
+                raise ValueError(f"{text!r} does not follow {fmt!r}")
+            else:
+                rest = rest[len(piece):]
+            continue
+        e = piece.upper()
+        m = re.match(r"[A-Za-z]+" if e in ("MONTH", "MON", "DAY", "DY", "AM", "PM") else
+                     r"\d{4}" if e == "YYYY" else r"\d{1,3}" if e in ("MS", "FF3", "DDD") else
+                     r"\d{1,2}", rest)
+        if m is None:
+            raise ValueError(f"{text!r} does not follow {fmt!r}")
+        fields[e] = m.group(0)
+        rest = rest[m.end():]
+    if rest:
+        raise ValueError(f"{text!r} does not follow {fmt!r}")
+    hour = int(fields.get("HH24", fields.get("HH12", fields.get("HH", "0"))))
+    mark = fields.get("AM", fields.get("PM", "")).upper()
+    if mark:
+        hour = hour % 12 + (12 if mark == "PM" else 0)
+    month = int(fields.get("MM", "1"))
+    for key in ("MONTH", "MON"):
+        if key in fields:
+            month = [n[:len(fields[key])].upper() for n in _MONTH_NAMES].index(
+                fields[key].upper()) + 1
+    year = int(fields["YYYY"]) if "YYYY" in fields else 1970
+    if "YY" in fields:
+        year = int(fields["YY"]) + (2000 if int(fields["YY"]) < 70 else 1900)
+    d = datetime.datetime(year, month, int(fields.get("DD", "1")), hour,
+                          int(fields.get("MI", "0")), int(fields.get("SS", "0")),
+                          int(fields.get("MS", fields.get("FF3", "0")).ljust(3, "0")) * 1000)
+    return _as_ms(d)
 
 
 def _distinct(a: Any, b: Any) -> bool:
@@ -485,6 +719,8 @@ def _aggregate(call: dict[str, Any], rows: list[Row]) -> Any:
     args: list[int] = call["args"]
     if call.get("filter") is not None:  # FILTER (WHERE ...): a BOOLEAN column
         rows = [r for r in rows if r[call["filter"]] is True]
+    if fn == "LISTAGG":
+        return _listagg(call, rows)
     if fn == "COUNT":
         if not args:
             return len(rows)
@@ -525,6 +761,32 @@ def _aggregate(call: dict[str, Any], rows: list[Row]) -> Any:
             return d.sqrt() if fn.startswith("STDDEV") else d
         return math.sqrt(var) if fn.startswith("STDDEV") else float(var)
     raise OracleError(f"the oracle does not know the aggregate {fn!r}")
+
+
+def _listagg(call: dict[str, Any], rows: list[Row]) -> Any:
+    """LISTAGG: the non-NULL values in ORDER BY order (ties and no ORDER BY: by value)."""
+    args: list[int] = call["args"]
+    kept = [r for r in rows if r[args[0]] is not None]
+    if not kept:
+        return None
+    separator = kept[0][args[1]] if len(args) > 1 else ","
+
+    def cmp(a: Row, b: Row) -> int:
+        for o in call.get("order", []):
+            x, y = a[o["field"]], b[o["field"]]
+            if x == y:
+                continue
+            if x is None or y is None:
+                first = o.get("nulls") == "FIRST"
+                return -1 if (x is None) == first else 1
+            r = -1 if x < y else 1
+            return -r if o.get("direction") == "DESC" else r
+        return -1 if a[args[0]] < b[args[0]] else 1 if a[args[0]] > b[args[0]] else 0
+
+    values = [r[args[0]] for r in sorted(kept, key=cmp_to_key(cmp))]
+    if call.get("distinct"):
+        values = list(dict.fromkeys(values))
+    return separator.join(values)
 
 
 # --------------------------------------------------------------------------
@@ -623,7 +885,7 @@ class NaiveEvaluator:
             child = op["inputs"][0]
             w = op["window"]
             wk = w["kind"]
-            if wk not in ("now", "range"):
+            if wk in ("unbounded", "rows", "partition"):
                 # no timers: the child's instants (a superset of those where it has
                 # elements, and already instants of the plan), so that a window over an
                 # RSTREAM, whose elements depend on the plan's instants, is defined
@@ -644,6 +906,15 @@ class NaiveEvaluator:
                     }
                 else:
                     result = set(base) | {t + T for t in base}
+            elif wk == "session":
+                elements = self.stream_prefix(max(base), child) if base else []
+                closes = {
+                    last + int(w["gap_ms"])
+                    for sessions in _sessions(elements, w.get("partition_by", []),
+                                              int(w["gap_ms"])).values()
+                    for last in (session[-1][0] for session in sessions)
+                }
+                result = set(base) | closes
             else:
                 result = set(base)
         else:
@@ -715,6 +986,8 @@ class NaiveEvaluator:
             before = self.relation_at(tau - 1, child)
             diff = _positive(now - before) if kind == "istream" else _positive(before - now)
             return sorted(diff.elements(), key=_row_sort_key)
+        if kind == "exchange":  # a repartitioning: the same elements, wherever they run
+            return list(self.stream_at(tau, inputs[0]))
         if kind == "stream_filter":
             rows = self.stream_at(tau, inputs[0])
             cond = op.get("condition")
@@ -779,6 +1052,8 @@ class NaiveEvaluator:
             return _positive(bag)
         if kind == "window":
             return _bag(r for _, r in self._window(op, tau))
+        if kind == "exchange":  # a repartitioning: the same relation, wherever it is held
+            return Counter(self.relation_at(tau, inputs[0]))
         if kind == "filter":
             src = self.relation_at(tau, inputs[0])
             return Counter(
@@ -830,6 +1105,20 @@ class NaiveEvaluator:
             fetch = op.get("fetch")
             rows = rows[offset:] if fetch is None else rows[offset : offset + fetch]
             return _bag(rows)
+        if kind == "over":
+            width = len(self.ops[inputs[0]]["columns"])
+            constants = [evaluate_expr(e, (), p) for e in op.get("constants", [])]
+            rel = self.relation_at(tau, inputs[0])
+            for group in op["groups"]:
+                rel = _over_group(group, rel, width, constants)
+            return rel
+        if kind == "top_n":
+            out = Counter()
+            for part in _partitions(self.relation_at(tau, inputs[0]), op["partition_by"],
+                                    op["order_by"]):
+                for i, r in enumerate(part[: int(op["limit"])]):
+                    out[(*r, i + 1)] += 1
+            return out
         raise OracleError(f"operator {kind!r} does not output a relation")
 
     def _window(self, op: dict[str, Any], tau: int) -> list[tuple[int, Row]]:
@@ -848,21 +1137,29 @@ class NaiveEvaluator:
                 end = (tau // int(slide)) * int(slide)
             return [e for e in prefix if end - T < e[0] <= end]
         if wk == "rows":
-            n = int(w["rows"])
-            return prefix[-n:] if n > 0 else []
+            return _last_rows(prefix, int(w["rows"]), w.get("slide_rows"))
         if wk == "partition":
-            n = int(w["rows"])
             keys: list[int] = w["partition_by"]
             groups: dict[Row, list[tuple[int, Row]]] = {}
             for e in prefix:
                 groups.setdefault(tuple(e[1][k] for k in keys), []).append(e)
             out: list[tuple[int, Row]] = []
             for g in groups.values():
-                out.extend(g[-n:] if n > 0 else [])
+                out.extend(_last_rows(g, int(w["rows"]), w.get("slide_rows")))
+            return out
+        if wk == "session":
+            gap = int(w["gap_ms"])
+            out = []
+            for sessions in _sessions(prefix, w.get("partition_by", []), gap).values():
+                last = sessions[-1]
+                if tau < last[-1][0] + gap:
+                    out.extend(last)
             return out
         raise OracleError(f"unknown window kind {wk!r}")
 
     def _aggregate_op(self, op: dict[str, Any], src: Bag) -> Bag:
+        if op.get("group_sets") is not None:
+            return self._grouping_sets(op, src)
         group: list[int] = op.get("group", [])
         aggs: list[dict[str, Any]] = op.get("aggs", [])
         groups: dict[Row, list[Row]] = {}
@@ -873,6 +1170,33 @@ class NaiveEvaluator:
         out: Bag = Counter()
         for key, rows in groups.items():
             out[key + tuple(_aggregate(a, rows) for a in aggs)] += 1
+        return out
+
+    @staticmethod
+    def _grouping_sets(op: dict[str, Any], src: Bag) -> Bag:
+        """GROUPING SETS: the union over the sets of GROUP BY that set, each row with
+        every column of ``group`` (NULL where the set lacks it); ``GROUPING(a, b, ...)``
+        is the number whose binary digits say, for a, b, ..., whether the set lacks it.
+        The empty set has its row even over no rows (a global aggregate)."""
+        group: list[int] = op["group"]
+        out: Bag = Counter()
+        rows = list(src.elements())
+        for columns in op["group_sets"]:
+            groups: dict[Row, list[Row]] = {}
+            for r in rows:
+                groups.setdefault(tuple(r[i] for i in columns), []).append(r)
+            if not columns and not groups:
+                groups[()] = []
+            for key, members in groups.items():
+                values = dict(zip(columns, key, strict=True))
+                row = tuple(values.get(g) for g in group)
+                for a in op.get("aggs", []):
+                    if a["fn"].upper() in ("GROUPING", "GROUPING_ID"):
+                        digits = "".join("0" if i in columns else "1" for i in a["args"])
+                        row += (int(digits, 2),)
+                    else:
+                        row += (_aggregate(a, members),)
+                out[row] += 1
         return out
 
     # ---- the query's result ------------------------------------------------
@@ -895,6 +1219,87 @@ class NaiveEvaluator:
             else:
                 out[tau] = self.relation_at(tau)
         return out
+
+
+def _values_cmp(a: Row, b: Row) -> int:
+    """Rows by their column values, ascending, NULL first: the order of window peers."""
+    for x, y in zip(a, b, strict=True):
+        if x == y or (x is None and y is None):
+            continue
+        if x is None or y is None:
+            return -1 if x is None else 1
+        return -1 if x < y else 1
+    return 0
+
+
+def _partitions(rel: Bag, keys: list[int], collation: list[dict[str, Any]]) -> list[list[Row]]:
+    """The partitions of ``rel`` by ``keys``, each in window order (``collation``, then
+    the rows' values); a row of count n is there n times."""
+    by_key: dict[Row, list[Row]] = {}
+    for r in rel.elements():
+        by_key.setdefault(tuple(r[k] for k in keys), []).append(r)
+    order = _sort_key_cmp(collation)
+    return [sorted(rows, key=cmp_to_key(lambda a, b: order(a, b) or _values_cmp(a, b)))
+            for rows in by_key.values()]
+
+
+def _over_group(group: dict[str, Any], rel: Bag, width: int, constants: list[Any]) -> Bag:
+    """Each row of ``rel`` followed by the values of ``group``'s calls, from the definition:
+    ROW_NUMBER is the row's position in its partition; RANK one more than the rows before
+    its peers; DENSE_RANK the number of distinct order keys up to its own; an aggregate is
+    over the frame: the rows up to it (ROWS), up to its last peer (RANGE ... CURRENT ROW)
+    or the whole partition (UNBOUNDED FOLLOWING)."""
+    collation = group["order_by"]
+    peer = _sort_key_cmp(collation)
+    out: Bag = Counter()
+    for part in _partitions(rel, group["partition_by"], collation):
+        for i, r in enumerate(part):
+            values: list[Any] = []
+            for call in group["calls"]:
+                fn = call["fn"].upper()
+                if fn == "ROW_NUMBER":
+                    values.append(i + 1)
+                elif fn == "RANK":
+                    values.append(1 + sum(1 for x in part if peer(x, r) < 0))
+                elif fn == "DENSE_RANK":
+                    keys = {tuple(x[c["field"]] for c in collation) for x in part
+                            if peer(x, r) <= 0}
+                    values.append(len(keys))
+                else:
+                    if str(group.get("upper")).upper() == "UNBOUNDED FOLLOWING":
+                        frame = part
+                    elif group.get("rows"):
+                        frame = part[: i + 1]
+                    else:
+                        frame = [x for x in part if peer(x, r) <= 0]
+                    if fn == "SUM" and call.get("nullable") is False:
+                        call = {**call, "fn": "SUM0"}  # a NOT NULL sum of no values is 0
+                    values.append(_aggregate(call, [x[:width] + tuple(constants) for x in frame]))
+            out[r + tuple(values)] += 1
+    return out
+
+
+def _last_rows(
+    elements: list[tuple[int, Row]], n: int, slide: int | None
+) -> list[tuple[int, Row]]:
+    """The last ``n`` of ``elements``; with a slide ``M``, of the first multiple of ``M``."""
+    if slide:
+        elements = elements[: len(elements) // int(slide) * int(slide)]
+    return elements[-n:] if n > 0 else []
+
+
+def _sessions(
+    elements: list[tuple[int, Row]], keys: list[int], gap: int
+) -> dict[Row, list[list[tuple[int, Row]]]]:
+    """Each key's sessions: runs of its elements each less than ``gap`` after the one before."""
+    by_key: dict[Row, list[list[tuple[int, Row]]]] = {}
+    for t, row in elements:
+        sessions = by_key.setdefault(tuple(row[k] for k in keys), [])
+        if sessions and t - sessions[-1][-1][0] < gap:
+            sessions[-1].append((t, row))
+        else:
+            sessions.append([(t, row)])
+    return by_key
 
 
 def _row_sort_key(row: Row) -> tuple[Any, ...]:

@@ -66,6 +66,42 @@ CATALOG: dict[str, Any] = {
                 "date_time:TIMESTAMP",
             ),
         },
+        # partitioned streams (docs/plan-json.md "Stages"): records hashed by "key"
+        {
+            "name": "Orders",
+            "topic": "orders",
+            "timestamp": None,
+            "format": "json",
+            "partitions": 6,
+            "key": ["customer"],
+            "columns": _cols("customer:INTEGER", "item:INTEGER", "qty:INTEGER"),
+        },
+        {
+            "name": "Payments",
+            "topic": "payments",
+            "timestamp": None,
+            "format": "json",
+            "partitions": 6,
+            "key": ["customer"],
+            "columns": _cols("customer:INTEGER", "amount:INTEGER"),
+        },
+        {
+            "name": "Items",
+            "topic": "items",
+            "timestamp": None,
+            "format": "json",
+            "partitions": 6,
+            "key": ["sku"],
+            "columns": _cols("sku:INTEGER", "price:INTEGER"),
+        },
+        {
+            "name": "Clicks",
+            "topic": "clicks",
+            "timestamp": None,
+            "format": "json",
+            "partitions": 4,
+            "columns": _cols("page:INTEGER", "visitor:INTEGER"),
+        },
     ],
     "tables": [
         {

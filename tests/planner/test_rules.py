@@ -43,6 +43,8 @@ def test_every_rule_is_covered() -> None:
         "IStreamToStreamFilterRule",
         "RStreamLookupJoinRule",
         "SharedWindowRule",
+        "WindowTopNRule",
+        "ExchangeRule",
     }
     for rule in rules:
         expectations = {c.headers["expect"] for c in RULE_CASES if c.headers["rule"] == rule}

@@ -154,6 +154,11 @@ def test_an_empty_statement(cur: pycql.Cursor, sql: str) -> None:
         ("[RANGE -3 SECONDS]", "RANGE (-3 SECONDS) must be greater than zero"),
         ("[ROWS 0]", "ROWS (0) must be at least 1"),
         ("[PARTITION BY k ROWS 0]", "ROWS (0) must be at least 1"),
+        ("[ROWS 2 SLIDE 0]", "SLIDE (0) must be at least 1"),
+        ("[ROWS 2 SLIDE 3]", "SLIDE (3) must not exceed ROWS (2)"),
+        ("[PARTITION BY k ROWS 2 SLIDE 5]", "SLIDE (5) must not exceed ROWS (2)"),
+        ("[SESSION 0 SECONDS]", "SESSION gap (0 SECONDS) must be greater than zero"),
+        ("[PARTITION BY k SESSION -1 MINUTE]", "SESSION gap (-1 MINUTE) must be greater than zero"),
     ],
 )
 def test_window_bounds(cur: pycql.Cursor, window: str, message: str) -> None:
@@ -183,7 +188,7 @@ def test_a_window_on_a_table_is_shown_as_written(cur: pycql.Cursor) -> None:
     ("sql", "column"),
     [
         ("SELECT k FROM V WHERE k IN (SELECT ISTREAM(k) FROM V [NOW])", 36),
-        ("SELECT k, RANK() OVER (ORDER BY k) FROM V [ROWS 3]", 11),
+        ("SELECT k, LAG(k) OVER (ORDER BY k) FROM V [ROWS 3]", 11),
         ("UPDATE R SET city = 'x'", 1),
         ("INSERT INTO R SELECT * FROM R", 13),
     ],

@@ -126,6 +126,54 @@ def test_partition_window() -> None:
     assert sorted(ex.snapshot()) == [(1, 11), (2, 20)]
 
 
+def test_rows_slide_window_moves_every_m_arrivals() -> None:
+    b = PlanBuilder()
+    b.window(b.source("S", "A"), "rows", rows=3, slide_rows=2)
+    ex = Executor(b.plan())
+    snapshots = []
+    for t, rows in [(1, [(1,)]), (2, [(2,)]), (3, [(3,)]), (4, [(4,), (5,), (6,)])]:
+        ex.push("S", t, rows)
+        ex.advance(t)
+        snapshots.append(sorted(ex.snapshot()))
+    # 1 arrival: nothing; 2: the first two; 3: unchanged; 6: the last 3 of all 6
+    assert snapshots == [[], [(1,), (2,)], [(1,), (2,)], [(4,), (5,), (6,)]]
+
+
+def _session_operator() -> Any:
+    from pycql.runtime.operators import make_window
+
+    b = PlanBuilder()
+    w = b.window(b.source("S", "K", "V"), "session", partition_by=[0], gap_ms=4)
+    plan = b.plan()
+    ops = {op["id"]: op for op in plan["operators"]}
+    return make_window(ops[w], [ops[i] for i in ops[w]["inputs"]], [])
+
+
+def test_a_session_closes_at_last_plus_gap_and_a_tuple_exactly_then_opens_the_next() -> None:
+    op = _session_operator()
+    assert op.step(1, [[(1, 10)]]) == [((1, 10), 1)]
+    assert op.step(3, [[(1, 11), (2, 20)]]) == [((1, 11), 1), ((2, 20), 1)]
+    assert op.next_timer() == 7  # the entry of the bid at 1 (close 5) is stale
+    # k=1 at 7 = 3 + 4: its session has closed, the tuple opens the next one
+    assert op.step(7, [[(1, 12)]]) == [((1, 10), -1), ((1, 11), -1), ((2, 20), -1),
+                                        ((1, 12), 1)]
+    assert op.next_timer() == 11
+
+
+def test_a_session_window_restored_from_its_state_closes_on_time() -> None:
+    op = _session_operator()
+    op.step(1, [[(1, 10)]])
+    op.step(2, [[(2, 20)]])
+    op.step(4, [[(1, 11)]])
+    again = _session_operator()
+    again.load(orjson.loads(orjson.dumps(op.state())))
+    assert again.next_timer() == 6
+    assert again.step(6, [None]) == [((2, 20), -1)]
+    assert again.next_timer() == 8
+    assert again.step(8, [None]) == [((1, 10), -1), ((1, 11), -1)]
+    assert again.next_timer() is None
+
+
 # --- relation to stream ----------------------------------------------------------
 
 

@@ -38,7 +38,8 @@ SqlNode CqlJoinOrCommaTable(SqlNode e) :
 /**
  * The CQL window after a table reference in FROM/JOIN, or nothing:
  *   [NOW] | [UNBOUNDED] | [RANGE UNBOUNDED] | [RANGE n [unit] [SLIDE n [unit]]]
- *   | [ROWS n] | [PARTITION BY a, b ROWS n]
+ *   | [ROWS n [SLIDE m]] | [PARTITION BY a, b ROWS n [SLIDE m]]
+ *   | [SESSION gap] | [PARTITION BY a, b SESSION gap]
  * Over(tableRef) (Parser.jj, patched at build time) wraps the table as OVER(tableRef, window).
  */
 SqlNode CqlWindowOpt() :
@@ -49,12 +50,16 @@ SqlNode CqlWindowOpt() :
     long range = 0;
     Long slide = null;
     long rows = 0;
+    Long slideRows = null;
+    long gap = 0;
     SqlNodeList partitionBy = null;
     SqlIdentifier id;
     Token from;
     String rangeText = null;
     String slideText = null;
     String rowsText = null;
+    String slideRowsText = null;
+    String gapText = null;
 }
 {
     (
@@ -86,22 +91,49 @@ SqlNode CqlWindowOpt() :
                 kind = WindowSpec.Kind.ROWS;
                 rowsText = SqlCqlWindow.text(from, token);
             }
+            [
+                <SLIDE> { from = getToken(1); }
+                slideRows = CqlRowCountBoxed() {
+                    slideRowsText = SqlCqlWindow.text(from, token);
+                }
+            ]
+        |
+            <SESSION> { from = getToken(1); }
+            gap = CqlDurationMillis() {
+                kind = WindowSpec.Kind.SESSION;
+                gapText = SqlCqlWindow.text(from, token);
+            }
         |
             <PARTITION> <BY> { partitionBy = new SqlNodeList(getPos()); }
             id = SimpleIdentifier() { partitionBy.add(id); }
             (
                 <COMMA> id = SimpleIdentifier() { partitionBy.add(id); }
             )*
-            <ROWS> { from = getToken(1); }
-            rows = CqlRowCount() {
-                kind = WindowSpec.Kind.PARTITION;
-                rowsText = SqlCqlWindow.text(from, token);
-            }
+            (
+                <ROWS> { from = getToken(1); }
+                rows = CqlRowCount() {
+                    kind = WindowSpec.Kind.PARTITION;
+                    rowsText = SqlCqlWindow.text(from, token);
+                }
+                [
+                    <SLIDE> { from = getToken(1); }
+                    slideRows = CqlRowCountBoxed() {
+                        slideRowsText = SqlCqlWindow.text(from, token);
+                    }
+                ]
+            |
+                <SESSION> { from = getToken(1); }
+                gap = CqlDurationMillis() {
+                    kind = WindowSpec.Kind.SESSION;
+                    gapText = SqlCqlWindow.text(from, token);
+                }
+            )
         )
         <RBRACKET>
         {
-            return new SqlCqlWindow(s.end(this), kind, range, slide, rows, partitionBy,
-                SqlCqlWindow.text(first, token), rangeText, slideText, rowsText);
+            return new SqlCqlWindow(s.end(this), kind, range, slide, rows, slideRows, gap,
+                partitionBy, SqlCqlWindow.text(first, token), rangeText, slideText, rowsText,
+                slideRowsText, gapText);
         }
     |
         { return null; }
@@ -133,6 +165,15 @@ long CqlRowCount() :
                 "Row count " + v.toPlainString() + " is too large");
         }
     }
+}
+
+/** A row count as a Long (the SLIDE of a ROWS window). */
+Long CqlRowCountBoxed() :
+{
+    final long n;
+}
+{
+    n = CqlRowCount() { return n; }
 }
 
 /** A duration as a Long (the SLIDE of a window). */
@@ -188,11 +229,13 @@ long CqlTimeUnitMillis() :
     final SqlIdentifier id;
 }
 {
-    ( <MILLISECOND> | <MILLISECONDS> ) { return 1L; }
-|   ( <SECOND> | <SECONDS> ) { return 1000L; }
-|   ( <MINUTE> | <MINUTES> ) { return 60000L; }
-|   ( <HOUR> | <HOURS> ) { return 3600000L; }
-|   ( <DAY> | <DAYS> ) { return 86400000L; }
+    // LOOKAHEAD(1): a unit keyword is the unit, not the SimpleIdentifier below (JavaCC's
+    // choice anyway; said so, JavaCC warns no more)
+    LOOKAHEAD(1) ( <MILLISECOND> | <MILLISECONDS> ) { return 1L; }
+|   LOOKAHEAD(1) ( <SECOND> | <SECONDS> ) { return 1000L; }
+|   LOOKAHEAD(1) ( <MINUTE> | <MINUTES> ) { return 60000L; }
+|   LOOKAHEAD(1) ( <HOUR> | <HOURS> ) { return 3600000L; }
+|   LOOKAHEAD(1) ( <DAY> | <DAYS> ) { return 86400000L; }
 |   id = SimpleIdentifier() {
         throw CqlParseErrors.at(id.getParserPosition(),
             "Unknown time unit '" + id.getSimple() + "'; expected MILLISECOND(S), SECOND(S), "
@@ -374,7 +417,7 @@ SqlNode CqlExplain() :
             return new SqlCqlExplainAnalyzeQueryId(s.end(this), queryId);
         }
     |
-    [ <ANALYZE> { analyze = true; } ]
+    [ LOOKAHEAD(1) <ANALYZE> { analyze = true; } ]
     (
         LOOKAHEAD({ getToken(1).kind == PLAN
             && (getToken(2).kind == FOR || getToken(2).kind == AS

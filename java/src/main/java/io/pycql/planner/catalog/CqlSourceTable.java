@@ -20,9 +20,28 @@ public final class CqlSourceTable extends AbstractTable {
   private final String format;
   private final List<String> primaryKey;
   private final List<CqlColumn> columns;
+  private final List<String> partitionKey;
+  private final int partitions;
 
+  /** A source of one partition whose records are not keyed. */
   public CqlSourceTable(String name, boolean stream, String topic, String timestampColumn,
       String format, List<String> primaryKey, List<CqlColumn> columns) {
+    this(name, stream, topic, timestampColumn, format, primaryKey, columns, List.of(), 1);
+  }
+
+  /**
+   * A source whose topic has {@code partitions} partitions, its records partitioned by the
+   * hash of the columns {@code partitionKey} (a stream's {@code WITH (key = ...)}; empty:
+   * partitioned by nothing known).
+   */
+  public CqlSourceTable(String name, boolean stream, String topic, String timestampColumn,
+      String format, List<String> primaryKey, List<CqlColumn> columns,
+      List<String> partitionKey, int partitions) {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("a topic has at least one partition: " + partitions);
+    }
+    this.partitionKey = List.copyOf(partitionKey);
+    this.partitions = partitions;
     this.name = name;
     this.stream = stream;
     this.topic = topic == null ? name : topic;
@@ -64,6 +83,16 @@ public final class CqlSourceTable extends AbstractTable {
 
   public List<CqlColumn> columns() {
     return columns;
+  }
+
+  /** The columns whose hash partitions the records (streams); empty when unknown. */
+  public List<String> partitionKey() {
+    return partitionKey;
+  }
+
+  /** The number of partitions of the topic (1 when the catalog does not say). */
+  public int partitions() {
+    return partitions;
   }
 
   @Override public RelDataType getRowType(RelDataTypeFactory typeFactory) {

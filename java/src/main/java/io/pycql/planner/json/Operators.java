@@ -1,9 +1,11 @@
 package io.pycql.planner.json;
 
 import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlLookupJoin;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.WindowSpec;
 import java.util.ArrayList;
@@ -21,6 +23,7 @@ import org.apache.calcite.rel.core.Sort;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Union;
 import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.core.Window;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
 
@@ -39,10 +42,16 @@ final class Operators {
       return "source";
     } else if (rel instanceof CqlWindow) {
       return "window";
+    } else if (rel instanceof CqlExchange) {
+      return "exchange";
     } else if (rel instanceof CqlStreamFilter) {
       return "stream_filter";
     } else if (rel instanceof CqlLookupJoin) {
       return "lookup_join";
+    } else if (rel instanceof Window) {
+      return "over";
+    } else if (rel instanceof CqlTopN) {
+      return "top_n";
     } else if (rel instanceof CqlRelToStream s) {
       return s.kind.name().toLowerCase(java.util.Locale.ROOT);
     } else if (rel instanceof Filter) {
@@ -87,7 +96,7 @@ final class Operators {
         || rel instanceof CqlRelToStream) {
       return true;
     }
-    if (rel instanceof Filter || rel instanceof Project) {
+    if (rel instanceof Filter || rel instanceof Project || rel instanceof CqlExchange) {
       return isStream(rel.getInput(0));
     }
     if (rel instanceof Union union && union.all) {
@@ -128,6 +137,13 @@ final class Operators {
     if (rel instanceof Sort sort) {
       return relationBound(sort.getInput());
     }
+    if (rel instanceof Window w) {
+      return relationBound(w.getInput()).withKeys(w.groups.get(0).keys.asList());
+    }
+    if (rel instanceof CqlTopN t) {
+      return appendOnly(t.getInput()) ? StateBound.rows(t.limit, t.partitionKeys.asList())
+          : relationBound(t.getInput()).withKeys(t.partitionKeys.asList());
+    }
     return StateBound.none();
   }
 
@@ -149,23 +165,40 @@ final class Operators {
     case RANGE:
       return StateBound.range(spec.rangeMillis);
     case ROWS:
-      return StateBound.rows(spec.rows, List.of());
+      return StateBound.rows(keptRows(spec), List.of());
     case PARTITION:
-      return StateBound.rows(spec.rows, spec.partitionKeys);
+      return StateBound.rows(keptRows(spec), spec.partitionKeys);
+    case SESSION:
+      // a session lasts as long as its elements keep coming
+      return StateBound.unbounded(spec.partitionKeys);
     default:
       return StateBound.unbounded(List.of());
     }
+  }
+
+  /** ROWS N keeps N rows; ROWS N SLIDE M also the up to M - 1 that have not entered yet. */
+  private static long keptRows(WindowSpec spec) {
+    return spec.slideRows == null ? spec.rows : spec.rows + spec.slideRows - 1;
   }
 
   /** How large the relation {@code rel} outputs can grow (streams: unbounded). */
   static StateBound relationBound(RelNode rel) {
     if (rel instanceof CqlWindow w) {
       // N rows per partition, but the partitions are not bounded
-      return w.spec.kind == WindowSpec.Kind.PARTITION ? StateBound.unbounded(List.of())
+      if (w.spec.kind == WindowSpec.Kind.PARTITION || w.spec.kind == WindowSpec.Kind.SESSION) {
+        return StateBound.unbounded(List.of());
+      }
+      // ROWS N SLIDE M: the relation holds N rows (the rest of the state is not in it yet)
+      return w.spec.kind == WindowSpec.Kind.ROWS ? StateBound.rows(w.spec.rows, List.of())
           : windowState(w.spec);
     }
-    if (rel instanceof Filter || rel instanceof Project) {
+    if (rel instanceof Filter || rel instanceof Project || rel instanceof Window
+        || rel instanceof CqlExchange) {
       return relationBound(rel.getInput(0));
+    }
+    if (rel instanceof CqlTopN t) {
+      return t.partitionKeys.isEmpty() ? StateBound.rows(t.limit, List.of())
+          : StateBound.unbounded(List.of());
     }
     if (rel instanceof Aggregate a) {
       return a.getGroupCount() == 0 ? StateBound.rows(1, List.of())
@@ -200,6 +233,20 @@ final class Operators {
       return input;
     }
     return StateBound.unbounded(List.of());
+  }
+
+  /**
+   * Whether the relation {@code rel} only ever grows: an {@code [UNBOUNDED]} window's, through
+   * filters and projects. A top-N over it never needs the rows beyond its first N.
+   */
+  static boolean appendOnly(RelNode rel) {
+    if (rel instanceof CqlWindow w) {
+      return w.spec.kind == WindowSpec.Kind.UNBOUNDED;
+    }
+    if ((rel instanceof Filter || rel instanceof Project) && !isStream(rel)) {
+      return appendOnly(rel.getInput(0));
+    }
+    return false;
   }
 
   /** The value of an integer literal, null for null; throws for any other expression. */

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.WindowSpec;
 import java.util.List;
@@ -23,6 +25,9 @@ import org.apache.calcite.rel.core.SetOp;
 import org.apache.calcite.rel.core.Sort;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.core.Window;
+import org.apache.calcite.rel.RelCollation;
+import org.apache.calcite.rex.RexWindowBound;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rex.RexLiteral;
@@ -68,11 +73,33 @@ public final class PlanJsonWriter {
     result.set("columns", columns(graph.root.getRowType()));
     doc.set("params", MAPPER.valueToTree(params));
     doc.put("root", graph.id(graph.root));
+    Stages stages = new Stages(graph, outputTopic);
     ArrayNode operators = doc.putArray("operators");
     for (RelNode rel : graph.order) {
-      operators.add(operator(graph, rel, rel == graph.root ? outputTopic : null));
+      String writes = rel == graph.root ? outputTopic
+          : rel instanceof CqlExchange e ? stages.topic(e) : null;
+      operators.add(operator(graph, rel, writes));
     }
+    doc.set("stages", stages(stages));
     return doc;
+  }
+
+  private static ArrayNode stages(Stages stages) {
+    ArrayNode list = F.arrayNode();
+    for (Stages.Stage s : stages.stages) {
+      ObjectNode o = list.addObject();
+      o.put("id", s.id);
+      o.put("tasks", s.tasks);
+      ArrayNode ops = o.putArray("operators");
+      s.operators.forEach(ops::add);
+      ArrayNode reads = o.putArray("reads");
+      s.reads.forEach(reads::add);
+      ArrayNode upstream = o.putArray("upstream");
+      s.upstream.forEach(upstream::add);
+      ArrayNode writes = o.putArray("writes");
+      s.writes.forEach(writes::add);
+    }
+    return list;
   }
 
   /** The columns of a row type: name, type, nullable, precision and scale. */
@@ -112,6 +139,15 @@ public final class PlanJsonWriter {
       o.put("format", source.format());
       ArrayNode primaryKey = o.putArray("primary_key");
       source.primaryKey().forEach(primaryKey::add);
+      o.put("partitions", source.partitions());
+      ArrayNode partitionKey = o.putArray("partition_key");
+      source.partitionKey().forEach(partitionKey::add);
+    } else if (rel instanceof CqlExchange e) {
+      o.put("distribution", e.isSingle() ? "single" : "hash");
+      ArrayNode keys = o.putArray("keys");
+      e.keys.forEach(keys::add);
+      o.put("partitions", e.partitions);
+      o.put("topic", writes);
     } else if (rel instanceof CqlWindow w) {
       o.set("window", window(w.spec));
     } else if (rel instanceof CqlStreamFilter f) {
@@ -134,6 +170,14 @@ public final class PlanJsonWriter {
       }
     } else if (rel instanceof Sort s) {
       sort(o, s);
+    } else if (rel instanceof Window w) {
+      over(o, w);
+    } else if (rel instanceof CqlTopN t) {
+      ArrayNode keys = o.putArray("partition_by");
+      t.partitionKeys.forEach(keys::add);
+      o.set("order_by", collation(t.collation));
+      o.put("limit", t.limit);
+      o.put("append_only", Operators.appendOnly(t.getInput()));
     }
     return o;
   }
@@ -165,16 +209,31 @@ public final class PlanJsonWriter {
       break;
     case ROWS:
       w.put("rows", spec.rows);
+      slideRows(w, spec);
       break;
     case PARTITION:
       ArrayNode keys = w.putArray("partition_by");
       spec.partitionKeys.forEach(keys::add);
       w.put("rows", spec.rows);
+      slideRows(w, spec);
+      break;
+    case SESSION:
+      ArrayNode sessionKeys = w.putArray("partition_by");
+      spec.partitionKeys.forEach(sessionKeys::add);
+      w.put("gap_ms", spec.gapMillis);
       break;
     default:
       break;
     }
     return w;
+  }
+
+  private static void slideRows(ObjectNode w, WindowSpec spec) {
+    if (spec.slideRows == null) {
+      w.putNull("slide_rows");
+    } else {
+      w.put("slide_rows", spec.slideRows);
+    }
   }
 
   private static ArrayNode exprs(List<? extends RexNode> es) {
@@ -186,12 +245,17 @@ public final class PlanJsonWriter {
   }
 
   private static void aggregate(ObjectNode o, Aggregate a) {
-    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
-      throw new UnsupportedOperationException(
-          "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
-    }
     ArrayNode group = o.putArray("group");
     a.getGroupSet().forEach(group::add);
+    if (a.getGroupType() != Aggregate.Group.SIMPLE) {
+      // GROUPING SETS, ROLLUP, CUBE: the output has every column of "group" (NULL where a
+      // set lacks it), a row per group of each set
+      ArrayNode sets = o.putArray("group_sets");
+      for (org.apache.calcite.util.ImmutableBitSet set : a.getGroupSets()) {
+        ArrayNode columns = sets.addArray();
+        set.forEach(columns::add);
+      }
+    }
     ArrayNode aggs = o.putArray("aggs");
     List<RelDataTypeField> fields = a.getRowType().getFieldList();
     for (int i = 0; i < a.getAggCallList().size(); i++) {
@@ -206,6 +270,13 @@ public final class PlanJsonWriter {
       agg.put("distinct", call.isDistinct());
       if (call.filterArg >= 0) {
         agg.put("filter", call.filterArg); // FILTER (WHERE ...): a BOOLEAN input column
+      }
+      if (!call.collation.getFieldCollations().isEmpty()) {
+        // LISTAGG ... WITHIN GROUP (ORDER BY ...), STRING_AGG(x, sep ORDER BY ...)
+        ArrayNode order = agg.putArray("order");
+        for (RelFieldCollation c : call.collation.getFieldCollations()) {
+          collationField(order.addObject(), c);
+        }
       }
       RelDataTypeField field = fields.get(a.getGroupCount() + i);
       agg.put("name", field.getName());
@@ -237,16 +308,74 @@ public final class PlanJsonWriter {
     }
   }
 
+  /** One key of an ORDER BY: {@code field}, {@code direction}, {@code nulls}. */
+  private static void collationField(ObjectNode f, RelFieldCollation c) {
+    f.put("field", c.getFieldIndex());
+    f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
+    RelFieldCollation.NullDirection nulls = c.nullDirection
+        == RelFieldCollation.NullDirection.UNSPECIFIED
+        ? c.getDirection().defaultNullDirection() : c.nullDirection;
+    f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+  }
+
+  private static void over(ObjectNode o, Window w) {
+    ArrayNode groups = o.putArray("groups");
+    List<RelDataTypeField> fields = w.getRowType().getFieldList();
+    int field = w.getInput().getRowType().getFieldCount();
+    for (Window.Group g : w.groups) {
+      ObjectNode group = groups.addObject();
+      ArrayNode keys = group.putArray("partition_by");
+      g.keys.forEach(keys::add);
+      group.set("order_by", collation(g.orderKeys));
+      group.put("rows", g.isRows);
+      group.put("lower", bound(g.lowerBound));
+      group.put("upper", bound(g.upperBound));
+      if (!g.lowerBound.isUnbounded() || !g.lowerBound.isPreceding()
+          || !(g.upperBound.isCurrentRow()
+              || g.upperBound.isUnbounded() && g.upperBound.isFollowing())) {
+        throw new UnsupportedOperationException("the window frame " + g.lowerBound + " .. "
+            + g.upperBound + " is not supported");
+      }
+      ArrayNode calls = group.putArray("calls");
+      for (Window.RexWinAggCall call : g.aggCalls) {
+        ObjectNode c = calls.addObject();
+        SqlKind kind = call.getKind();
+        c.put("fn", List.of(SqlKind.ROW_NUMBER, SqlKind.RANK, SqlKind.DENSE_RANK, SqlKind.COUNT,
+            SqlKind.SUM, SqlKind.SUM0, SqlKind.AVG, SqlKind.MIN, SqlKind.MAX).contains(kind)
+            ? kind.name() : call.getOperator().getName());
+        ArrayNode args = c.putArray("args");
+        for (RexNode arg : call.getOperands()) {
+          if (!(arg instanceof org.apache.calcite.rex.RexInputRef ref)) {
+            throw new UnsupportedOperationException("window function argument " + arg);
+          }
+          args.add(ref.getIndex());
+        }
+        c.put("distinct", call.distinct);
+        RelDataTypeField out = fields.get(field++);
+        c.put("name", out.getName());
+        RexJson.putType(c, out.getType());
+      }
+    }
+    o.set("constants", exprs(w.constants));
+  }
+
+  private static String bound(RexWindowBound b) {
+    return b.isCurrentRow() ? "CURRENT ROW" : b.isUnbounded()
+        ? (b.isPreceding() ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING") : b.toString();
+  }
+
+  private static ArrayNode collation(RelCollation rc) {
+    ArrayNode collation = F.arrayNode();
+    for (RelFieldCollation c : rc.getFieldCollations()) {
+      collationField(collation.addObject(), c);
+    }
+    return collation;
+  }
+
   private static void sort(ObjectNode o, Sort s) {
     ArrayNode collation = o.putArray("collation");
     for (RelFieldCollation c : s.getCollation().getFieldCollations()) {
-      ObjectNode f = collation.addObject();
-      f.put("field", c.getFieldIndex());
-      f.put("direction", c.getDirection().isDescending() ? "DESC" : "ASC");
-      RelFieldCollation.NullDirection nulls = c.nullDirection
-          == RelFieldCollation.NullDirection.UNSPECIFIED
-          ? c.getDirection().defaultNullDirection() : c.nullDirection;
-      f.put("nulls", nulls == RelFieldCollation.NullDirection.FIRST ? "FIRST" : "LAST");
+      collationField(collation.addObject(), c);
     }
     Long offset = Operators.intOf(s.offset);
     Long fetch = Operators.intOf(s.fetch);

@@ -1,9 +1,11 @@
 package io.pycql.planner.json;
 
 import io.pycql.planner.catalog.CqlSourceTable;
+import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlLookupJoin;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.RelToStreamKind;
 import io.pycql.planner.rel.WindowSpec;
@@ -23,6 +25,7 @@ import org.apache.calcite.rel.core.SetOp;
 import org.apache.calcite.rel.core.Sort;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Values;
+import org.apache.calcite.rel.core.Window;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
@@ -46,12 +49,25 @@ public final class PlanTextWriter {
   /** The EXPLAIN text of {@code physical}; {@code outputTopic} (nullable) is the root's. */
   public static String explain(RelNode physical, @Nullable String outputTopic) {
     PlanGraph graph = new PlanGraph(physical);
+    Stages stages = new Stages(graph, outputTopic);
     StringBuilder out = new StringBuilder();
-    write(graph, graph.root, 0, outputTopic, new HashSet<>(), out);
+    write(graph, stages, graph.root, 0, outputTopic, new HashSet<>(), out);
+    if (stages.stages.size() > 1) {
+      out.append("Stages:\n");
+      for (Stages.Stage s : stages.stages) {
+        out.append("  Stage ").append(s.id).append(" (").append(s.tasks)
+            .append(s.tasks == 1 ? " task)" : " tasks)");
+        out.append(" reads=").append(s.reads).append(' ');
+        if (!s.upstream.isEmpty()) {
+          out.append("after=").append(s.upstream).append(' ');
+        }
+        out.append("writes=").append(s.writes).append('\n');
+      }
+    }
     return out.toString();
   }
 
-  private static void write(PlanGraph graph, RelNode rel, int depth,
+  private static void write(PlanGraph graph, Stages stages, RelNode rel, int depth,
       @Nullable String writes, Set<Integer> printed, StringBuilder out) {
     out.append("  ".repeat(depth));
     int id = graph.id(rel);
@@ -68,13 +84,16 @@ public final class PlanTextWriter {
     if (rel instanceof TableScan scan) {
       out.append(" reads=[").append(Operators.source(scan).topic()).append(']');
     }
+    if (rel instanceof CqlExchange e) {
+      writes = stages.topic(e);
+    }
     if (writes != null) {
       out.append(" writes=[").append(writes).append(']');
     }
     out.append("  output=").append(Operators.isStream(rel) ? "stream" : "relation");
     out.append(" state=").append(stateText(rel)).append('\n');
     for (RelNode input : rel.getInputs()) {
-      write(graph, input.stripped(), depth + 1, null, printed, out);
+      write(graph, stages, input.stripped(), depth + 1, null, printed, out);
     }
   }
 
@@ -98,6 +117,15 @@ public final class PlanTextWriter {
       return "Source(" + (source.isStream() ? "stream " : "table ") + source.name() + ")";
     } else if (rel instanceof CqlWindow w) {
       return "Window(" + windowText(w.spec) + ")";
+    } else if (rel instanceof CqlExchange e) {
+      if (e.isSingle()) {
+        return "Exchange(single)";
+      }
+      StringBuilder b = new StringBuilder("Exchange(hash [");
+      for (int i = 0; i < e.keys.size(); i++) {
+        b.append(i == 0 ? "$" : ", $").append(e.keys.get(i));
+      }
+      return b.append("], ").append(e.partitions).append(" partitions)").toString();
     } else if (rel instanceof CqlStreamFilter f) {
       return "StreamFilter(" + (f.condition == null ? "" : "condition=[" + f.condition + "], ")
           + "exprs=" + named(f.getRowType().getFieldList(), f.projects) + ")";
@@ -113,7 +141,9 @@ public final class PlanTextWriter {
       for (AggregateCall call : a.getAggCallList()) {
         aggs.add(call.toString());
       }
-      return "Aggregate(group=" + a.getGroupSet() + ", aggs=" + aggs + ")";
+      String sets = a.getGroupType() == org.apache.calcite.rel.core.Aggregate.Group.SIMPLE ? ""
+          : ", sets=" + a.getGroupSets();
+      return "Aggregate(group=" + a.getGroupSet() + sets + ", aggs=" + aggs + ")";
     } else if (rel instanceof Join j) {
       return (rel instanceof CqlLookupJoin ? "LookupJoin" : "Join") + "(type="
           + j.getJoinType().name().toLowerCase(Locale.ROOT) + ", condition=["
@@ -129,6 +159,15 @@ public final class PlanTextWriter {
         rows.add(row);
       }
       return "Values(rows=" + rows + ")";
+    } else if (rel instanceof Window w) {
+      List<String> groups = new ArrayList<>();
+      for (Window.Group g : w.groups) {
+        groups.add(g.toString());
+      }
+      return "Over(" + String.join(", ", groups) + ")";
+    } else if (rel instanceof CqlTopN t) {
+      return "TopN(partition=" + fieldList(t.partitionKeys.asList()) + ", order="
+          + keysText(t.collation.getFieldCollations()) + ", limit=" + t.limit + ")";
     } else if (rel instanceof Sort s) {
       List<String> keys = new ArrayList<>();
       for (RelFieldCollation c : s.getCollation().getFieldCollations()) {
@@ -139,6 +178,20 @@ public final class PlanTextWriter {
           + (s.fetch == null ? "" : ", fetch=" + Operators.intOf(s.fetch)) + ")";
     }
     return Operators.opName(rel);
+  }
+
+  private static String fieldList(List<Integer> fields) {
+    List<String> names = new ArrayList<>();
+    fields.forEach(f -> names.add("$" + f));
+    return names.toString();
+  }
+
+  private static String keysText(List<RelFieldCollation> collations) {
+    List<String> keys = new ArrayList<>();
+    for (RelFieldCollation c : collations) {
+      keys.add("$" + c.getFieldIndex() + (c.getDirection().isDescending() ? " DESC" : ""));
+    }
+    return keys.toString();
   }
 
   /** {@code NOW}, {@code UNBOUNDED}, {@code RANGE 30 s SLIDE 5 s}, {@code ROWS 10}, ... */
@@ -152,14 +205,28 @@ public final class PlanTextWriter {
       return "RANGE " + StateBound.duration(spec.rangeMillis)
           + (spec.slideMillis == null ? "" : " SLIDE " + StateBound.duration(spec.slideMillis));
     case ROWS:
-      return "ROWS " + spec.rows;
+      return "ROWS " + spec.rows + slideRowsText(spec);
+    case SESSION:
+      return partitionText(spec) + "SESSION " + StateBound.duration(spec.gapMillis);
     default:
-      StringBuilder b = new StringBuilder("PARTITION BY ");
-      for (int i = 0; i < spec.partitionKeys.size(); i++) {
-        b.append(i == 0 ? "$" : ", $").append(spec.partitionKeys.get(i));
-      }
-      return b.append(" ROWS ").append(spec.rows).toString();
+      return partitionText(spec) + "ROWS " + spec.rows + slideRowsText(spec);
     }
+  }
+
+  private static String slideRowsText(WindowSpec spec) {
+    return spec.slideRows == null ? "" : " SLIDE " + spec.slideRows;
+  }
+
+  /** {@code PARTITION BY $0, $1 } (with the trailing space), or nothing. */
+  private static String partitionText(WindowSpec spec) {
+    if (spec.partitionKeys.isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("PARTITION BY ");
+    for (int i = 0; i < spec.partitionKeys.size(); i++) {
+      b.append(i == 0 ? "$" : ", $").append(spec.partitionKeys.get(i));
+    }
+    return b.append(' ').toString();
   }
 
   private static String named(List<RelDataTypeField> fields, List<? extends RexNode> exprs) {

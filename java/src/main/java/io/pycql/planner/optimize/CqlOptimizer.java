@@ -27,9 +27,12 @@ import org.apache.calcite.sql.SqlKind;
  * pycql's optimizer: turns the logical CQL plan into the plan the JSON writer writes.
  *
  * <ol>
+ * <li>{@link #WINDOWS}: SQL window functions ({@code RexOver} in a project) become
+ *   {@code LogicalWindow} nodes (Calcite's ProjectToWindowRule); always applied.</li>
  * <li>{@link #SIMPLIFY}: Calcite's semantics-preserving rewrites (constant reduction,
  *   filter/project merging and pushing, join condition pushing) together with
- *   {@link FilterWindowTransposeRule} and {@link ProjectWindowTransposeRule}, to a fixpoint.
+ *   {@link FilterWindowTransposeRule}, {@link ProjectWindowTransposeRule} and
+ *   {@link WindowTopNRule}, to a fixpoint.
  *   No rule that changes aggregate functions (AVG stays AVG) or crosses a
  *   relation-to-stream operator.</li>
  * <li>{@link #STREAMS}: {@link IStreamToStreamFilterRule} and {@link RStreamLookupJoinRule}.</li>
@@ -37,6 +40,8 @@ import org.apache.calcite.sql.SqlKind;
  * <li>SEARCH/Sarg calls are expanded into comparisons, the root's column names are
  *   restored if a rule dropped a renaming project, and {@link SharedWindowRule} makes
  *   equal windows one node.</li>
+ * <li>{@link ExchangeRule} puts an exchange where an operator's state needs its input
+ *   partitioned otherwise: the plan's stages.</li>
  * </ol>
  *
  * <p>Rules are named by their class's simple name ({@code "FilterMergeRule"},
@@ -48,7 +53,11 @@ import org.apache.calcite.sql.SqlKind;
  * }</pre>
  */
 public final class CqlOptimizer {
-  /** The first program: standard simplifications and the window transposes. */
+  /** The first program: window functions out of projects into window nodes. */
+  public static final List<RelOptRule> WINDOWS = List.of(
+      CoreRules.PROJECT_TO_LOGICAL_PROJECT_AND_WINDOW);
+
+  /** The second program: standard simplifications, the window transposes and top-N. */
   public static final List<RelOptRule> SIMPLIFY = List.of(
       CoreRules.FILTER_REDUCE_EXPRESSIONS,
       CoreRules.PROJECT_REDUCE_EXPRESSIONS,
@@ -64,7 +73,8 @@ public final class CqlOptimizer {
       CoreRules.FILTER_SET_OP_TRANSPOSE,
       CoreRules.AGGREGATE_PROJECT_MERGE,
       FilterWindowTransposeRule.INSTANCE,
-      ProjectWindowTransposeRule.INSTANCE);
+      ProjectWindowTransposeRule.INSTANCE,
+      WindowTopNRule.INSTANCE);
 
   /** The second program: relation-to-stream rewrites into stateless stream operators. */
   public static final List<RelOptRule> STREAMS = List.of(
@@ -78,6 +88,9 @@ public final class CqlOptimizer {
 
   /** The name of the window-sharing pass in {@code disabledRules}. */
   public static final String SHARED_WINDOW_RULE = SharedWindowRule.class.getSimpleName();
+
+  /** The name of the exchange pass in {@code disabledRules} (off: one stage, one task). */
+  public static final String EXCHANGE_RULE = ExchangeRule.class.getSimpleName();
 
   private CqlOptimizer() {
   }
@@ -93,6 +106,7 @@ public final class CqlOptimizer {
       }
     }
     names.add(SHARED_WINDOW_RULE);
+    names.add(EXCHANGE_RULE);
     return names;
   }
 
@@ -103,7 +117,8 @@ public final class CqlOptimizer {
 
   /** Optimizes {@code logical}, skipping the rules named in {@code disabledRules}. */
   public static RelNode optimize(RelNode logical, Set<String> disabledRules) {
-    RelNode plan = logical;
+    // the runtime has no window functions inside expressions: WINDOWS cannot be disabled
+    RelNode plan = run(logical, WINDOWS, Set.of());
     for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
       plan = run(plan, program, disabledRules);
     }
@@ -111,6 +126,9 @@ public final class CqlOptimizer {
     plan = restoreNames(plan, logical.getRowType().getFieldNames());
     if (!disabledRules.contains(SHARED_WINDOW_RULE)) {
       plan = SharedWindowRule.apply(plan);
+    }
+    if (!disabledRules.contains(EXCHANGE_RULE)) {
+      plan = ExchangeRule.apply(plan);
     }
     return plan;
   }

@@ -32,6 +32,10 @@ public final class SqlCqlWindow extends SqlCall {
   public final long rangeMillis;
   public final Long slideMillis;
   public final long rows;
+  /** ROWS n SLIDE m: m; else null. */
+  public final Long slideRows;
+  /** SESSION: the gap in milliseconds; else 0. */
+  public final long gapMillis;
   /** PARTITION BY column names; empty otherwise. */
   public final SqlNodeList partitionBy;
 
@@ -41,20 +45,29 @@ public final class SqlCqlWindow extends SqlCall {
   public final String rangeText;
   public final String slideText;
   public final String rowsText;
+  /** The user's text of a ROWS window's SLIDE and of a SESSION gap, or null. */
+  public final String slideRowsText;
+  public final String gapText;
 
   public SqlCqlWindow(SqlParserPos pos, WindowSpec.Kind kind, long rangeMillis, Long slideMillis,
       long rows, SqlNodeList partitionBy) {
-    this(pos, kind, rangeMillis, slideMillis, rows, partitionBy, null, null, null, null);
+    this(pos, kind, rangeMillis, slideMillis, rows, null, 0, partitionBy, null, null, null, null,
+        null, null);
   }
 
   public SqlCqlWindow(SqlParserPos pos, WindowSpec.Kind kind, long rangeMillis, Long slideMillis,
-      long rows, SqlNodeList partitionBy, String text, String rangeText, String slideText,
-      String rowsText) {
+      long rows, Long slideRows, long gapMillis, SqlNodeList partitionBy, String text,
+      String rangeText, String slideText, String rowsText, String slideRowsText,
+      String gapText) {
     super(pos);
     this.kind = kind;
     this.rangeMillis = rangeMillis;
     this.slideMillis = slideMillis;
     this.rows = rows;
+    this.slideRows = slideRows;
+    this.gapMillis = gapMillis;
+    this.slideRowsText = slideRowsText;
+    this.gapText = gapText;
     this.partitionBy = partitionBy == null ? new SqlNodeList(pos) : partitionBy;
     this.text = text;
     this.rangeText = rangeText;
@@ -87,8 +100,8 @@ public final class SqlCqlWindow extends SqlCall {
   }
 
   /**
-   * Checks the window's bounds: a RANGE, SLIDE and ROWS is positive, a SLIDE is at most its
-   * RANGE (RANGE = SLIDE is a tumbling window). The errors point at the window.
+   * Checks the window's bounds: a RANGE, SLIDE, ROWS and SESSION gap is positive, a SLIDE is
+   * at most its RANGE or ROWS (equal is a tumbling window). The errors point at the window.
    */
   public void validate() {
     switch (kind) {
@@ -114,6 +127,21 @@ public final class SqlCqlWindow extends SqlCall {
         throw CqlPlannerError.validate(getParserPosition(), "ROWS (" + shown(rowsText,
             String.valueOf(rows)) + ") must be at least 1");
       }
+      if (slideRows != null && slideRows <= 0) {
+        throw CqlPlannerError.validate(getParserPosition(), "SLIDE (" + shown(slideRowsText,
+            String.valueOf(slideRows)) + ") must be at least 1");
+      }
+      if (slideRows != null && slideRows > rows) {
+        throw CqlPlannerError.validate(getParserPosition(), "SLIDE (" + shown(slideRowsText,
+            String.valueOf(slideRows)) + ") must not exceed ROWS ("
+            + shown(rowsText, String.valueOf(rows)) + ")");
+      }
+      break;
+    case SESSION:
+      if (gapMillis <= 0) {
+        throw CqlPlannerError.validate(getParserPosition(), "SESSION gap (" + shown(gapText,
+            gapMillis + " MILLISECONDS") + ") must be greater than zero");
+      }
       break;
     default:
       break;
@@ -135,9 +163,12 @@ public final class SqlCqlWindow extends SqlCall {
       return slideMillis == null ? WindowSpec.range(rangeMillis)
           : WindowSpec.range(rangeMillis, slideMillis);
     case ROWS:
-      return WindowSpec.rows(rows);
+      return slideRows == null ? WindowSpec.rows(rows) : WindowSpec.rows(rows, slideRows);
     case PARTITION:
-      return WindowSpec.partition(partitionKeys, rows);
+      return slideRows == null ? WindowSpec.partition(partitionKeys, rows)
+          : WindowSpec.partition(partitionKeys, rows, slideRows);
+    case SESSION:
+      return WindowSpec.session(partitionKeys, gapMillis);
     default:
       throw new AssertionError(kind);
     }
@@ -159,19 +190,33 @@ public final class SqlCqlWindow extends SqlCall {
       return "[RANGE " + rangeMillis + " MILLISECONDS"
           + (slideMillis == null ? "" : " SLIDE " + slideMillis + " MILLISECONDS") + "]";
     case ROWS:
-      return "[ROWS " + rows + "]";
+      return "[ROWS " + rows + slideRowsCanonical() + "]";
     case PARTITION:
-      StringBuilder b = new StringBuilder("[PARTITION BY ");
-      for (int i = 0; i < partitionBy.size(); i++) {
-        if (i > 0) {
-          b.append(", ");
-        }
-        b.append(((SqlIdentifier) partitionBy.get(i)).getSimple());
-      }
-      return b.append(" ROWS ").append(rows).append("]").toString();
+      return "[" + partitionCanonical() + "ROWS " + rows + slideRowsCanonical() + "]";
+    case SESSION:
+      return "[" + partitionCanonical() + "SESSION " + gapMillis + " MILLISECONDS]";
     default:
       throw new AssertionError(kind);
     }
+  }
+
+  private String slideRowsCanonical() {
+    return slideRows == null ? "" : " SLIDE " + slideRows;
+  }
+
+  /** {@code PARTITION BY a, b } (with the trailing space), or nothing. */
+  private String partitionCanonical() {
+    if (partitionBy.size() == 0) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("PARTITION BY ");
+    for (int i = 0; i < partitionBy.size(); i++) {
+      if (i > 0) {
+        b.append(", ");
+      }
+      b.append(((SqlIdentifier) partitionBy.get(i)).getSimple());
+    }
+    return b.append(' ').toString();
   }
 
   @Override public SqlOperator getOperator() {

@@ -290,6 +290,10 @@ public final class CqlAnalyzer {
       sawStream[0] = true;
       return ((CqlWindow) rel).spec.kind == WindowSpec.Kind.UNBOUNDED;
     }
+    if (rel instanceof LogicalProject p
+        && org.apache.calcite.rex.RexOver.containsOver(p.getProjects(), null)) {
+      return false; // a window function's value of a row changes as the relation grows
+    }
     if (rel instanceof LogicalProject || rel instanceof LogicalFilter) {
       return monotonic(rel.getInput(0), sawStream);
     }
@@ -420,16 +424,9 @@ public final class CqlAnalyzer {
     query.accept(new SqlBasicVisitor<Void>() {
       @Override public Void visit(SqlCall call) {
         switch (call.getKind()) {
-        case GROUPING_SETS:
-        case ROLLUP:
-        case CUBE:
-          throw CqlPlannerError.unsupported(call.getParserPosition(),
-              "GROUPING SETS, ROLLUP and CUBE are not supported in a continuous query");
         case OVER:
           if (!(call.operandCount() == 2 && call.operand(1) instanceof SqlCqlWindow)) {
-            throw CqlPlannerError.unsupported(call.getParserPosition(),
-                "SQL window functions (... OVER (...)) are not supported; a CQL window "
-                + "follows a stream in FROM, e.g. S [RANGE 1 HOUR]");
+            WindowFunctions.check(call);
           }
           break;
         case MATCH_RECOGNIZE:

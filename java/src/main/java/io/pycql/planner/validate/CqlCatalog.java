@@ -75,8 +75,14 @@ public final class CqlCatalog {
     for (JsonNode k : s.path("primary_key")) {
       pk.add(k.asText());
     }
+    List<String> partitionKey = new ArrayList<>();
+    for (JsonNode k : s.path("key")) {
+      partitionKey.add(k.asText());
+    }
+    Integer partitions = intOrNull(s.get("partitions"));
     sources.put(key(name), new CqlSourceTable(name, stream, textOrNull(s.get("topic")),
-        textOrNull(s.get("timestamp")), textOrNull(s.get("format")), pk, cols));
+        textOrNull(s.get("timestamp")), textOrNull(s.get("format")), pk, cols, partitionKey,
+        partitions == null ? 1 : Math.max(1, partitions)));
   }
 
   private static Integer intOrNull(JsonNode n) {

@@ -25,17 +25,19 @@ public final class CqlOperatorTable {
 
   static {
     for (String name : List.of("CONCAT", "CONCAT_WS", "LEFT", "RIGHT", "LPAD", "RPAD",
-        "LENGTH", "STRPOS", "SPLIT_PART", "REPEAT", "STARTS_WITH")) {
+        "LENGTH", "STRPOS", "SPLIT_PART", "REPEAT", "STARTS_WITH", "MD5", "SHA1", "SHA256", "SHA512", "TRANSLATE3", "CHR", "ILIKE",
+        "NOT ILIKE", "SINH", "COSH", "TANH", "STRING_AGG")) {
       CHOSEN.put(name, SqlLibrary.POSTGRESQL);
     }
     for (String name : List.of("GREATEST", "LEAST", "NVL", "NVL2", "INSTR", "REGEXP_REPLACE",
-        "REGEXP_LIKE")) {
+        "REGEXP_LIKE", "SUBSTR", "LTRIM", "RTRIM", "ADD_MONTHS", "DECODE", "TO_CHAR", "TO_DATE", "TO_TIMESTAMP")) {
       CHOSEN.put(name, SqlLibrary.ORACLE);
     }
-    for (String name : List.of("REVERSE")) {
+    for (String name : List.of("REVERSE", "LOG2", "SPACE", "DAYNAME", "MONTHNAME",
+        "TO_BASE64")) {
       CHOSEN.put(name, SqlLibrary.MYSQL);
     }
-    for (String name : List.of("IFNULL", "ENDS_WITH")) {
+    for (String name : List.of("IFNULL", "ENDS_WITH", "REGEXP_SUBSTR", "IF")) {
       CHOSEN.put(name, SqlLibrary.BIG_QUERY);
     }
   }
@@ -57,11 +59,24 @@ public final class CqlOperatorTable {
         }
       }
     }
+    ops.add(DateTruncFunction.INSTANCE);
     return SqlOperatorTables.chain(SqlStdOperatorTable.instance(), SqlOperatorTables.of(ops));
   }
 
   /** The names of the library functions (for error messages and documentation). */
   public static List<String> libraryNames() {
     return List.copyOf(CHOSEN.keySet());
+  }
+
+  /** The names of every function the validator knows (standard and library), sorted. */
+  public static java.util.SortedSet<String> functionNames() {
+    java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    for (SqlOperator op : INSTANCE.getOperatorList()) {
+      if (op instanceof org.apache.calcite.sql.SqlFunction && op.getName().matches("[A-Z_0-9]+")
+          && !op.getName().startsWith("$")) {
+        names.add(op.getName().equals("TRANSLATE3") ? "TRANSLATE" : op.getName());
+      }
+    }
+    return names;
   }
 }

@@ -28,7 +28,7 @@ public final class Errors {
           + ": the difference of two times needs a qualifier, (t2 - t1) DAY TO SECOND (an "
           + "interval) or (t2 - t1) SECOND, or is a count: TIMESTAMPDIFF(SECOND, t1, t2)";
     }
-    return m;
+    return FunctionSuggestions.amend(m);
   }
 
   /** Removes Java class names such as "org.apache.calcite.x.FooException: ". */

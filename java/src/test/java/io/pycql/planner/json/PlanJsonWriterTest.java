@@ -64,14 +64,16 @@ class PlanJsonWriterTest {
         + "{'name':'pos','type':'INTEGER','nullable':true}],"
         + "'output':'stream','state':" + none + ",'reads':['pos-speed'],'writes':[],"
         + "'name':'PosSpeedStr','source_kind':'stream','topic':'pos-speed','timestamp':null,"
-        + "'format':'json','primary_key':[]},"
+        + "'format':'json','primary_key':[],'partitions':1,'partition_key':[]},"
         + "{'id':1,'op':'stream_filter','inputs':[0],'columns':[" + intCol + "],"
         + "'output':'stream','state':" + none + ",'reads':[],'writes':['fast-cars'],"
         + "'condition':{'kind':'call','op':'>','sqlkind':'GREATER_THAN','operands':["
         + "{'kind':'input','index':1,'type':'INTEGER','nullable':true},"
         + "{'kind':'literal','value':65,'type':'INTEGER','nullable':false}],"
         + "'type':'BOOLEAN','nullable':true},"
-        + "'exprs':[{'kind':'input','index':0,'type':'INTEGER','nullable':true}]}]}"),
+        + "'exprs':[{'kind':'input','index':0,'type':'INTEGER','nullable':true}]}],"
+        + "'stages':[{'id':0,'tasks':1,'operators':[0,1],'reads':['pos-speed'],'upstream':[],"
+        + "'writes':['fast-cars']}]}"),
         MAPPER.readTree(doc.toString()));
   }
 
@@ -113,11 +115,23 @@ class PlanJsonWriterTest {
         {WindowSpec.range(3_600_000, 300_000),
             "{\"kind\":\"range\",\"range_ms\":3600000,\"slide_ms\":300000}",
             "{\"kind\":\"range\",\"bound\":3600000,\"keys\":[]}"},
-        {WindowSpec.rows(10), "{\"kind\":\"rows\",\"rows\":10}",
+        {WindowSpec.rows(10), "{\"kind\":\"rows\",\"rows\":10,\"slide_rows\":null}",
             "{\"kind\":\"rows\",\"bound\":10,\"keys\":[]}"},
+        {WindowSpec.rows(10, 4), "{\"kind\":\"rows\",\"rows\":10,\"slide_rows\":4}",
+            "{\"kind\":\"rows\",\"bound\":13,\"keys\":[]}"},
         {WindowSpec.partition(List.of(0, 2), 3),
-            "{\"kind\":\"partition\",\"partition_by\":[0,2],\"rows\":3}",
+            "{\"kind\":\"partition\",\"partition_by\":[0,2],\"rows\":3,"
+            + "\"slide_rows\":null}",
             "{\"kind\":\"rows\",\"bound\":3,\"keys\":[0,2]}"},
+        {WindowSpec.partition(List.of(1), 3, 3),
+            "{\"kind\":\"partition\",\"partition_by\":[1],\"rows\":3,\"slide_rows\":3}",
+            "{\"kind\":\"rows\",\"bound\":5,\"keys\":[1]}"},
+        {WindowSpec.session(List.of(), 30_000),
+            "{\"kind\":\"session\",\"partition_by\":[],\"gap_ms\":30000}",
+            "{\"kind\":\"unbounded\",\"bound\":null,\"keys\":[]}"},
+        {WindowSpec.session(List.of(0), 10_000),
+            "{\"kind\":\"session\",\"partition_by\":[0],\"gap_ms\":10000}",
+            "{\"kind\":\"unbounded\",\"bound\":null,\"keys\":[0]}"},
     };
     for (Object[] c : cases) {
       f.window("PosSpeedStr", (WindowSpec) c[0]);
@@ -217,14 +231,14 @@ class PlanJsonWriterTest {
     assertEquals("{\"kind\":\"rows\",\"bound\":102,\"keys\":[0]}", minus.get("state").toString());
   }
 
-  @Test void unsupportedOperatorsAreReportedNotWritten() {
+  @Test void groupingSetsAreWrittenWithTheirSets() {
     f.window("PosSpeedStr", WindowSpec.now());
     f.b.aggregate(f.b.groupKey(org.apache.calcite.util.ImmutableBitSet.of(0),
         List.of(org.apache.calcite.util.ImmutableBitSet.of(0),
             org.apache.calcite.util.ImmutableBitSet.of())), f.b.count());
-    RelNode grouping = f.b.build();
-    UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-        () -> PlanJsonWriter.write(grouping, "q", null, List.of(), false));
-    assertTrue(e.getMessage().contains("GROUPING SETS"), e.getMessage());
+    ObjectNode doc = PlanJsonWriter.write(f.b.build(), "q", null, List.of(), false);
+    JsonNode agg = op(doc, "aggregate");
+    assertEquals("[0]", agg.get("group").toString());
+    assertEquals("[[0],[]]", agg.get("group_sets").toString());
   }
 }

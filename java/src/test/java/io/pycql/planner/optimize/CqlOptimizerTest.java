@@ -61,7 +61,8 @@ class CqlOptimizerTest {
         "JoinConditionPushRule", "JoinPushExpressionsRule", "FilterAggregateTransposeRule",
         "FilterSetOpTransposeRule",
         "AggregateProjectMergeRule", "FilterWindowTransposeRule", "ProjectWindowTransposeRule",
-        "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule"), names);
+        "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule",
+        "ExchangeRule"), names);
   }
 
   @Test void disablingAStandardRuleByItsClassName() {

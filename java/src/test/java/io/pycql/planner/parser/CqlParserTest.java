@@ -67,6 +67,11 @@ class CqlParserTest {
       "select * from S [RANGE 10 SLIDE 5]                 | RANGE 10000 ms SLIDE 5000 ms",
       "select * from S [ROWS 10]                          | ROWS 10",
       "select * from S [rows 0] s1                        | ROWS 0",
+      "select * from S [ROWS 4 SLIDE 2]                   | ROWS 4 SLIDE 2",
+      "select * from S [rows 3 slide 3] AS X              | ROWS 3 SLIDE 3",
+      "select * from S [SESSION 30 SECONDS]               | SESSION 30000 ms",
+      "select * from S [session 10]                       | SESSION 10000 ms",
+      "select * from S [SESSION 250 MILLISECONDS] X       | SESSION 250 ms",
   })
   void windows(String sql, String expected) throws SqlParseException {
     SqlCqlWindow w = windowOf(sql);
@@ -80,6 +85,20 @@ class CqlParserTest {
     assertEquals(2, w.partitionBy.size());
     assertEquals("b", ((SqlIdentifier) w.partitionBy.get(1)).getSimple());
     assertEquals("PARTITION BY $0, $1 ROWS 3", w.toSpec(List.of(0, 1)).toString());
+  }
+
+  @Test void partitionedSlideAndSessionWindows() throws SqlParseException {
+    SqlCqlWindow w = windowOf("select * from S [PARTITION BY a ROWS 3 SLIDE 2]");
+    assertEquals(WindowSpec.Kind.PARTITION, w.kind);
+    assertEquals("PARTITION BY $0 ROWS 3 SLIDE 2", w.toSpec(List.of(0)).toString());
+    assertEquals("[PARTITION BY a ROWS 3 SLIDE 2]", w.canonical());
+    w = windowOf("select * from S [PARTITION BY a, b SESSION 1 MINUTE] AS X");
+    assertEquals(WindowSpec.Kind.SESSION, w.kind);
+    assertEquals(60000, w.gapMillis);
+    assertEquals("PARTITION BY $0, $1 SESSION 60000 ms", w.toSpec(List.of(0, 1)).toString());
+    assertEquals("[PARTITION BY a, b SESSION 60000 MILLISECONDS]", w.canonical());
+    assertEquals("[PARTITION BY a, b SESSION 1 MINUTE]", w.describe());
+    assertEquals("1 MINUTE", w.gapText);
   }
 
   @Test void windowsInJoins() throws SqlParseException {
@@ -202,6 +221,13 @@ class CqlParserTest {
     assertEquals(18, e.getPos().getColumnNum());
     e = error("select * from S [NOW");
     assertEquals(1, e.getPos().getLineNum());
+    e = error("select * from S [ROWS 2 SLIDE 1.5]");
+    assertTrue(e.getMessage().startsWith("Row count must be a whole number"), e.getMessage());
+    assertEquals(31, e.getPos().getColumnNum());
+    e = error("select * from S [SESSION]");
+    assertEquals(25, e.getPos().getColumnNum());
+    e = error("select * from S [SESSION 10 SECONDS SLIDE 5]");
+    assertEquals(37, e.getPos().getColumnNum());
   }
 
   @Test void ddlErrors() {
