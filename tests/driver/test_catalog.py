@@ -60,6 +60,8 @@ def test_planner_json_is_the_documented_shape() -> None:
                 "topic": "s_topic",
                 "timestamp": "TS",
                 "format": "json",
+                "partitions": 3,
+                "key": [],
             }
         ],
         "tables": [

@@ -128,12 +128,18 @@ public final class ExchangeRule {
           in.get(0).partitioning.project(copied(f.projects)));
     }
     if (rel instanceof Aggregate a) {
-      List<Integer> group = a.getGroupSet().asList();
+      // grouping sets: the columns of every set (a ROLLUP's () spans all keys: one task)
+      org.apache.calcite.util.ImmutableBitSet common = a.getGroupSet();
+      for (org.apache.calcite.util.ImmutableBitSet set : a.getGroupSets()) {
+        common = common.intersect(set);
+      }
+      List<Integer> group = common.asList();
       if (group.isEmpty()) {
         return rebuilt(rel, List.of(toSingle(in.get(0))));
       }
       Placed input = grouped(in.get(0), group);
-      return new Placed(copy(rel, List.of(input.rel)), input.partitioning.project(group));
+      return new Placed(copy(rel, List.of(input.rel)),
+          input.partitioning.project(a.getGroupSet().asList()));
     }
     if (rel instanceof CqlRelToStream s) {
       Placed input = s.kind == RelToStreamKind.RSTREAM ? toSingle(in.get(0))
