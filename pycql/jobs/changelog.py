@@ -106,11 +106,11 @@ def pieces(state: dict[str, Any]) -> dict[bytes, bytes]:
     checkpoint = dict(state["runner"])
     executor = dict(checkpoint.pop("executor"))
     operators = executor.pop("operators")
-    tracked = executor.pop("tracked", [])
+    tracked = executor.pop("tracked", {})
     out: dict[bytes, bytes] = {b"sink": orjson.dumps(state.get("sink"))}
     shapes = {op_id: _cut(b"op/" + op_id.encode(), data, out)
               for op_id, data in operators.items()}
-    shapes.update((str(op_id), "pairs") for op_id in tracked)
+    shapes.update(tracked)
     out[b"runner"] = orjson.dumps({"checkpoint": checkpoint, "executor": executor,
                                    "shapes": shapes})
     return _chunked(out)
@@ -121,14 +121,16 @@ def tracked_prefix(op_id: int) -> bytes:
     return b"op/%d/" % op_id
 
 
-def tracked_pieces(changes: dict[int, list[tuple[Any, Any]]]) -> dict[bytes, bytes | None]:
+def tracked_pieces(changes: dict[int, list[tuple[str | None, Any, Any]]]
+                   ) -> dict[bytes, bytes | None]:
     """The pieces of tracked operators' changed keys (``None``: a tombstone), from
     :meth:`Executor.changed_state <pycql.runtime.executor.Executor.changed_state>`."""
     out: dict[bytes, bytes | None] = {}
     for op_id, pairs in changes.items():
         prefix = tracked_prefix(op_id)
-        for key, value in pairs:
-            name = prefix + orjson.dumps(key, default=json_default)
+        for member, key, value in pairs:
+            head = prefix if member is None else prefix + member.encode() + b"/"
+            name = head + orjson.dumps(key, default=json_default)
             out[name] = None if value is None else orjson.dumps(value, default=json_default)
     return _chunked(out)
 
@@ -258,7 +260,8 @@ class Changelog:
                          for name, v in found.items() if not name.startswith(tracked)}
 
     def deltas(self, state: dict[str, Any],
-               changes: dict[int, list[tuple[Any, Any]]] | None = None) -> list[OutRecord]:
+               changes: dict[int, list[tuple[str | None, Any, Any]]] | None = None
+               ) -> list[OutRecord]:
         """The records that bring the partition from what it holds to ``state`` and the
         ``changes`` of its tracked operators."""
         began = time.perf_counter()

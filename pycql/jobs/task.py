@@ -135,11 +135,12 @@ class Task:
                                       partitions=self.input_partitions, on_error=on_error,
                                       checkpoint=None if state is None else state["runner"])
         executor = self.runner.executor
+        executor.track_changes(saved=state is not None)
         tracked = executor.tracked()
         self.changelog.remember(found, tuple(tracked_prefix(op.id) for op in tracked))
         if state is not None:  # a piece written whole (before tracking): write it as pairs
             for op in tracked:
-                if state["shapes"].get(str(op.id)) != "pairs":
+                if state["shapes"].get(str(op.id)) != op.tracked_shape:
                     op.touch_all()
         #: output held for the next commit (at least once); with exactly once the
         #: output goes into the open transaction as it is made, so that it is sent

@@ -592,8 +592,8 @@ Emission(timestamp=17, sign=1, row=(3,))]
 
         Decimals are written as ``{"$decimal": "1.50"}`` (orjson has no decimal).
         ``incremental`` leaves out the operators that track their changed keys
-        (:attr:`~pycql.runtime.operators.Operator.dirty`) and lists their ids under
-        ``"tracked"``: their changes come from :meth:`changed_state`.
+        (:attr:`~pycql.runtime.operators.Operator.dirty`) and gives their ids and
+        shapes under ``"tracked"``: their changes come from :meth:`changed_state`.
         """
         tracked = self.tracked() if incremental else []
         skip = {op.id for op in tracked}
@@ -607,19 +607,28 @@ Emission(timestamp=17, sign=1, row=(3,))]
             "root": [] if self._root_value is None else self._root_value.to_json(),
         })
         if incremental:
-            data["tracked"] = [op.id for op in tracked]
+            data["tracked"] = {str(op.id): op.tracked_shape for op in tracked}
         return data
+
+    def track_changes(self, *, saved: bool) -> None:
+        """From now on, the operators that can track their changed keys do (a job's
+        task saves their changes only, :meth:`changed_state`). ``saved``: their state
+        now is saved already (restored from it); otherwise all of it counts as changed."""
+        for op in self._ops:
+            if op.trackable and op.dirty is None:
+                op.dirty = set()
+                if not saved:
+                    op.touch_all()
 
     def tracked(self) -> list[Operator]:
         """The operators whose keyed state tracks its changes."""
         return [op for op in self._ops if op.dirty is not None]
 
-    def changed_state(self) -> dict[int, list[tuple[Any, Any]]]:
-        """Per tracked operator id, ``(key, value)`` for each key changed since
-        :meth:`clean` (``value`` ``None``: the key is gone), as :meth:`state` would
-        write them (Decimals still Decimals)."""
-        return {op.id: [(key, op.state_of(key)) for key in op.dirty]
-                for op in self._ops if op.dirty is not None}
+    def changed_state(self) -> dict[int, list[tuple[str | None, Any, Any]]]:
+        """Per tracked operator id, ``(member, key, value)`` for each key changed since
+        :meth:`clean` (:meth:`Operator.changed_pairs
+        <pycql.runtime.operators.Operator.changed_pairs>`; Decimals still Decimals)."""
+        return {op.id: op.changed_pairs() for op in self._ops if op.dirty is not None}
 
     def clean(self) -> None:
         """The changes of :meth:`changed_state` are saved."""

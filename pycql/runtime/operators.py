@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress
@@ -76,6 +76,24 @@ def _rows_json(rows: Sequence[Row]) -> list[list[Any]]:
     return [list(r) for r in rows]
 
 
+def _changed_panes(member: str | None, panes: deque[list[Any]],
+                   changed: Iterable[int]) -> list[tuple[str | None, Any, Any]]:
+    """``(member, time, rows)`` of the changed panes of a time-ordered deque of
+    ``[time, rows]`` (``rows`` ``None``: the pane is gone).
+
+    Panes are added (or added to) at the end and leave from the front, so those
+    changed since the last save that are still there are the deque's last ones.
+    """
+    changed = set(changed)
+    found: dict[int, list[Row]] = {}
+    for t, rows in reversed(panes):
+        if t not in changed:
+            break
+        found[t] = rows
+    return [(member, t, None if (rows := found.get(t)) is None else _rows_json(rows))
+            for t in changed]
+
+
 def _ceil_to(value: int, step: int) -> int:
     return -((-value) // step) * step
 
@@ -116,11 +134,27 @@ class Operator:
     #: Keyed state tracked for incremental checkpoints: the keys whose entry changed
     #: since the last :meth:`clean` (``None``: this operator's :meth:`state` is taken
     #: whole). An operator that tracks its keys has a :meth:`state` of ``[key, value]``
-    #: pairs, and :meth:`state_of` gives one pair's value.
+    #: pairs, or an object whose members (:attr:`tracked_members`) are such pairs; its
+    #: :meth:`changed_pairs` gives the changed ones.
     dirty: set[Any] | None = None
+    #: whether this operator can track its changed keys (:attr:`dirty`); the
+    #: executor turns it on for a job's task (:meth:`Executor.track_changes
+    #: <pycql.runtime.executor.Executor.track_changes>`), a cursor never pays for it
+    trackable = False
+    #: the members of a tracked state that is an object (``dirty`` then holds
+    #: ``(member, key)``); ``None``: the state is the pairs themselves
+    tracked_members: tuple[str, ...] | None = None
 
-    def state_of(self, key: Any) -> Any:
-        """The value of ``key``'s pair in :meth:`state` (``None``: the key is gone)."""
+    @property
+    def tracked_shape(self) -> Any:
+        """How a tracked state is cut: ``"pairs"``, or ``{member: "pairs"}``."""
+        if self.tracked_members is None:
+            return "pairs"
+        return dict.fromkeys(self.tracked_members, "pairs")
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        """``(member, key, value)`` of each changed key as :meth:`state` writes it
+        (``member`` ``None`` for a state of pairs; ``value`` ``None``: the key is gone)."""
         raise NotImplementedError
 
     def touch_all(self) -> None:
@@ -301,6 +335,8 @@ class RangeWindow(Operator):
     ``[expiry, rows]`` panes (one pane per arrival instant).
     """
 
+    trackable = True
+
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
                  range_ms: int) -> None:
         super().__init__(spec, inputs, params)
@@ -314,8 +350,12 @@ class RangeWindow(Operator):
             return None
         out: Pairs = []
         panes = self.panes
+        dirty = self.dirty  # the expiries of panes added to, or gone
         while panes and panes[0][0] <= tau:
-            out.extend([(r, -1) for r in panes.popleft()[1]])
+            expiry, rows = panes.popleft()
+            if dirty is not None:
+                dirty.add(expiry)
+            out.extend([(r, -1) for r in rows])
         d = inputs[0]
         if d:
             out.extend([(r, 1) for r in d])
@@ -324,6 +364,8 @@ class RangeWindow(Operator):
                 panes[-1][1].extend(d)
             else:
                 panes.append([expiry, list(d)])
+            if dirty is not None:
+                dirty.add(expiry)
         return out or None
 
     def next_timer(self) -> int | None:
@@ -331,6 +373,12 @@ class RangeWindow(Operator):
 
     def state(self) -> Any:
         return [[t, _rows_json(rows)] for t, rows in self.panes]
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        return _changed_panes(None, self.panes, self.dirty or ())
+
+    def touch_all(self) -> None:
+        self.dirty = {t for t, _ in self.panes}
 
     def load(self, data: Any) -> None:
         self.panes = deque([int(t), [tuple(r) for r in rows]] for t, rows in data)
@@ -357,21 +405,30 @@ class SlideWindow(Operator):
         self.entering: deque[list[Any]] = deque()
         self.leaving: deque[list[Any]] = deque()
 
-    @staticmethod
-    def _add(panes: deque[list[Any]], boundary: int, rows: list[Row]) -> None:
+    def _add(self, member: str, panes: deque[list[Any]], boundary: int,
+             rows: list[Row]) -> None:
         if panes and panes[-1][0] == boundary:
             panes[-1][1].extend(rows)
         else:
             panes.append([boundary, list(rows)])
+        if self.dirty is not None:  # (member, boundary) of panes added to, or gone
+            self.dirty.add((member, boundary))
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         if tau is None:
             return None
         out: Pairs = []
+        dirty = self.dirty
         while self.leaving and self.leaving[0][0] <= tau:
-            out.extend([(r, -1) for r in self.leaving.popleft()[1]])
+            boundary, rows = self.leaving.popleft()
+            if dirty is not None:
+                dirty.add(("leaving", boundary))
+            out.extend([(r, -1) for r in rows])
         while self.entering and self.entering[0][0] <= tau:
-            out.extend([(r, 1) for r in self.entering.popleft()[1]])
+            boundary, rows = self.entering.popleft()
+            if dirty is not None:
+                dirty.add(("entering", boundary))
+            out.extend([(r, 1) for r in rows])
         d = inputs[0]
         if d:
             enter = _ceil_to(tau, self.slide)
@@ -380,9 +437,23 @@ class SlideWindow(Operator):
                 if enter <= tau:
                     out.extend([(r, 1) for r in d])
                 else:
-                    self._add(self.entering, enter, d)
-                self._add(self.leaving, leave, d)
+                    self._add("entering", self.entering, enter, d)
+                self._add("leaving", self.leaving, leave, d)
         return out or None
+
+    trackable = True
+    tracked_members = ("entering", "leaving")
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        dirty = self.dirty or set()
+        return [*_changed_panes("entering", self.entering,
+                                {b for m, b in dirty if m == "entering"}),
+                *_changed_panes("leaving", self.leaving,
+                                {b for m, b in dirty if m == "leaving"})]
+
+    def touch_all(self) -> None:
+        self.dirty = {("entering", b) for b, _ in self.entering} | {
+            ("leaving", b) for b, _ in self.leaving}
 
     def next_timer(self) -> int | None:
         times = [p[0][0] for p in (self.entering, self.leaving) if p]
@@ -978,6 +1049,8 @@ class Aggregate(Operator):
     counted per group with :class:`collections.Counter` instead.
     """
 
+    trackable = True
+
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
         self.group: list[int] = list(spec.get("group", []))
@@ -993,10 +1066,8 @@ class Aggregate(Operator):
         self._group_key: Callable[[Row], Any] | None = (
             itemgetter(*self.group) if self.group else None
         )
-        self.dirty = set()
         if self.is_global:
             self.groups[()] = self._new_group()
-            self.dirty.add(())
 
     def _new_group(self) -> list[Any]:
         return [0, None, *[a.new() for a in self.aggs]]
@@ -1080,9 +1151,10 @@ class Aggregate(Operator):
     def touch_all(self) -> None:
         self.dirty = set(self.groups)
 
-    def state_of(self, key: Any) -> Any:
-        g = self.groups.get(key)
-        return None if g is None else self._encode_group(g)
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        groups, encode = self.groups, self._encode_group
+        return [(None, key, None if (g := groups.get(key)) is None else encode(g))
+                for key in self.dirty or ()]
 
     def load(self, data: Any) -> None:
         aggs = self.aggs
@@ -1097,8 +1169,6 @@ class Aggregate(Operator):
             self.groups = KeyedStore.from_json(data, dec)
         if self.is_global and () not in self.groups:
             self.groups[()] = self._new_group()
-        if self.dirty is not None:
-            self.dirty.clear()
 
 
 #: The calls of a grouping-sets aggregate that say which set a row is of.
@@ -1125,7 +1195,6 @@ class GroupingSetsAggregate(Operator):
         for columns in spec["group_sets"]:
             present = [int(c) for c in columns]
             sub = Aggregate({**spec, "group": present, "aggs": plain}, inputs, params)
-            sub.dirty = None  # saved whole, with the other sets (see state)
             if not present and not sub.is_global:  # () over no calls: still its one row
                 sub.is_global = True
                 sub.groups[()] = sub._new_group()

@@ -165,3 +165,41 @@ def test_a_commit_writes_the_changed_groups_only_and_restores_the_same_state(
         assert got["watermark"] == want["watermark"]
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("window", ["RANGE 10 SECONDS", "RANGE 10 SECONDS SLIDE 4 SECONDS"])
+def test_windows_commit_their_changed_panes_only_and_restore_them(
+        conn: Any, window: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    stream, out = f"src_{tag}", f"out_{tag}"
+    cur = conn.cursor()
+    cur.execute(f"CREATE STREAM {stream} (k INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
+    base = int(time.time() * 1000) - 60_000
+    cur.executemany(f"INSERT INTO {stream} VALUES (?, ?)",
+                    [(i % 7, base + 100 * i) for i in range(300)])
+    query = f"SELECT RSTREAM(k, COUNT(*) AS n) FROM {stream} [{window}] GROUP BY k"
+    plan = with_time_policies(conn, conn.database.analyze(query)["plan"])
+    log: Log = conn.database.log
+    log.create_topic(TopicSpec(out))
+    job = Job(f"TEST_{tag}", "stream", query, out, out, plan, plan["result"]["columns"])
+    task = Task(job, 0, log)
+    tracked = task.runner.executor.tracked()
+    assert {op.spec["op"] for op in tracked} == {"window", "aggregate"}
+    for op in tracked:
+        op.state = _not_on_commit  # type: ignore[method-assign]
+    task.runner._max_records = 40  # type: ignore[attr-defined]
+    for _ in range(5):
+        task.step(0.05)
+        task.commit()
+    for op in tracked:
+        del op.state
+    want = task.runner.executor.state()
+    task.close()
+    again = Task(job, 0, log)
+    try:
+        assert again.restored
+        got = again.runner.executor.state()
+        assert _canon(got) == _canon(want)
+        assert got["pending"] == want["pending"] and got["watermark"] == want["watermark"]
+    finally:
+        again.close()
