@@ -3,8 +3,9 @@
 * the generator is deterministic (same seed -> byte-identical JSON, whatever
   the batching) and follows the Nexmark specification's proportions;
 * every benchmark query plans to the kind it declares, and gives the same
-  result on the embedded log and on a real Kafka broker; q0, q2, q11, q18 and q19
-  are also checked against results computed here from the generated events.
+  result on the embedded log and on a real Kafka broker; q0, q2, q9-q12, q14-q22
+  are also checked against results computed here from the generated events, in
+  plain Python.
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ def test_q11_sessions_match_sessions_computed_from_the_events() -> None:
     assert finals - Counter({r: n for r, n in finals.items() if r[3] + gap == end}) == expected
 
 
-# -- q9, q14-q17, q20-q22 against plain Python over the generated events -------------------
+# -- q9, q10, q12, q14-q17, q20-q22 against plain Python over the generated events ---------
 
 #: From 2023-11-14 23:58:20 UTC, 200 s of events at 20/s: four minutes on two days.
 _MIDNIGHT_CONFIG = GeneratorConfig(base_time_ms=1_700_006_300_000, seed=7, events=4_000, rate=20)
@@ -408,3 +409,28 @@ def test_q9_matches_the_highest_bid_inside_each_auctions_lifetime(midnight_log: 
                       key=repr)
     assert len(expected) > 30
     assert _run_on(memory, "q9")[1] == expected
+
+
+def test_q10_matches_the_bids_with_their_day_and_minute(midnight_log: Any) -> None:
+    memory, bids, _ = midnight_log
+    expected = [(b["auction"], b["bidder"], b["price"], b["date_time"], b["extra"],
+                 _utc(b["date_time"], "%Y-%m-%d"), _utc(b["date_time"], "%H:%M")) for b in bids]
+    assert len({row[5:] for row in expected}) == 4  # two days, four minutes
+    assert [e[2] for e in _run_on(memory, "q10")[0]] == expected
+
+
+def test_q12_matches_counts_per_bidder_in_10_second_tumbling_windows(midnight_log: Any) -> None:
+    memory, bids, _ = midnight_log
+    # in plain Python: the window ending at t (a multiple of 10 s) holds (t - 10 s, t]; its
+    # rows are emitted at t, when a later bid shows that t has come (not the last window)
+    windows: dict[tuple[int, int], list[int]] = {}
+    for b in bids:
+        end = -(-b["date_time"] // 10_000) * 10_000
+        windows.setdefault((end, b["bidder"]), []).append(b["date_time"])
+    last = max(b["date_time"] for b in bids)
+    expected = Counter((end, (bidder, len(times), min(times), max(times)))
+                       for (end, bidder), times in windows.items() if end <= last)
+    assert len({end for end, _ in expected}) == 19
+    emissions, _ = _run_on(memory, "q12")
+    assert all(sign == 1 for _, sign, _ in emissions)
+    assert Counter((t, row) for t, _, row in emissions) == expected
