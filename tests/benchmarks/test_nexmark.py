@@ -3,8 +3,9 @@
 * the generator is deterministic (same seed -> byte-identical JSON, whatever
   the batching) and follows the Nexmark specification's proportions;
 * every benchmark query plans to the kind it declares, and gives the same
-  result on the embedded log and on a real Kafka broker; q0, q2, q11, q18 and q19
-  are also checked against results computed here from the generated events.
+  result on the embedded log and on a real Kafka broker; q0, q2, q9-q12, q14-q22
+  are also checked against results computed here from the generated events, in
+  plain Python.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -205,7 +209,7 @@ def _q19_reference(bids: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     by_auction: dict[int, list[tuple[Any, ...]]] = {}
     for b in bids:
         by_auction.setdefault(b["auction"], []).append(tuple(b[c] for c in columns))
-    out = []
+    out: list[tuple[Any, ...]] = []
     for rows in by_auction.values():
         rows.sort(key=lambda r: (-r[2], r))
         out.extend((*r, i + 1) for i, r in enumerate(rows[:10]))
@@ -251,3 +255,182 @@ def test_q11_sessions_match_sessions_computed_from_the_events() -> None:
     # the final rows are the deletions at last_time + 10 s; the others replace counts
     finals = Counter(row for t, sign, row in emissions if t == row[3] + gap)
     assert finals - Counter({r: n for r, n in finals.items() if r[3] + gap == end}) == expected
+
+
+# -- q9, q10, q12, q14-q17, q20-q22 against plain Python over the generated events ---------
+
+#: From 2023-11-14 23:58:20 UTC, 200 s of events at 20/s: four minutes on two days.
+_MIDNIGHT_CONFIG = GeneratorConfig(base_time_ms=1_700_006_300_000, seed=7, events=4_000, rate=20)
+_BID_COLUMNS = ("auction", "bidder", "price", "channel", "url", "date_time", "extra")
+
+
+@pytest.fixture(scope="module")
+def midnight_log() -> Any:
+    memory = MemoryLog()
+    load_events(memory, _MIDNIGHT_CONFIG, "")
+    batch = NexmarkGenerator(_MIDNIGHT_CONFIG).generate()
+    yield (memory, [orjson.loads(b) for b in batch.bids],
+           [orjson.loads(a) for a in batch.auctions])
+
+
+def _run_on(log: Any, name: str) -> tuple[list[Any], list[Any] | None]:
+    emissions, snapshot, late = _run(plan_query(QUERIES[name], ""), log)
+    assert late == 0
+    return emissions, snapshot
+
+
+def _utc(ms: int, fmt: str) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime(fmt)
+
+
+def test_q14_matches_the_conversion_hours_and_c_counts_computed_from_the_bids() -> None:
+    # 2023-11-14 18:40 UTC, a bid about every second for 83 minutes: day, other and night
+    config = GeneratorConfig(base_time_ms=1_699_987_200_000, seed=3, events=5_000, rate=1)
+    memory = MemoryLog()
+    load_events(memory, config, "")
+    bids = [orjson.loads(b) for b in NexmarkGenerator(config).generate().bids]
+    emissions, _ = _run_on(memory, "q14")
+    expected = []
+    for b in bids:
+        price = Decimal("0.908") * b["price"]
+        if not 1_000_000 < price < 50_000_000:
+            continue
+        hour = datetime.fromtimestamp(b["date_time"] / 1000, tz=UTC).hour
+        kind = ("dayTime" if 8 <= hour <= 18 else "nightTime" if hour <= 6 or hour >= 20
+                else "otherTime")
+        expected.append((b["auction"], b["bidder"], price, kind, b["date_time"], b["extra"],
+                         b["extra"].count("c")))
+    assert {row[3] for row in expected} == {"dayTime", "otherTime", "nightTime"}
+    assert any(row[6] > 0 for row in expected)
+    assert [e[2] for e in emissions] == expected
+    assert [e[0] for e in emissions] == [row[4] for row in expected]
+
+
+_RANKS: tuple[Callable[[int], bool], ...] = (
+    lambda p: True, lambda p: p < 10_000, lambda p: 10_000 <= p < 1_000_000,
+    lambda p: p >= 1_000_000)
+
+
+def _ranked_counts(group: list[dict[str, Any]], column: str | None) -> list[int]:
+    """Total and per price rank: the bids (``column`` None) or distinct values of ``column``."""
+    out = []
+    for keep in _RANKS:
+        rows = [b for b in group if keep(b["price"])]
+        out.append(len(rows) if column is None else len({b[column] for b in rows}))
+    return out
+
+
+def _groups(bids: list[dict[str, Any]],
+            key: Callable[[dict[str, Any]], Any]) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for b in bids:
+        groups.setdefault(key(b), []).append(b)
+    return groups
+
+
+def test_q15_q16_q17_match_per_day_statistics_computed_from_the_bids(midnight_log: Any) -> None:
+    memory, bids, _ = midnight_log
+
+    def day(b: dict[str, Any]) -> str:
+        return _utc(b["date_time"], "%Y-%m-%d")
+
+    assert len({day(b) for b in bids}) == 2
+
+    q15 = [(d, *_ranked_counts(g, None), *_ranked_counts(g, "bidder"),
+            *_ranked_counts(g, "auction")) for d, g in _groups(bids, day).items()]
+    assert _run_on(memory, "q15")[1] == sorted(q15, key=repr)
+
+    q16 = [(channel, d, max(_utc(b["date_time"], "%H:%M") for b in g),
+            *_ranked_counts(g, None), *_ranked_counts(g, "bidder"), *_ranked_counts(g, "auction"))
+           for (channel, d), g in _groups(bids, lambda b: (b["channel"], day(b))).items()]
+    assert len(q16) > 100
+    assert _run_on(memory, "q16")[1] == sorted(q16, key=repr)
+
+    q17 = []
+    for (auction, d), g in _groups(bids, lambda b: (b["auction"], day(b))).items():
+        prices = [b["price"] for b in g]
+        q17.append((auction, d, *_ranked_counts(g, None), min(prices), max(prices),
+                    sum(prices) // len(prices), sum(prices)))
+    assert _run_on(memory, "q17")[1] == sorted(q17, key=repr)
+
+
+def test_q20_matches_the_bids_paired_with_their_category_10_auctions(midnight_log: Any) -> None:
+    memory, bids, auctions = midnight_log
+    by_id = {a["id"]: a for a in auctions if a["category"] == 10}
+    expected: Counter[tuple[int, tuple[Any, ...]]] = Counter()
+    for b in bids:
+        a = by_id.get(b["auction"])
+        if a is not None:
+            row = (*(b[c] for c in _BID_COLUMNS),
+                   *(a[c] for c in ("item_name", "description", "initial_bid", "reserve",
+                                    "date_time", "expires", "seller", "category", "extra")))
+            # a pair is emitted when its later event arrives
+            expected[(max(a["date_time"], b["date_time"]), row)] += 1
+    assert sum(expected.values()) > 100
+    emissions, _ = _run_on(memory, "q20")
+    assert all(sign == 1 for _, sign, _ in emissions)
+    assert Counter((t, row) for t, _, row in emissions) == expected
+
+
+def test_q21_q22_match_the_url_parsed_in_plain_python(midnight_log: Any) -> None:
+    memory, bids, _ = midnight_log
+    hot = {"apple": "0", "google": "1", "facebook": "2", "baidu": "3"}
+    q21 = []
+    for b in bids:
+        query = b["url"].partition("?")[2]
+        ids = [v for k, _, v in (p.partition("=") for p in query.split("&")) if k == "channel_id"]
+        channel_id = hot.get(b["channel"].lower(), ids[0] if ids else None)
+        if channel_id is not None:
+            q21.append((b["auction"], b["bidder"], b["price"], b["channel"], channel_id))
+    assert len(q21) < len(bids)  # some numbered channels have no channel_id
+    assert [e[2] for e in _run_on(memory, "q21")[0]] == q21
+
+    q22 = [(b["auction"], b["bidder"], b["price"], b["channel"], *b["url"].split("/")[3:6])
+           for b in bids]
+    assert [e[2] for e in _run_on(memory, "q22")[0]] == q22
+
+
+def test_q9_matches_the_highest_bid_inside_each_auctions_lifetime(midnight_log: Any) -> None:
+    memory, bids, auctions = midnight_log
+    assert len({b["date_time"] for b in bids}) == len(bids)  # no ties: one order only
+    best: dict[int, dict[str, Any]] = {}
+    by_id = {a["id"]: a for a in auctions}
+    for b in bids:
+        a = by_id.get(b["auction"])
+        if a is None or not a["date_time"] <= b["date_time"] <= a["expires"]:
+            continue
+        held = best.get(a["id"])
+        if held is None or (-b["price"], b["date_time"]) < (-held["price"], held["date_time"]):
+            best[a["id"]] = b
+    auction_columns = ("id", "item_name", "description", "initial_bid", "reserve", "date_time",
+                       "expires", "seller", "category", "extra")
+    expected = sorted(((*(by_id[i][c] for c in auction_columns), b["auction"], b["bidder"],
+                        b["price"], b["date_time"], b["extra"]) for i, b in best.items()),
+                      key=repr)
+    assert len(expected) > 30
+    assert _run_on(memory, "q9")[1] == expected
+
+
+def test_q10_matches_the_bids_with_their_day_and_minute(midnight_log: Any) -> None:
+    memory, bids, _ = midnight_log
+    expected = [(b["auction"], b["bidder"], b["price"], b["date_time"], b["extra"],
+                 _utc(b["date_time"], "%Y-%m-%d"), _utc(b["date_time"], "%H:%M")) for b in bids]
+    assert len({row[5:] for row in expected}) == 4  # two days, four minutes
+    assert [e[2] for e in _run_on(memory, "q10")[0]] == expected
+
+
+def test_q12_matches_counts_per_bidder_in_10_second_tumbling_windows(midnight_log: Any) -> None:
+    memory, bids, _ = midnight_log
+    # in plain Python: the window ending at t (a multiple of 10 s) holds (t - 10 s, t]; its
+    # rows are emitted at t, when a later bid shows that t has come (not the last window)
+    windows: dict[tuple[int, int], list[int]] = {}
+    for b in bids:
+        end = -(-b["date_time"] // 10_000) * 10_000
+        windows.setdefault((end, b["bidder"]), []).append(b["date_time"])
+    last = max(b["date_time"] for b in bids)
+    expected = Counter((end, (bidder, len(times), min(times), max(times)))
+                       for (end, bidder), times in windows.items() if end <= last)
+    assert len({end for end, _ in expected}) == 19
+    emissions, _ = _run_on(memory, "q12")
+    assert all(sign == 1 for _, sign, _ in emissions)
+    assert Counter((t, row) for t, _, row in emissions) == expected
