@@ -29,20 +29,23 @@ def conn(request: pytest.FixtureRequest) -> Any:
     conn.close()
 
 
-def _job(conn: Any, rows: int) -> tuple[Job, str]:
+def _job(conn: Any, rows: int, query: str = QUERY, keys: int = 3, step_ms: int = 100,
+         base: int | None = None) -> tuple[Job, str]:
+    """A job of ``query`` (``{s}``: its input) over a new stream ``(k, ts)`` holding
+    ``rows`` rows, the i-th ``(i % keys, base + step_ms * i)`` (base: now)."""
     tag = uuid.uuid4().hex[:6]
     stream, out = f"src_{tag}", f"out_{tag}"
     cur = conn.cursor()
     cur.execute(f"CREATE STREAM {stream} (k INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
-    base = int(time.time() * 1000)
+    base = int(time.time() * 1000) if base is None else base
     cur.executemany(f"INSERT INTO {stream} VALUES (?, ?)",
-                    [(i % 3, base + 100 * i) for i in range(rows)])
-    query = QUERY.format(s=stream)
+                    [(i % keys, base + step_ms * i) for i in range(rows)])
+    query = query.format(s=stream)
     plan = with_time_policies(conn, conn.database.analyze(query)["plan"])
     log: Log = conn.database.log
     log.create_topic(TopicSpec(out))
     job = Job(f"TEST_{tag}", "stream", query, out, out, plan, plan["result"]["columns"])
-    return job, query
+    return job, stream
 
 
 def _read(log: Log, topic: str) -> collections.Counter[tuple[Any, ...]]:
@@ -128,18 +131,11 @@ def _canon(state: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_commit_writes_the_changed_groups_only_and_restores_the_same_state(
         conn: Any) -> None:
-    tag = uuid.uuid4().hex[:6]
-    stream, out = f"src_{tag}", f"out_{tag}"
-    cur = conn.cursor()
-    cur.execute(f"CREATE STREAM {stream} (k INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
     base = int(time.time() * 1000)
-    cur.executemany(f"INSERT INTO {stream} VALUES (?, ?)",
-                    [(i, base + i) for i in range(100)])
-    query = f"SELECT ISTREAM(k, COUNT(*) AS n) FROM {stream} [UNBOUNDED] GROUP BY k"
-    plan = with_time_policies(conn, conn.database.analyze(query)["plan"])
+    job, stream = _job(conn, 100, "SELECT ISTREAM(k, COUNT(*) AS n) FROM {s} [UNBOUNDED] "
+                       "GROUP BY k", keys=100, step_ms=1, base=base)
     log: Log = conn.database.log
-    log.create_topic(TopicSpec(out))
-    job = Job(f"TEST_{tag}", "stream", query, out, out, plan, plan["result"]["columns"])
+    cur = conn.cursor()
     task = Task(job, 0, log)
     _finish(task, 100)
     before = _changelog_names(log, task.changelog.topic)
@@ -170,18 +166,9 @@ def test_a_commit_writes_the_changed_groups_only_and_restores_the_same_state(
 @pytest.mark.parametrize("window", ["RANGE 10 SECONDS", "RANGE 10 SECONDS SLIDE 4 SECONDS"])
 def test_windows_commit_their_changed_panes_only_and_restore_them(
         conn: Any, window: str) -> None:
-    tag = uuid.uuid4().hex[:6]
-    stream, out = f"src_{tag}", f"out_{tag}"
-    cur = conn.cursor()
-    cur.execute(f"CREATE STREAM {stream} (k INTEGER, ts BIGINT) WITH (timestamp = 'ts')")
-    base = int(time.time() * 1000) - 60_000
-    cur.executemany(f"INSERT INTO {stream} VALUES (?, ?)",
-                    [(i % 7, base + 100 * i) for i in range(300)])
-    query = f"SELECT RSTREAM(k, COUNT(*) AS n) FROM {stream} [{window}] GROUP BY k"
-    plan = with_time_policies(conn, conn.database.analyze(query)["plan"])
+    job, _ = _job(conn, 300, f"SELECT RSTREAM(k, COUNT(*) AS n) FROM {{s}} [{window}] GROUP BY k",
+                  keys=7, base=int(time.time() * 1000) - 60_000)
     log: Log = conn.database.log
-    log.create_topic(TopicSpec(out))
-    job = Job(f"TEST_{tag}", "stream", query, out, out, plan, plan["result"]["columns"])
     task = Task(job, 0, log)
     tracked = task.runner.executor.tracked()
     assert {op.spec["op"] for op in tracked} == {"window", "aggregate"}
