@@ -404,6 +404,12 @@ class SlideWindow(Operator):
         self.slide = slide_ms
         self.entering: deque[list[Any]] = deque()
         self.leaving: deque[list[Any]] = deque()
+        #: per (member, boundary) pane: the first rows of its saved segments, and the
+        #: rows saved (see changed_pairs); what the next clean() will have saved
+        self._segments: dict[tuple[str, int], tuple[list[int], int]] = {}
+        self._pending_segments: dict[tuple[str, int], int | None] = {}
+        #: panes restored from pairs keyed by boundary alone (before segments)
+        self._legacy: list[tuple[str, int]] = []
 
     def _add(self, member: str, panes: deque[list[Any]], boundary: int,
              rows: list[Row]) -> None:
@@ -441,15 +447,48 @@ class SlideWindow(Operator):
                 self._add("leaving", self.leaving, leave, d)
         return out or None
 
+    # Saved in segments: a pane's rows are written as the runs added between saves, each
+    # a pair of its own keyed ``[boundary, index of its first row]``, so a pane that
+    # grows over many commits is not written again and again.
     trackable = True
     tracked_members = ("entering", "leaving")
 
     def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
-        dirty = self.dirty or set()
-        return [*_changed_panes("entering", self.entering,
-                                {b for m, b in dirty if m == "entering"}),
-                *_changed_panes("leaving", self.leaving,
-                                {b for m, b in dirty if m == "leaving"})]
+        dirty = self.dirty if self.dirty is not None else set()
+        if self._legacy:  # panes restored from pairs keyed by boundary: rewrite them all
+            self.touch_all()
+            dirty = self.dirty or set()
+        out: list[tuple[str | None, Any, Any]] = [(m, b, None) for m, b in self._legacy]
+        pending: dict[tuple[str, int], int | None] = {}
+        for member, panes in (("entering", self.entering), ("leaving", self.leaving)):
+            changed = {b for m, b in dirty if m == member}
+            present: dict[int, list[Row]] = {}
+            for t, rows in reversed(panes):  # panes change at the end (_changed_panes)
+                if t not in changed:
+                    break
+                present[t] = rows
+            for b in changed:
+                starts, saved = self._segments.get((member, b), ([], 0))
+                rows = present.get(b)
+                if rows is None:
+                    out += [(member, [b, start], None) for start in starts]
+                    pending[(member, b)] = None
+                elif len(rows) > saved:
+                    out.append((member, [b, saved], _rows_json(rows[saved:])))
+                    pending[(member, b)] = len(rows)
+        self._pending_segments = pending
+        return out
+
+    def clean(self) -> None:
+        for pane, length in self._pending_segments.items():
+            if length is None:
+                self._segments.pop(pane, None)
+            else:
+                starts, saved = self._segments.get(pane, ([], 0))
+                self._segments[pane] = ([*starts, saved], length)
+        self._pending_segments = {}
+        self._legacy = []
+        super().clean()
 
     def touch_all(self) -> None:
         self.dirty = {("entering", b) for b, _ in self.entering} | {
@@ -461,13 +500,33 @@ class SlideWindow(Operator):
 
     def state(self) -> Any:
         return {
-            "entering": [[t, _rows_json(rows)] for t, rows in self.entering],
-            "leaving": [[t, _rows_json(rows)] for t, rows in self.leaving],
+            "entering": [[[t, 0], _rows_json(rows)] for t, rows in self.entering],
+            "leaving": [[[t, 0], _rows_json(rows)] for t, rows in self.leaving],
         }
 
     def load(self, data: Any) -> None:
-        self.entering = deque([int(t), [tuple(r) for r in rows]] for t, rows in data["entering"])
-        self.leaving = deque([int(t), [tuple(r) for r in rows]] for t, rows in data["leaving"])
+        self._segments = {}
+        self._legacy = []
+        self.entering = self._panes("entering", data["entering"])
+        self.leaving = self._panes("leaving", data["leaving"])
+
+    def _panes(self, member: str, pairs: list[list[Any]]) -> deque[list[Any]]:
+        """Panes from ``[[boundary, first row], rows]`` segments (or, as saved before
+        segments, ``[boundary, rows]``), in time order."""
+        segments = sorted(((k, 0, True) if isinstance(k, int) else (int(k[0]), int(k[1]), False),
+                           rows) for k, rows in pairs)
+        panes: deque[list[Any]] = deque()
+        for (boundary, start, legacy), rows in segments:
+            if panes and panes[-1][0] == boundary:
+                panes[-1][1].extend(tuple(r) for r in rows)
+            else:
+                panes.append([boundary, [tuple(r) for r in rows]])
+            if legacy:  # to be written again as segments (and its piece deleted)
+                self._legacy.append((member, boundary))
+            else:
+                starts, _ = self._segments.get((member, boundary), ([], 0))
+                self._segments[(member, boundary)] = ([*starts, start], len(panes[-1][1]))
+        return panes
 
 
 class RowsWindow(Operator):
