@@ -25,11 +25,9 @@ here, in the parent that hosts the planner's JVM):
   ``both``, the default commit interval of 100 ms): a
   :class:`pycql.jobs.task.Task` of a :class:`pycql.jobs.spec.Job` over the
   same plan, writing to a fresh output topic, stepped (``step(0.1)``) until its
-  runner is done, then committed (a clean stop). A task's runner never stops,
-  so the benchmark gives it a bounded one (``stop="end"``, the same partitions,
-  ``on_error`` and the checkpoint the task restored from its changelog: none,
-  the job id is fresh) before the first step (:func:`make_task`); nothing else
-  of the task changes. Its time includes encoding its output and its commits
+  runner is done, then committed (a clean stop). A job's task never stops, so
+  the benchmark makes it with ``Task(stop="end")`` (:func:`make_task`), whose
+  runner stops at the input's end; nothing else of the task changes. Its time includes encoding its output and its commits
   (with exactly-once, one transaction per commit of the output and the
   changelog of its state): that is what a job costs.
 
@@ -254,15 +252,12 @@ def make_task(
 ) -> Any:
     """A task of a one-task job over ``spec``'s plan writing to ``topic`` (created here).
 
-    ``bounded``: a bounded runner (``stop="end"``) in place of the task's unbounded one,
-    built from the same checkpoint the task restored (none for a fresh ``job_id``), the
-    same partitions and ``on_error``. ``job_id`` defaults to a fresh one (the task then
+    ``bounded``: the task's runner stops at the input's end (``Task(stop="end")``);
+    nothing else of the task changes. ``job_id`` defaults to a fresh one (the task then
     restores nothing from its changelog)."""
-    from pycql.jobs.changelog import assemble, restore
     from pycql.jobs.spec import Job
     from pycql.jobs.task import Task
     from pycql.log.base import TopicSpec
-    from pycql.runtime.runner import QueryRunner
 
     table = spec["sink_kind"] == "table"
     log.create_topic(TopicSpec(topic, partitions=1, compacted=table), exist_ok=True)
@@ -281,24 +276,7 @@ def make_task(
         processing_guarantee=guarantee,
         commit_interval_ms=commit_interval_ms,
     )
-    task = Task(job, 0, log)
-    if not bounded:
-        return task
-    checkpoint = None
-    if task.restored:  # the same state the task's own runner started from
-        state = assemble(restore(log, job.id, 0)[0])
-        checkpoint = None if state is None else state["runner"]
-    task.runner.close()
-    task.runner = QueryRunner(
-        job.plan,
-        log,
-        start=job.start_offsets(),
-        stop="end",
-        partitions=task.input_partitions,
-        on_error="fail" if job.on_error == "fail" else "dead_letter",
-        checkpoint=checkpoint,
-    )
-    return task
+    return Task(job, 0, log, stop="end" if bounded else None)
 
 
 class _Timed:

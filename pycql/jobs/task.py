@@ -39,7 +39,7 @@ from pycql.jobs.sink import Sink, make_sink
 from pycql.jobs.spec import Job
 from pycql.log.base import Log, OutRecord, TransactionalProducer
 from pycql.runtime.executor import Emission, Executor
-from pycql.runtime.runner import QueryRunner
+from pycql.runtime.runner import QueryRunner, StopAt
 from pycql.runtime.state import building_state
 
 __all__ = ["Task", "TaskMetrics", "state_sizes"]
@@ -98,7 +98,9 @@ def state_sizes(executor: Executor) -> tuple[dict[int, int], dict[int, int]]:
 class Task:
     """Task ``index`` of ``job`` over ``log`` (see the module docstring)."""
 
-    def __init__(self, job: Job, index: int, log: Log) -> None:
+    def __init__(self, job: Job, index: int, log: Log, *, stop: StopAt | None = None) -> None:
+        """``stop``: a bounded run (the runner's ``stop``; benchmarks and tests), else
+        the task runs as long as its job."""
         self.job = job
         self.index = index
         self._log = log
@@ -131,7 +133,7 @@ class Task:
             found, seconds = restore(log, job.id, index)
             self.metrics.restore_s, self.metrics.restored_pieces = seconds, len(found)
             state = assemble(found)
-            self.runner = QueryRunner(plan, log, start=job.start_offsets(),
+            self.runner = QueryRunner(plan, log, start=job.start_offsets(), stop=stop,
                                       partitions=self.input_partitions, on_error=on_error,
                                       checkpoint=None if state is None else state["runner"])
         executor = self.runner.executor
