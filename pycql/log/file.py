@@ -45,7 +45,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -273,18 +274,15 @@ class FileLog(MemoryLog):
             self._last_seq = seq
         self._changed.notify_all()
 
-    def _store(self, placed: Sequence[Record]) -> None:
-        """Write ``placed`` in one SQLite transaction (``_io`` held, the writer)."""
-        ids = self._ids
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One SQLite write transaction (``_io`` held, the writer): committed when the
+        block ends, rolled back when it raises; SQLite's errors are OperationalError."""
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany(_INSERT, [
-                    (ids[r.topic], r.partition, r.offset, r.timestamp_ms, r.key, r.value)
-                    for r in placed])
-                last = db.execute(
-                    "SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+                yield db
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -292,24 +290,24 @@ class FileLog(MemoryLog):
                 raise
         except sqlite3.Error as exc:
             raise OperationalError(f"cannot write the database {self.path}: {exc}") from None
+
+    def _store(self, placed: Sequence[Record]) -> None:
+        """Write ``placed`` in one SQLite transaction (``_io`` held, the writer)."""
+        ids = self._ids
+        with self._transaction() as db:
+            db.executemany(_INSERT, [
+                (ids[r.topic], r.partition, r.offset, r.timestamp_ms, r.key, r.value)
+                for r in placed])
+            last = db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
         if last is not None:
             self._last_seq = int(last[0])
 
     def _write_statements(self, statements: Sequence[tuple[str, tuple[object, ...]]]) -> None:
         """Run ``statements`` in one SQLite transaction (``_io`` held, the writer)."""
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in statements:
-                    db.execute(sql, args)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise OperationalError(f"cannot write the database {self.path}: {exc}") from None
+        with self._transaction() as db:
+            for sql, args in statements:
+                db.execute(sql, args)
 
     # -- the Log interface ------------------------------------------------------------
     def create_topic(self, spec: TopicSpec, *, exist_ok: bool = True) -> None:
