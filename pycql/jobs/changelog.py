@@ -14,10 +14,12 @@ gone, so state that did not change is not rewritten and compaction keeps one
 record per piece.
 
 An operator that tracks its changed keys (:attr:`Operator.dirty
-<pycql.runtime.operators.Operator.dirty>`, an aggregate's groups) is not
-serialized at all on a commit: only the pairs of its changed keys are written
-(a tombstone for a key that is gone), under the same names, so a commit costs
-what changed and a restore reads the same pieces either way.
+<pycql.runtime.operators.Operator.dirty>`: an aggregate's groups, a time
+window's panes) is not serialized at all on a commit: only the pairs of its
+changed keys are written (a tombstone for a key that is gone), under the same
+names, so a commit costs what changed and a restore reads the same pieces
+either way. (A tracked piece once chunked and later gone leaves its chunks
+behind: restores skip them, compaction never removes them.)
 
 :func:`restore` reads a partition to its end and puts the pieces back together.
 """
