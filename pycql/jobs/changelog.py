@@ -18,8 +18,11 @@ An operator that tracks its changed keys (:attr:`Operator.dirty
 window's panes) is not serialized at all on a commit: only the pairs of its
 changed keys are written (a tombstone for a key that is gone), under the same
 names, so a commit costs what changed and a restore reads the same pieces
-either way. (A tracked piece once chunked and later gone leaves its chunks
-behind: restores skip them, compaction never removes them.)
+either way. The changelog remembers how many chunks each tracked piece has in
+the partition (from the restore, then from each commit), so a tracked piece that
+goes away or shrinks gets a tombstone for each chunk it no longer has, and
+compaction removes them (chunks left behind by an older pycql are found on the
+restore and tombstoned on the next commit).
 
 :func:`restore` reads a partition to its end and puts the pieces back together.
 """
@@ -134,19 +137,42 @@ def tracked_pieces(changes: dict[int, list[tuple[str | None, Any, Any]]]
             head = prefix if member is None else prefix + member.encode() + b"/"
             name = head + orjson.dumps(key, default=json_default)
             out[name] = None if value is None else orjson.dumps(value, default=json_default)
-    return _chunked(out)
+    return out
+
+
+def _chunk_name(name: bytes, i: int) -> bytes:
+    return name + b"\x00" + str(i).encode()
+
+
+def chunk_count(value: bytes | None) -> int:
+    """How many chunks a piece of these bytes is written as (0: written whole)."""
+    if value is None or len(value) <= CHUNK_BYTES:
+        return 0
+    return (len(value) + CHUNK_BYTES - 1) // CHUNK_BYTES
 
 
 def _chunked(found: dict[bytes, Any]) -> dict[bytes, Any]:
     out: dict[bytes, Any] = {}
     for name, value in found.items():
-        if value is None or len(value) <= CHUNK_BYTES:
+        count = chunk_count(value)
+        if not count:
             out[name] = value
             continue
-        count = (len(value) + CHUNK_BYTES - 1) // CHUNK_BYTES
         out[name] = _CHUNKED + str(count).encode()
         for i in range(count):
-            out[name + b"\x00" + str(i).encode()] = value[i * CHUNK_BYTES:(i + 1) * CHUNK_BYTES]
+            out[_chunk_name(name, i)] = value[i * CHUNK_BYTES:(i + 1) * CHUNK_BYTES]
+    return out
+
+
+def _chunks_in(found: dict[bytes, bytes], tracked: tuple[bytes, ...]) -> dict[bytes, int]:
+    """Per tracked piece with chunks in ``found``: one more than its highest chunk's
+    number (chunks its head does not count, left behind, are counted too)."""
+    out: dict[bytes, int] = {}
+    for name in found:
+        if b"\x00" not in name or not name.startswith(tracked):
+            continue
+        base, _, number = name.rpartition(b"\x00")
+        out[base] = max(out.get(base, 0), int(number) + 1)
     return out
 
 
@@ -250,6 +276,10 @@ class Changelog:
         self.index = index
         log.create_topic(TopicSpec(self.topic, partitions, compacted=True), exist_ok=True)
         self._written: dict[bytes, bytes] = {}
+        #: tracked pieces written as chunks: how many chunk names each has in the partition
+        self._chunks: dict[bytes, int] = {}
+        self._pending_chunks: dict[bytes, int] = {}
+        self._stale: dict[bytes, int] = {}
         #: what the last :meth:`deltas` cost: pieces and bytes written, seconds taken
         self.last_pieces = 0
         self.last_bytes = 0
@@ -257,9 +287,20 @@ class Changelog:
 
     def remember(self, found: dict[bytes, bytes], tracked: tuple[bytes, ...] = ()) -> None:
         """The pieces restored: what the partition holds now (the pieces of tracked
-        operators, names starting with one of ``tracked``, need no digest)."""
+        operators, names starting with one of ``tracked``, need no digest; their chunks
+        are counted, so that the next commit that changes such a piece removes them)."""
         self._written = {name: hashlib.blake2b(v, digest_size=12).digest()
                          for name, v in found.items() if not name.startswith(tracked)}
+        self._chunks = _chunks_in(found, tracked)
+        # chunks that their piece's head does not count (the piece gone, no longer
+        # chunked, or in fewer chunks: left by an older pycql): the next commit removes
+        # them. Per piece: the chunks its head counts.
+        self._stale = {}
+        for base, count in self._chunks.items():
+            head = found.get(base, b"")
+            live = int(head[len(_CHUNKED):]) if head.startswith(_CHUNKED) else 0
+            if live < count:
+                self._stale[base] = live
 
     def deltas(self, state: dict[str, Any],
                changes: dict[int, list[tuple[str | None, Any, Any]]] | None = None
@@ -280,10 +321,23 @@ class Changelog:
                 size += len(value)
         for name in written.keys() - seen.keys():
             out.append(OutRecord(None, name, None, self.index))
+        chunks = dict(self._chunks)
+        for name, live in self._stale.items():  # chunks left behind (see remember)
+            for i in range(live, chunks.pop(name)):
+                out.append(OutRecord(None, _chunk_name(name, i), None, self.index))
+            if live:
+                chunks[name] = live
         for name, change in tracked_pieces(changes or {}).items():
-            out.append(OutRecord(change, name, None, self.index))
-            size += 0 if change is None else len(change)
+            count = chunk_count(change)
+            for i in range(count, chunks.pop(name, 0)):  # chunks it no longer has
+                out.append(OutRecord(None, _chunk_name(name, i), None, self.index))
+            if count:
+                chunks[name] = count
+            for piece, value in _chunked({name: change}).items():
+                out.append(OutRecord(value, piece, None, self.index))
+                size += 0 if value is None else len(value)
         self._pending = seen
+        self._pending_chunks = chunks
         self.last_pieces, self.last_bytes = len(out), size
         self.last_seconds = time.perf_counter() - began
         return out
@@ -291,6 +345,8 @@ class Changelog:
     def committed(self) -> None:
         """The records of the last :meth:`deltas` are in the partition."""
         self._written = self._pending
+        self._chunks = self._pending_chunks
+        self._stale = {}
 
 
 def restore(log: Log, job: str, index: int) -> tuple[dict[bytes, bytes], float]:

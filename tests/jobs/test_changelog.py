@@ -83,3 +83,64 @@ def test_only_changed_pieces_are_written_and_large_ones_are_chunked() -> None:
     assert all(len(r.value or b"") <= CHUNK_BYTES for r in third)
     found = {r.key: r.value for r in third if r.value is not None}
     assert assemble(found)["runner"]["executor"]["operators"]["2"] == big  # type: ignore[index]
+
+
+def _apply(partition: dict[bytes, bytes], records: list[Any]) -> None:
+    """What compaction keeps of a partition after ``records``: the newest of each key."""
+    for r in records:
+        if r.value is None:
+            partition.pop(r.key, None)
+        else:
+            partition[r.key] = r.value
+
+
+def _chunk_names(partition: dict[bytes, bytes]) -> set[bytes]:
+    return {name for name in partition if b"\x00" in name}
+
+
+def test_a_tracked_piece_that_goes_away_or_shrinks_leaves_no_chunks() -> None:
+    changelog = Changelog(MemoryLog(), "J", 1, 0)
+    partition: dict[bytes, bytes] = {}
+    state = _state({})
+    big = ["y" * (3 * CHUNK_BYTES)]            # 4 chunks (the JSON is a bit longer)
+    steps: list[dict[int, list[tuple[str | None, Any, Any]]]] = [
+        {4: [(None, ["a"], big), (None, ["b"], big), ("left", 7, big)]},
+        {4: [(None, ["a"], None)]},                     # gone
+        {4: [(None, ["b"], ["y" * CHUNK_BYTES])]},      # 2 chunks now
+        {4: [(None, ["b"], [1])]},                      # whole now
+        {4: [("left", 7, None)]},
+    ]
+    want: dict[bytes, int] = {}  # per piece, its chunks in the partition (an oracle)
+    for changes in steps:
+        _apply(partition, changelog.deltas(state, changes))
+        changelog.committed()
+        for member, key, value in changes[4]:
+            name = b"op/4/" + (b"" if member is None else member.encode() + b"/") + \
+                orjson.dumps(key)
+            size = 0 if value is None else len(orjson.dumps(value))
+            want[name] = -(-size // CHUNK_BYTES) if size > CHUNK_BYTES else 0
+        expected = {name + b"\x00" + str(i).encode() for name, n in want.items()
+                    for i in range(n)}
+        assert _chunk_names(partition) == expected
+    assert _chunk_names(partition) == set()
+    assert b'op/4/["a"]' not in partition and partition[b'op/4/["b"]'] == b"[1]"
+
+
+def test_chunks_left_behind_are_removed_after_a_restore() -> None:
+    """Chunks of a tracked piece that the partition kept (its piece gone or shrunk, as an
+    older pycql left them) go on the first commit after a restore; live chunks stay."""
+    partition = {b"runner": b"{}", b"sink": b"3",
+                 b'op/4/["gone"]\x000': b"x", b'op/4/["gone"]\x001': b"x",
+                 b'op/4/["less"]': b"\x00chunks:1", b'op/4/["less"]\x000': b"[1]",
+                 b'op/4/["less"]\x001': b"x",
+                 b'op/4/["kept"]': b"\x00chunks:2", b'op/4/["kept"]\x000': b"[",
+                 b'op/4/["kept"]\x001': b"1]"}
+    changelog = Changelog(MemoryLog(), "J", 1, 0)
+    changelog.remember(partition, (b"op/4/",))
+    _apply(partition, changelog.deltas(_state({}), {}))
+    changelog.committed()
+    assert _chunk_names(partition) == {b'op/4/["less"]\x000', b'op/4/["kept"]\x000',
+                                       b'op/4/["kept"]\x001'}
+    _apply(partition, changelog.deltas(_state({}), {4: [(None, ["kept"], None)]}))
+    changelog.committed()
+    assert _chunk_names(partition) == {b'op/4/["less"]\x000'}
