@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress
@@ -74,6 +74,14 @@ def compile_key(indexes: Sequence[int], row: str = "r") -> Callable[[Row], Row]:
 
 def _rows_json(rows: Sequence[Row]) -> list[list[Any]]:
     return [list(r) for r in rows]
+
+
+def _changed_keys(member: str | None, store: Mapping[Any, Any], keys: Iterable[Any],
+                  encode: Callable[[Any], Any]) -> list[tuple[str | None, Any, Any]]:
+    """``(member, key as a list, encoded value)`` of the changed ``keys`` of a keyed
+    ``store`` (the value ``None``: the key is gone)."""
+    return [(member, list(k), None if (v := store.get(k)) is None else encode(v))
+            for k in keys]
 
 
 def _changed_panes(member: str | None, panes: deque[list[Any]],
@@ -533,8 +541,11 @@ class RowsWindow(Operator):
     """``[ROWS N]`` and ``[PARTITION BY k ROWS N]``: the last N elements (per partition).
 
     Arrival order decides, ties within an instant included; a deque per
-    partition holds the window.
+    partition holds the window. Tracked (:attr:`Operator.dirty`): the partitions
+    whose window changed.
     """
+
+    trackable = True
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
                  rows: int, partition_by: Sequence[int]) -> None:
@@ -565,11 +576,14 @@ class RowsWindow(Operator):
         if not d or tau is None:
             return None
         out: Pairs = []
+        dirty = self.dirty
         if not self.partition_by:
             window = self.windows.get(())
             if window is None:
                 window = self.windows[()] = deque()
             self._slide(window, d, out)
+            if dirty is not None:
+                dirty.add(())
             return out or None
         groups: dict[Row, list[Row]] = {}
         key = self.key
@@ -585,10 +599,18 @@ class RowsWindow(Operator):
             if window is None:
                 window = self.windows[k] = deque()
             self._slide(window, rows, out)
+        if dirty is not None:
+            dirty.update(groups)
         return out or None
 
     def state(self) -> Any:
         return self.windows.to_json(_rows_json)
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        return _changed_keys(None, self.windows, self.dirty or (), _rows_json)
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.windows)
 
     def load(self, data: Any) -> None:
         self.windows = KeyedStore.from_json(data, lambda rows: deque(tuple(r) for r in rows))
@@ -600,7 +622,10 @@ class SlidingRowsWindow(RowsWindow):
     The window (of each partition) changes only when the count of elements that
     arrived reaches a multiple of ``M``: it then holds the last ``N`` of them.
     Arrivals wait in ``pending`` (fewer than ``M`` per partition) until then.
+    Tracked: ``(member, partition)`` of the windows and pending rows that changed.
     """
+
+    tracked_members = ("windows", "pending")
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
                  rows: int, slide: int, partition_by: Sequence[int]) -> None:
@@ -615,6 +640,9 @@ class SlidingRowsWindow(RowsWindow):
         if pending is None:
             pending = self.pending[k] = []
         pending.extend(rows)
+        dirty = self.dirty
+        if dirty is not None:
+            dirty.add(("pending", k))
         full = len(pending) // self.slide_rows * self.slide_rows
         if not full:
             return
@@ -626,6 +654,8 @@ class SlidingRowsWindow(RowsWindow):
         if window is None:
             window = self.windows[k] = deque()
         self._slide(window, entering, out)
+        if dirty is not None:
+            dirty.add(("windows", k))
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d = inputs[0]
@@ -646,6 +676,17 @@ class SlidingRowsWindow(RowsWindow):
     def state(self) -> Any:
         return {"windows": super().state(), "pending": self.pending.to_json(_rows_json)}
 
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        dirty = self.dirty or set()
+        return [change for member, store in (("windows", self.windows),
+                                             ("pending", self.pending))
+                for change in _changed_keys(member, store,
+                                            [k for m, k in dirty if m == member], _rows_json)]
+
+    def touch_all(self) -> None:
+        self.dirty = {("windows", k) for k in self.windows} | {
+            ("pending", k) for k in self.pending}
+
     def load(self, data: Any) -> None:
         super().load(data["windows"])
         self.pending = KeyedStore.from_json(data["pending"], lambda rows: [tuple(r) for r in rows])
@@ -660,8 +701,11 @@ class SessionWindow(Operator):
     after the last one finds it closed and opens the next session.
     ``sessions`` maps a key to ``[last, rows]``; ``closing`` holds ``(last + G,
     key)`` in the order the elements came, hence in time order (a later element
-    of the key makes the earlier entries stale; they are skipped).
+    of the key makes the earlier entries stale; they are skipped). Tracked: the
+    keys whose session changed (added to, or closed).
     """
+
+    trackable = True
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object],
                  gap_ms: int, partition_by: Sequence[int]) -> None:
@@ -687,12 +731,16 @@ class SessionWindow(Operator):
             close, k = closing.popleft()
             if not self._stale(close, k):
                 out.extend([(r, -1) for r in self.sessions.pop(k)[1]])
+                if self.dirty is not None:
+                    self.dirty.add(k)
         d = inputs[0]
         if d:
             groups: dict[Row, list[Row]] = {}
             key = self.key
             for r in d:
                 groups.setdefault(key(r), []).append(r)
+            if self.dirty is not None:
+                self.dirty.update(groups)
             for k, rows in groups.items():
                 session = self.sessions.get(k)
                 if session is None:
@@ -710,13 +758,23 @@ class SessionWindow(Operator):
         return closing[0][0] if closing else None
 
     def state(self) -> Any:
-        return self.sessions.to_json(lambda s: [s[0], _rows_json(s[1])])
+        return self.sessions.to_json(_session_json)
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        return _changed_keys(None, self.sessions, self.dirty or (), _session_json)
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.sessions)
 
     def load(self, data: Any) -> None:
         self.sessions = KeyedStore.from_json(
             data, lambda s: [int(s[0]), [tuple(r) for r in s[1]]])
         self.closing = deque(sorted(((s[0] + self.gap, k) for k, s in self.sessions.items()),
                                     key=itemgetter(0)))
+
+
+def _session_json(session: list[Any]) -> list[Any]:
+    return [session[0], _rows_json(session[1])]
 
 
 def make_window(spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> Operator:
@@ -777,10 +835,12 @@ class RStream(Operator):
     """RSTREAM: the whole input relation at every instant the executor runs.
 
     The executor runs exactly the instants where a source had input or a
-    window changed, so those are the instants RSTREAM emits at.
+    window changed, so those are the instants RSTREAM emits at. Tracked: the rows
+    whose count changed.
     """
 
     always = True
+    trackable = True
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
@@ -790,9 +850,17 @@ class RStream(Operator):
         d = inputs[0]
         if d:
             self.relation.update_pairs(d)
+            if self.dirty is not None:
+                self.dirty.update(row for row, _ in d)
         if tau is None:
             return None
         return self.relation.rows() or None
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        return _changed_keys(None, self.relation, self.dirty or (), int)
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.relation)
 
     def state(self) -> Any:
         return self.relation.to_json()
@@ -1621,8 +1689,10 @@ class SetOperation(Operator):
     Keeps ``row -> [count in input 0, count in input 1, ...]`` and emits the
     change of the output multiplicity: UNION ``min(1, sum)``, EXCEPT ALL
     ``max(0, c0 - c1 - ...)``, EXCEPT ``c0 > 0 and all others 0``, INTERSECT
-    ALL ``min(c)``, INTERSECT ``all > 0``.
+    ALL ``min(c)``, INTERSECT ``all > 0``. Tracked: the rows whose counts changed.
     """
+
+    trackable = True
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
@@ -1663,10 +1733,18 @@ class SetOperation(Operator):
                 out.append((row, after - before))
             if not any(counts):
                 del self.counts[row]
+        if self.dirty is not None:
+            self.dirty.update(changed)
         return out or None
 
     def state(self) -> Any:
         return [[list(r), c] for r, c in self.counts.items()]
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        return _changed_keys(None, self.counts, self.dirty or (), list)
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.counts)
 
     def load(self, data: Any) -> None:
         self.counts = {tuple(r): list(c) for r, c in data}

@@ -192,10 +192,14 @@ class _Stage:
                 if v is not None:
                     vals.append(v)
 
-    def step(self, pairs: Pairs) -> Pairs:
+    def step(self, pairs: Pairs, dirty: set[Any] | None = None, member: str = "") -> Pairs:
+        """The stage over an instant's ``pairs``; ``dirty`` (tracking on) gets
+        ``(member, partition)`` of each partition touched."""
         touched: dict[Row, list[tuple[Row, int]]] = {}
         for row, count in consolidate(pairs).items():
             touched.setdefault(self.key(row), []).append((row, count))
+        if dirty is not None:
+            dirty.update((member, key) for key in touched)
         out: Pairs = []
         for key, changes in touched.items():
             part = self.partitions.get(key)
@@ -217,7 +221,10 @@ class Over(Operator):
     """``over``: each input row followed by the values of its window function calls.
 
     Every group of the plan is a stage; a stage's input is the previous stage's
-    output (the input columns followed by the values computed so far).
+    output (the input columns followed by the values computed so far). The state is
+    an object with a member per stage (``"0"``, ``"1"``, ...) of ``[partition key,
+    rows]`` pairs; tracked (:attr:`Operator.dirty`): ``(stage, partition)`` of each
+    partition an instant touched.
     """
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
@@ -225,21 +232,40 @@ class Over(Operator):
         columns = inputs[0].get("columns", []) if inputs else []
         constants = [evaluate_constant(e, params) for e in spec.get("constants", [])]
         self.stages = [_Stage(g, columns, constants) for g in spec.get("groups", [])]
+        self._members = tuple(str(i) for i in range(len(self.stages)))
+        self.tracked_members = self._members
+        self.trackable = bool(self.stages)
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         d: Pairs | None = inputs[0]
-        for stage in self.stages:
+        for member, stage in zip(self._members, self.stages, strict=True):
             if not d:
                 return None
-            d = stage.step(d)
+            d = stage.step(d, self.dirty, member)
         return d or None
 
     def state(self) -> Any:
-        return [[[list(k), p.to_json()] for k, p in s.partitions.items()] for s in self.stages]
+        return {member: [[list(k), p.to_json()] for k, p in s.partitions.items()]
+                for member, s in zip(self._members, self.stages, strict=True)}
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        dirty = self.dirty or set()
+        out: list[tuple[str | None, Any, Any]] = []
+        for member, stage in zip(self._members, self.stages, strict=True):
+            parts = stage.partitions
+            out += [(member, list(k), None if (p := parts.get(k)) is None else p.to_json())
+                    for m, k in dirty if m == member]
+        return out
+
+    def touch_all(self) -> None:
+        self.dirty = {(member, k) for member, s in zip(self._members, self.stages,
+                                                       strict=True) for k in s.partitions}
 
     def load(self, data: Any) -> None:
-        for stage, parts in zip(self.stages, data, strict=True):
-            stage.partitions = {tuple(k): Multiset.from_json(p) for k, p in parts}
+        if isinstance(data, list):  # saved before the state was an object (one per stage)
+            data = dict(zip(self._members, data, strict=True))
+        for member, stage in zip(self._members, self.stages, strict=True):
+            stage.partitions = {tuple(k): Multiset.from_json(p) for k, p in data[member]}
 
 
 class TopN(Operator):
@@ -249,8 +275,11 @@ class TopN(Operator):
     there twice) beside the list of their sort keys; an instant's changes are put
     in place by binary search over the keys and only the differences among the
     first ``limit`` are emitted. With ``append_only`` (the input never deletes) a
-    partition keeps ``limit`` rows.
+    partition keeps ``limit`` rows. Tracked (:attr:`Operator.dirty`): the partitions
+    an instant touched.
     """
+
+    trackable = True
 
     def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
         super().__init__(spec, inputs, params)
@@ -287,6 +316,8 @@ class TopN(Operator):
             touched.setdefault(self.key(row), []).append((row, count))
         out: Pairs = []
         limit = self.limit
+        if self.dirty is not None:
+            self.dirty.update(touched)
         for pkey, changes in touched.items():
             part = self.partitions.get(pkey)
             if part is None:
@@ -316,6 +347,14 @@ class TopN(Operator):
 
     def state(self) -> Any:
         return [[list(k), [list(r) for r in rows]] for k, (_, rows) in self.partitions.items()]
+
+    def changed_pairs(self) -> list[tuple[str | None, Any, Any]]:
+        parts = self.partitions
+        return [(None, list(k), None if (p := parts.get(k)) is None else [list(r) for r in p[1]])
+                for k in self.dirty or ()]
+
+    def touch_all(self) -> None:
+        self.dirty = set(self.partitions)
 
     def load(self, data: Any) -> None:
         self.partitions = {}

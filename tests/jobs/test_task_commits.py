@@ -125,8 +125,11 @@ def _not_on_commit() -> Any:
 
 def _canon(state: dict[str, Any]) -> dict[str, Any]:
     """Operator states with the order of their ``[key, value]`` pairs left out."""
-    return {k: sorted(map(repr, v)) if isinstance(v, list) else v
-            for k, v in state["operators"].items()}
+    def canon(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {m: canon(x) for m, x in v.items()}
+        return sorted(map(repr, v)) if isinstance(v, list) else v
+    return {k: canon(v) for k, v in state["operators"].items()}
 
 
 def test_a_commit_writes_the_changed_groups_only_and_restores_the_same_state(
@@ -178,6 +181,51 @@ def test_windows_commit_their_changed_panes_only_and_restore_them(
     for _ in range(5):
         task.step(0.05)
         task.commit()
+    for op in tracked:
+        del op.state
+    want = task.runner.executor.state()
+    task.close()
+    again = Task(job, 0, log)
+    try:
+        assert again.restored
+        got = again.runner.executor.state()
+        assert _canon(got) == _canon(want)
+        assert got["pending"] == want["pending"] and got["watermark"] == want["watermark"]
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize(("query", "ops"), [
+    ("SELECT RSTREAM(k, COUNT(*) AS n) FROM {s} [ROWS 5] GROUP BY k", {"window"}),
+    ("SELECT ISTREAM(k, ts) FROM {s} [PARTITION BY k ROWS 2]", {"window"}),
+    ("SELECT ISTREAM(k, ts) FROM {s} [PARTITION BY k ROWS 3 SLIDE 2]", {"window"}),
+    ("SELECT DSTREAM(k, COUNT(*) AS n) FROM {s} [PARTITION BY k SESSION 250 MILLISECONDS] "
+     "GROUP BY k", {"window"}),
+    ("SELECT ISTREAM(k, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts) AS r) "
+     "FROM {s} [RANGE 1 SECOND]", {"over"}),
+    ("SELECT ISTREAM(k) FROM (SELECT k FROM {s} [RANGE 1 SECOND] WHERE k > 2 "
+     "UNION SELECT k FROM {s} [ROWS 4])", {"union"}),
+])
+def test_more_operators_commit_their_changed_keys_only_and_restore_them(
+        conn: Any, query: str, ops: set[str]) -> None:
+    """ROWS, PARTITION BY ... ROWS and session windows, window functions and set
+    operations write the keys they changed, not their whole state, and a task restored
+    from those pieces has the state of the one that wrote them."""
+    job, _ = _job(conn, 300, query, keys=7, base=int(time.time() * 1000) - 60_000)
+    log: Log = conn.database.log
+    task = Task(job, 0, log)
+    tracked = task.runner.executor.tracked()
+    assert ops <= {op.spec["op"] for op in tracked}
+    untracked = {op.spec["op"] for op in task.runner.executor._ops  # type: ignore[attr-defined]
+                 if op.state() is not None and op.dirty is None}
+    assert not untracked, f"operators with state that do not track it: {untracked}"
+    for op in tracked:
+        op.state = _not_on_commit  # type: ignore[method-assign]
+    task.runner._max_records = 40  # type: ignore[attr-defined]
+    for _ in range(6):
+        task.step(0.05)
+        task.commit()
+    assert task.metrics.changelog_records > 0
     for op in tracked:
         del op.state
     want = task.runner.executor.state()
