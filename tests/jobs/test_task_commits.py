@@ -238,3 +238,32 @@ def test_more_operators_commit_their_changed_keys_only_and_restore_them(
         assert got["pending"] == want["pending"] and got["watermark"] == want["watermark"]
     finally:
         again.close()
+
+
+def test_a_caught_up_task_commits_its_output_without_waiting_for_a_long_interval(
+        conn: Any) -> None:
+    """The interval grows with the cost of serializing the state (ten times it), to keep
+    throughput while input flows; once the task has read everything, what it emitted is
+    committed after the job's interval, not held until that long interval is up (a
+    reader would wait for the end of a burst's output for ten serializations)."""
+    job, _ = _job(conn, 50, "SELECT ISTREAM(k, ts) FROM {s} [RANGE 1 SECOND]", keys=5,
+                  base=int(time.time() * 1000) - 60_000)
+    log: Log = conn.database.log
+    task = Task(job, 0, log)
+    try:
+        task.commit()
+        task._interval_s = 3600.0  # type: ignore[attr-defined]  # as after a huge state
+        deadline = time.monotonic() + 30
+        while task.runner.metrics.records_in < 50 and time.monotonic() < deadline:
+            task.step(0.05)
+        assert task.runner.metrics.records_in == 50
+        assert task.metrics.records_out == 0   # emitted, not committed: input flowed
+        for _ in range(20):
+            task.step(0.05)                    # nothing new to read
+            if task.metrics.records_out:
+                break
+            time.sleep(job.commit_interval_ms / 1000)
+        assert task.metrics.records_out > 0
+        assert sum(_read(log, job.topic).values()) == task.metrics.records_out
+    finally:
+        task.close()
