@@ -336,7 +336,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pycql.jobs.worker", "--connect",
                  f"kafka://{self.bootstrap}", "--id", self.name,
-                 *(["--static"] if self.static else [])],
+                 "--static" if self.static else "--no-static"],
                 env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
         self.starts.append(time.time())
 
@@ -380,10 +380,10 @@ class Config:
     live_fraction: float = 0.5
     #: seconds between kills (uniform)
     kill_every_s: tuple[float, float] = (1.0, 4.0)
-    #: workers are static group members (``pycql worker --static``): a restarted worker
-    #: gets its tasks back with no rebalance (off by default: the committed results are
-    #: of dynamic members; see the issue note on what a static run showed)
-    static: bool = False
+    #: workers are static group members (``pycql worker --id``'s default, Kafka's
+    #: ``group.instance.id``): a restarted worker gets its tasks back with no rebalance;
+    #: ``False``: dynamic members (``--no-static``)
+    static: bool = True
 
 
 def _stats(values: list[float]) -> dict[str, float | None]:
@@ -427,6 +427,38 @@ def _log_events(path: Path) -> tuple[Counter[str], Counter[str]]:
     return events, errors
 
 
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ")
+_PHASES = ("worker_started", "task_started", "task_first_output")
+
+
+def restart_phases(path: Path) -> list[dict[str, float]]:
+    """Per start of a worker (after the first) that ran a task: seconds from the
+    harness's start of the process to its ``worker_started``, its first
+    ``task_started`` and its first ``task_first_output`` (a task's first committed
+    output since it started), and the ``task_started`` line's own figures (the
+    wait for the group's assignment, the producer's init, the restore)."""
+    runs: list[dict[str, float]] = []
+    current: dict[str, float] | None = None
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("--- harness: start "):
+            current = {"at": float(line.rsplit(" ", 1)[1])}
+            runs.append(current)
+            continue
+        m = _STAMP.match(line)
+        if current is None or m is None or "event=" not in line:
+            continue
+        event = line.split("event=", 1)[1].split(" ", 1)[0]
+        if event in _PHASES and event not in current:
+            when = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
+            current[event] = round(when + int(m.group(2)) / 1000 - current["at"], 3)
+            if event == "task_started":
+                for name in ("assigned_s", "producer_s", "restore_s", "start_s"):
+                    found = re.search(rf"\b{name}=([\d.]+)", line)
+                    if found:
+                        current[name] = float(found.group(1))
+    return [r for r in runs[1:] if "task_started" in r]
+
+
 def _implementation() -> dict[str, Any]:
     """Which pycql ran: the commit of ROOT and whether pycql/ had uncommitted changes
     (``PYCQL_FAULTS_COMMIT`` names it for a snapshot without .git)."""
@@ -449,6 +481,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
     from pycql.kafka import LocalBroker, free_port_pair
 
     began = time.time()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     workdir = Path(cfg.workdir or tempfile.mkdtemp(prefix="pycql-faults-"))
     workdir.mkdir(parents=True, exist_ok=True)
     own_broker = None
@@ -616,14 +649,19 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 wk.died.append(wk.proc.returncode)
         logs: dict[str, Any] = {}
         errors: Counter[str] = Counter()
+        phases: list[dict[str, float]] = []
         for wk in workers:
             events_of, errors_of = _log_events(wk.log_path)
             logs[wk.name] = dict(events_of)
             errors.update(errors_of)
+            phases += restart_phases(wk.log_path)
+        phase_stats = {name: _stats([p[name] for p in phases if name in p])
+                       for name in (*_PHASES, "assigned_s", "producer_s", "restore_s",
+                                    "start_s")}
         return {
             "config": {"events": cfg.events, "kills": cfg.kills, "seed": cfg.seed,
                        "workers": cfg.workers, "partitions": cfg.partitions,
-                       "broker_restart": restart_broker,
+                       "broker_restart": restart_broker, "static": cfg.static,
                        "live_fraction": cfg.live_fraction,
                        "pycql": _implementation(),
                        "input": counts, "load_s": round(load_s, 2),
@@ -634,6 +672,10 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                                          for k in kills]},
             "jobs": jobs,
             "worker_log_events": logs,
+            "restart_phases_s": phase_stats,
+            "restarts_with_a_task": len(phases),
+            "load_average": {"start": load_at_start,
+                             "end": [round(x, 2) for x in os.getloadavg()]},
             "worker_errors": dict(errors.most_common()),
             "worker_exits_on_their_own": {wk.name: list(wk.died) for wk in workers
                                           if wk.died},
@@ -671,6 +713,18 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def phases_table(result: dict[str, Any]) -> str:
+    """Where a restarted worker's time went, min/median/max seconds over its restarts."""
+    lines = [f"Restarts of a killed worker that ran a task: {result['restarts_with_a_task']}; "
+             f"load average (1/5/15 min) at start {result['load_average']['start']}, "
+             f"at end {result['load_average']['end']} (a shared 2-CPU machine).", "",
+             "| phase (s) | min | median | max |", "|---|---|---|---|"]
+    for name, r in result["restart_phases_s"].items():
+        lines.append(f"| {name} | " + " | ".join(
+            "-" if r[k] is None else f"{r[k]:.2f}" for k in ("min", "median", "max")) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.faults", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -687,8 +741,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of the events produced during the faults (default 0.5)")
     parser.add_argument("--workdir", help="where worker logs (and the broker) go")
     parser.add_argument("--out", default="benchmarks/results/faults.json")
-    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=False,
-                        help="run the workers with --static, or as dynamic members (default)")
+    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=True,
+                        help="the workers are static members (default, as pycql worker --id "
+                             "is) or dynamic ones (--no-static)")
     a = parser.parse_args(argv)
     cfg = Config(events=a.events, kills=a.kills, seed=a.seed, workers=a.workers,
                  partitions=a.partitions, broker_restart=a.broker_restart and not a.bootstrap,
@@ -696,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
                  workdir=a.workdir, live_fraction=a.live_fraction, static=a.static)
     result = run(cfg)
     text = table(result)
+    text += "\n\n" + phases_table(result)
     if result.get("worker_errors"):
         text += "\n\nWorker errors (count: event: error):\n\n" + "\n".join(
             f"* {n}: `{e}`" for e, n in result["worker_errors"].items())
@@ -708,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
             f"# Fault harness\n\n`python -m benchmarks.faults --events {a.events} --kills "
             f"{a.kills} --seed {a.seed} --workers {a.workers} --partitions {a.partitions}"
             f"{'' if cfg.broker_restart else ' --no-broker-restart'}"
-            f"{' --static' if cfg.static else ''}`\n\n{text}\n")
+            f"{'' if cfg.static else ' --no-static'}`\n\n{text}\n")
     bad = any(j["rows_lost"] or j["rows_duplicated"] or j["rows_wrong"]
               for j in result["jobs"].values())
     return 1 if bad else 0

@@ -71,6 +71,9 @@ class TaskMetrics:
     #: seconds the restore from the changelog took, and its pieces
     restore_s: float = 0.0
     restored_pieces: int = 0
+    #: seconds creating the transactional producer took (it fences the task's last
+    #: producer and aborts its open transaction)
+    producer_s: float = 0.0
     #: the state's size in serialized bytes and entries, per operator id, when last measured
     state_bytes: dict[int, int] = field(default_factory=dict)
     state_entries: dict[int, int] = field(default_factory=dict)
@@ -130,8 +133,10 @@ class Task:
         self.changelog = Changelog(log, job.id, job.tasks, index)
         # the producer first: it fences a zombie and aborts its open transaction, so the
         # changelog read next holds everything that will ever be committed before us
+        began = time.perf_counter()
         self._producer: TransactionalProducer | None = (
             log.transactional_producer(f"pycql.{job.id}.{index}") if self.exactly_once else None)
+        self.metrics.producer_s = time.perf_counter() - began
         on_error: Literal["dead_letter", "fail"] = (
             "fail" if job.on_error == "fail" else "dead_letter")
         with building_state():

@@ -83,6 +83,10 @@ class JobRunner:
         self._last_error: str | None = None
         self._restarts = 0
         self._counts: dict[int, tuple[float, int, int, list[int]]] = {}
+        #: when this runner joined the job's group (monotonic), and the tasks whose
+        #: first output since they started is not committed yet
+        self._joined_at = 0.0
+        self._awaiting_output: set[int] = set()
         self.thread = threading.Thread(target=self._run, name=f"pycql-job-{job.id}", daemon=True)
 
     def start(self) -> None:
@@ -132,6 +136,7 @@ class JobRunner:
         if self._membership is None:
             worker.log.create_topic(
                 TopicSpec(tasks_topic(self.job.id), partitions=self.job.tasks), exist_ok=True)
+            self._joined_at = time.monotonic()
             self._membership = worker.log.group(
                 _group_id(self.job), tasks_topic(self.job.id),
                 worker.id if worker.static else None)
@@ -139,10 +144,16 @@ class JobRunner:
         while not self._stop.is_set():
             owned = self._membership.poll()
             for index in sorted(owned - self._tasks.keys()):
+                assigned_s = time.monotonic() - self._joined_at
+                began = time.monotonic()
                 task = self._tasks[index] = Task(self.job, index, worker.log)
+                self._awaiting_output.add(index)
                 _event("task_started", job=self.job.id, task=index, worker=worker.id,
                        restored=f"{task.metrics.restored_pieces}_pieces",
-                       restore_s=f"{task.metrics.restore_s:.3f}")
+                       assigned_s=f"{assigned_s:.3f}",
+                       producer_s=f"{task.metrics.producer_s:.3f}",
+                       restore_s=f"{task.metrics.restore_s:.3f}",
+                       start_s=f"{time.monotonic() - began:.3f}")
             for index in sorted(self._tasks.keys() - owned):
                 self._close(self._tasks.pop(index), commit=True)
                 _event("task_moved", job=self.job.id, task=index, worker=worker.id)
@@ -150,8 +161,12 @@ class JobRunner:
                 self._stop.wait(0.1)
             else:
                 timeout = 0.1 / len(self._tasks)
-                for task in list(self._tasks.values()):
-                    task.step(timeout)
+                for index, task in list(self._tasks.items()):
+                    if task.step(timeout) and index in self._awaiting_output:
+                        self._awaiting_output.discard(index)
+                        _event("task_first_output", job=self.job.id, task=index,
+                               worker=worker.id,
+                               after_start_s=f"{time.time() - task.started:.3f}")
             now = time.monotonic()
             if now - last_publish >= STATUS_INTERVAL_S:
                 last_publish = now
@@ -351,14 +366,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "INSERT INTO ... SELECT) from a Kafka cluster's command log.")
     parser.add_argument("--connect", "-c", required=True,
                         help="the cluster: kafka://HOST:PORT")
-    parser.add_argument("--id", help="this worker's name in SHOW QUERIES "
-                                     "(default host-pid)")
-    parser.add_argument("--static", action="store_true",
-                        help="with --id: be a static member of the jobs' consumer groups "
-                             "(Kafka's group.instance.id): restarted under the same id "
-                             "within the session timeout (6 s), the worker gets its tasks "
-                             "back at once, with no rebalance; stopped for good, its tasks "
-                             "move after the session timeout")
+    parser.add_argument("--id", help="this worker's name in SHOW QUERIES, stable across "
+                                     "its restarts (default host-pid, which is not)")
+    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=None,
+                        help="be a static member of the jobs' consumer groups under --id "
+                             "(Kafka's group.instance.id; the default when --id is given): "
+                             "restarted under the same id within the session timeout "
+                             "(6 s), the worker gets its tasks back at once, with no "
+                             "rebalance; stopped or killed for good, its tasks move after "
+                             "the session timeout. --no-static: a dynamic member, whose "
+                             "every start and stop rebalances the group")
     parser.add_argument("--quiet", "-q", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING if args.quiet else logging.INFO,
@@ -378,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.static and not args.id:
         parser.error("--static needs --id (the member's name across restarts)")
+    static = bool(args.id) if args.static is None else args.static
     stopping = threading.Event()
     worker: Worker | None = None
 
@@ -395,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         while worker is None and not stopping.is_set():
             try:  # the broker may be down: wait for it rather than die
                 worker = Worker(the_log, Catalog(LogCatalogStore(the_log)), worker_id=args.id,
-                                static=args.static)
+                                static=static)
             except OperationalError as exc:
                 _event("command_log_unreachable", worker=args.id or "-",
                        backoff_s=f"{backoff:g}", error=exc)

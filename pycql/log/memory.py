@@ -195,12 +195,20 @@ class MemoryLog(Log):
     def group(self, group_id: str, topic: str,
               instance_id: str | None = None) -> MemoryGroupMember:
         """A member of ``group_id`` in this process: the partitions of ``topic`` are
-        shared out among the members round robin, in the order they joined."""
+        shared out among the members round robin, in the order they joined. A static
+        member (``instance_id``) that joins again takes its old place, so it gets the
+        same partitions back at once, and the member it replaces owns nothing more."""
         with self._changed:
             self._check_open()
             count = len(self._topic(topic).partitions)
-            member = MemoryGroupMember(self, group_id, count)
-            self._groups.setdefault(group_id, []).append(member)
+            member = MemoryGroupMember(self, group_id, count, instance_id)
+            members = self._groups.setdefault(group_id, [])
+            for k, old in enumerate(members):
+                if instance_id is not None and old.instance_id == instance_id:
+                    members[k] = member
+                    break
+            else:
+                members.append(member)
             return member
 
     def _owned(self, member: MemoryGroupMember) -> set[int]:
@@ -329,10 +337,12 @@ MemoryLog._reader_class = MemoryReader
 class MemoryGroupMember(GroupMembership):
     """A member of a consumer group of a :class:`MemoryLog` (see :meth:`MemoryLog.group`)."""
 
-    def __init__(self, log: MemoryLog, group_id: str, partition_count: int) -> None:
+    def __init__(self, log: MemoryLog, group_id: str, partition_count: int,
+                 instance_id: str | None = None) -> None:
         self._log = log
         self.group_id = group_id
         self.partition_count = partition_count
+        self.instance_id = instance_id
 
     def poll(self) -> set[int]:
         return self._log._owned(self)
