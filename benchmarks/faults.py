@@ -380,6 +380,8 @@ class Config:
     live_fraction: float = 0.5
     #: seconds between kills (uniform)
     kill_every_s: tuple[float, float] = (1.0, 4.0)
+    #: seconds a killed worker stays down before its restart (uniform)
+    down_s: tuple[float, float] = (0.2, 3.0)
     #: workers are static group members (``pycql worker --id``'s default, Kafka's
     #: ``group.instance.id``): a restarted worker gets its tasks back with no rebalance;
     #: ``False``: dynamic members (``--no-static``)
@@ -556,7 +558,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 broker_restarts += 1
                 log(f"broker: started again ({time.time() - t0:.1f} s down)")
             victim = rng.choice(workers)
-            delay = rng.uniform(0.2, 3.0)
+            delay = rng.uniform(*cfg.down_s)
             victim.kill()
             killed_at = time.time()
             time.sleep(delay)
@@ -662,6 +664,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
             "config": {"events": cfg.events, "kills": cfg.kills, "seed": cfg.seed,
                        "workers": cfg.workers, "partitions": cfg.partitions,
                        "broker_restart": restart_broker, "static": cfg.static,
+                       "kill_every_s": list(cfg.kill_every_s), "down_s": list(cfg.down_s),
                        "live_fraction": cfg.live_fraction,
                        "pycql": _implementation(),
                        "input": counts, "load_s": round(load_s, 2),
@@ -725,6 +728,10 @@ def phases_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _flag(name: str, value: tuple[float, float], default: tuple[float, float]) -> str:
+    return "" if value == default else f" {name} {value[0]:g} {value[1]:g}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.faults", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -739,6 +746,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds after the last kill to wait for complete outputs")
     parser.add_argument("--live-fraction", type=float, default=0.5,
                         help="share of the events produced during the faults (default 0.5)")
+    parser.add_argument("--kill-every", type=float, nargs=2, default=(1.0, 4.0),
+                        metavar=("MIN", "MAX"), help="seconds between kills (default 1 4)")
+    parser.add_argument("--down", type=float, nargs=2, default=(0.2, 3.0),
+                        metavar=("MIN", "MAX"),
+                        help="seconds a killed worker stays down (default 0.2 3)")
     parser.add_argument("--workdir", help="where worker logs (and the broker) go")
     parser.add_argument("--out", default="benchmarks/results/faults.json")
     parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=True,
@@ -748,7 +760,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config(events=a.events, kills=a.kills, seed=a.seed, workers=a.workers,
                  partitions=a.partitions, broker_restart=a.broker_restart and not a.bootstrap,
                  bootstrap=a.bootstrap, out=a.out, settle_timeout_s=a.settle_timeout,
-                 workdir=a.workdir, live_fraction=a.live_fraction, static=a.static)
+                 workdir=a.workdir, live_fraction=a.live_fraction, static=a.static,
+                 kill_every_s=tuple(a.kill_every), down_s=tuple(a.down))
     result = run(cfg)
     text = table(result)
     text += "\n\n" + phases_table(result)
@@ -764,7 +777,9 @@ def main(argv: list[str] | None = None) -> int:
             f"# Fault harness\n\n`python -m benchmarks.faults --events {a.events} --kills "
             f"{a.kills} --seed {a.seed} --workers {a.workers} --partitions {a.partitions}"
             f"{'' if cfg.broker_restart else ' --no-broker-restart'}"
-            f"{'' if cfg.static else ' --no-static'}`\n\n{text}\n")
+            f"{'' if cfg.static else ' --no-static'}"
+            f"{_flag('--kill-every', cfg.kill_every_s, (1.0, 4.0))}"
+            f"{_flag('--down', cfg.down_s, (0.2, 3.0))}`\n\n{text}\n")
     bad = any(j["rows_lost"] or j["rows_duplicated"] or j["rows_wrong"]
               for j in result["jobs"].values())
     return 1 if bad else 0
