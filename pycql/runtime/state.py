@@ -189,6 +189,24 @@ def encode_values(data: Any) -> Any:
     return data
 
 
+def encode_state(data: Any) -> Any:
+    """:func:`encode_values` of ``data`` as JSON carries it, at C speed: one orjson
+    round trip (tuples become lists, decimals ``{"$decimal": text}``), which a commit's
+    checkpoint of a large state (a replay's buffered instants) needs; data orjson
+    cannot write (an integer past 64 bits, a key that is not a string) takes the
+    Python walk. It is for state on its way to JSON (a job's commit): where JSON differs
+    from Python it gives what JSON carries (a NaN or infinite float is ``None``, a date
+    its ISO text), so ``orjson.dumps`` of either is the same.
+
+    >>> encode_state({"a": [(1, Decimal("2.50"))]})
+    {'a': [[1, {'$decimal': '2.50'}]]}
+    """
+    try:
+        return orjson.loads(orjson.dumps(data, default=json_default))
+    except TypeError:  # orjson.JSONEncodeError is one
+        return encode_values(data)
+
+
 def json_default(value: Any) -> Any:
     """orjson's ``default`` that writes what :func:`encode_values` rewrites, so
     ``orjson.dumps(x, default=json_default) == orjson.dumps(encode_values(x))``.
