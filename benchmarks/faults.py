@@ -388,6 +388,18 @@ class Config:
     static: bool = True
 
 
+def _all_committed(cur: Any, query_id: str) -> bool:
+    """Whether every task of the job reports its output committed and its instants
+    closed (``uncommitted=0``, watermark lag 0): ``LAG 0`` alone says the input is
+    read, not that the output of what was read is visible (a task commits every commit
+    interval, which grows with its state)."""
+    cur.execute(f"EXPLAIN ANALYZE {query_id}")
+    text = "\n".join(str(r[0]) for r in cur.fetchall())
+    tasks = len(re.findall(r"^\s*task \d+ on ", text, re.M))
+    return tasks > 0 and len(re.findall(r"\buncommitted=0\b", text)) == tasks and len(
+        re.findall(r"watermark lag=0 ms", text)) == tasks
+
+
 def _stats(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"min": None, "median": None, "max": None}
@@ -594,8 +606,9 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                     row = shown.get(ids[n])
                     if row is not None and row[1] in ("FAILED", "TERMINATED"):
                         done[n] = f"quiet, {row[1]}"
-                    elif row is not None and row[1] == "RUNNING" and row[6] == 0:
-                        done[n] = "quiet, lag 0"
+                    elif row is not None and row[1] == "RUNNING" and row[6] == 0 and \
+                            _all_committed(cur, ids[n]):
+                        done[n] = "quiet, lag 0, all committed"
             if len(done) == len(queries):
                 break
             if now - last_kill >= cfg.settle_timeout_s:

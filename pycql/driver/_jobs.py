@@ -416,7 +416,8 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
             f"expression_errors={r.get('expression_errors', 0)} "
             f"restarts={r.get('restarts', 0)}")
         lines.append(
-            f"    {r.get('processing_guarantee', '-')}: commits={r.get('commits', 0)} every "
+            f"    {r.get('processing_guarantee', '-')}: commits={r.get('commits', 0)} "
+            f"uncommitted={r.get('uncommitted', 0)} every "
             f"{r.get('commit_interval_ms', '-')} ms, last {r.get('changelog_records', 0)} "
             f"changelog records ({r.get('changelog_bytes', 0)} bytes)  restored "
             f"{r.get('restored_pieces', 0)} pieces in {r.get('restore_s', 0)} s")

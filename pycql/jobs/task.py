@@ -250,6 +250,11 @@ class Task:
         return written
 
     @property
+    def uncommitted(self) -> int:
+        """Output records made since the last commit (not yet visible to readers)."""
+        return self._uncommitted
+
+    @property
     def commit_interval_s(self) -> float:
         """The interval between commits now (the job's, or longer for a large state)."""
         return self._interval_s

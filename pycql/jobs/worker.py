@@ -232,7 +232,7 @@ class JobRunner:
             "late_records": m.late_records, "malformed_records": m.malformed_records,
             "expression_errors": m.expression_errors,
             "processing_guarantee": self.job.processing_guarantee,
-            "commits": tm.commits,
+            "commits": tm.commits, "uncommitted": task.uncommitted,
             "commit_ms": None if tm.commit_ms is None else round(tm.commit_ms, 2),
             "commit_interval_ms": round(task.commit_interval_s * 1000),
             "changelog_records": tm.changelog_records, "changelog_bytes": tm.changelog_bytes,
