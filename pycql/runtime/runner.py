@@ -941,6 +941,8 @@ class QueryRunner:
         # there is: no partition is idle (records produced meanwhile must not be late)
         stalled = self._reader.stalled
         exchanges = self._exchanges
+        #: whether every input partition is quiet (for :attr:`idle`)
+        quiet_everywhere = True
         for tp in assignment:
             producers = exchanges.get(tp[0])
             if producers is not None:  # an intermediate topic: its upstream tasks' time
@@ -965,6 +967,8 @@ class QueryRunner:
                     return None  # a replay: wait for this partition's first records
                 if quiet and policy.idle_advance == "wall_clock":
                     idle_to = max(idle_to, int(now * 1000) - policy.lateness_ms)
+                # not waited for, but the task is idle only once it was quiet long enough
+                quiet_everywhere = quiet_everywhere and quiet
                 continue
             offer = max(-1 if newest is None else newest - policy.lateness_ms - 1,
                         -1 if mark is None else mark)
@@ -974,7 +978,7 @@ class QueryRunner:
                 idle_to = max(idle_to, offer, int(now * 1000) - policy.lateness_ms)
             else:
                 idle_to = max(idle_to, offer, -1 if newest is None else newest)
-        self.idle = active is None
+        self.idle = active is None and quiet_everywhere
         if active is not None:
             return active
         return None if idle_to == _NEVER else idle_to
