@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycql.catalog import Column, Stream, Table
 from pycql.errors import ProgrammingError
-from pycql.jobs.changelog import changelog_topic
-from pycql.jobs.spec import Job, SinkKind, job_id, tasks_topic
+from pycql.jobs.spec import Job, SinkKind, job_id
 from pycql.jobs.status import is_fresh, job_state
 from pycql.log.base import TopicSpec
 from pycql.runtime.eventtime import TIME_OPTIONS, TimePolicy
@@ -29,8 +28,8 @@ if TYPE_CHECKING:
     from pycql.driver.connection import Connection
     from pycql.runtime.executor import Executor
 
-#: How a job runs: its guarantee and commit interval.
-_JOB_OPTIONS = {"processing_guarantee", "commit_interval"}
+#: How a job runs: its guarantee, commit interval, and whether it runs as stages.
+_JOB_OPTIONS = {"processing_guarantee", "commit_interval", "stages"}
 _STREAM_AS_OPTIONS = {"topic", "format", "partitions", "start", *TIME_OPTIONS, *_JOB_OPTIONS}
 _TABLE_AS_OPTIONS = {"topic", "format", "partitions", "start", *_JOB_OPTIONS}
 _GUARANTEES = ("exactly_once", "at_least_once")
@@ -76,6 +75,23 @@ def _task_count(db: Database, plan: dict[str, Any], partitions: int | None) -> i
     if partitions is not None and partitions != count:
         return 1
     return count
+
+
+def _layout(db: Database, plan: dict[str, Any], partitions: int | None,
+            options: dict[str, str]) -> tuple[int, bool]:
+    """``(tasks, staged)``: whether the job runs as the stages of its plan
+    (:mod:`pycql.jobs.stages`; ``WITH (stages = 'off')`` runs it as one stage) and
+    how many tasks run its last stage (those writing its output: one per output
+    partition, or one for all of them)."""
+    from pycql.jobs.stages import is_staged_plan
+
+    word = options.get("stages", "on").lower()
+    if word not in ("on", "off"):
+        raise ProgrammingError(f"stages must be 'on' or 'off', not {word!r}")
+    if word == "on" and is_staged_plan(plan):
+        last = int(plan["stages"][-1]["tasks"])
+        return (last if partitions in (None, last) else 1), True
+    return _task_count(db, plan, partitions), False
 
 
 def _start(db: Database, plan: dict[str, Any], word: str | None) -> str | dict[str, int]:
@@ -148,11 +164,10 @@ def _job_plan(conn: Connection, envelope: Envelope) -> dict[str, Any]:
 def _register(conn: Connection, job: Job) -> Outcome:
     from pycql.driver._results import RowList
     from pycql.driver._statements import Outcome
+    from pycql.jobs.stages import create_stage_topics
 
     db = conn.database
-    db.log.create_topic(TopicSpec(tasks_topic(job.id), partitions=job.tasks), exist_ok=True)
-    db.log.create_topic(TopicSpec(changelog_topic(job.id), partitions=job.tasks,
-                                  compacted=True), exist_ok=True)
+    create_stage_topics(db.log, job)
     db.catalog.put_job(job)
     db.jobs_started()
     columns = [_varchar("QUERY_ID", False), _varchar("SINK", False), _varchar("TOPIC", False),
@@ -171,6 +186,7 @@ class _Sink:
     partitions: int
     topic: str
     columns: tuple[Column, ...]
+    staged: bool
 
 
 def _new_sink(conn: Connection, envelope: Envelope, allowed: set[str],
@@ -187,11 +203,11 @@ def _new_sink(conn: Connection, envelope: Envelope, allowed: set[str],
     options = _options(envelope, allowed, what)
     plan = _job_plan(conn, envelope)
     asked = int(options["partitions"]) if "partitions" in options else None
-    tasks = _task_count(db, plan, asked)
+    tasks, staged = _layout(db, plan, asked, options)
     if db.catalog.find(name) is not None:
         raise ProgrammingError(f"{name} already exists")
     return _Sink(name, options, plan, tasks, asked or tasks, options.get("topic", name),
-                 tuple(Column.from_json(c) for c in envelope["columns"]))
+                 tuple(Column.from_json(c) for c in envelope["columns"]), staged)
 
 
 def _job(conn: Connection, envelope: Envelope, kind: SinkKind, sink: _Sink,
@@ -200,7 +216,7 @@ def _job(conn: Connection, envelope: Envelope, kind: SinkKind, sink: _Sink,
     return Job(_new_id(db, kind, sink.name), kind, _statement(envelope), sink.name, sink.topic,
                sink.plan, [c.to_json() for c in sink.columns], sink.options["format"], key,
                sink.tasks, _start(db, sink.plan, sink.options.get("start")),
-               str(envelope.get("text") or ""), conn.on_error,
+               str(envelope.get("text") or ""), conn.on_error, staged=sink.staged,
                created_ms=int(time.time() * 1000), **_run_options(sink.options))
 
 
@@ -250,11 +266,11 @@ def insert_query(conn: Connection, envelope: Envelope) -> Outcome:
             f"INSERT INTO {target.name} reads {target.name} itself: its output would be its "
             "input again, without end")
     count = db.log.partitions(target.topic)
-    tasks = _task_count(db, plan, count)
+    tasks, staged = _layout(db, plan, count, {})
     job = Job(_new_id(db, "insert", target.name), "insert", _statement(envelope), target.name,
               target.topic, plan, [c.to_json() for c in target.columns], target.format, [],
               tasks, "earliest", str(envelope.get("text") or ""), conn.on_error,
-              created_ms=int(time.time() * 1000))
+              staged=staged, created_ms=int(time.time() * 1000))
     return _register(conn, job)
 
 

@@ -12,6 +12,16 @@
   ``#n`` for its n-th copy, so a multiset survives compaction too. Either
   way a record's op is its value: a row inserts, a tombstone deletes.
 
+* An **exchange** (a stage of a multi-stage job writing its intermediate topic,
+  :mod:`pycql.jobs.stages`): one record per change, the value the JSON array
+  ``[op, v1, ..., vn]`` (op ``1`` inserts, ``-1`` deletes; values as in
+  checkpoints: a DECIMAL is ``{"$decimal": "text"}``), the Kafka timestamp the
+  change's instant, the key the JSON array of the exchange's key values (as an
+  INSERT into a stream declared ``WITH (key = ...)`` writes it) and the partition
+  that key's hash, so a stream hashed on the same columns over as many
+  partitions is co-partitioned with it; a ``single`` exchange writes partition 0.
+  Between them go each task's watermark control records.
+
 Partitions are chosen here, deterministically, from the sink's state (which
 goes into the task's changelog with the rest).
 """
@@ -27,12 +37,13 @@ import orjson
 
 from pycql.jobs.spec import Job
 from pycql.log.base import OutRecord
+from pycql.log.control import end_of_stream_record, watermark_record
 from pycql.log.formats import key_bytes, make_encoder
 from pycql.log.partitioner import partition_for_key
 from pycql.runtime.executor import Emission
-from pycql.runtime.state import decode_values, encode_values
+from pycql.runtime.state import decode_values, encode_values, json_default
 
-__all__ = ["RelationSink", "Sink", "StreamSink", "make_sink"]
+__all__ = ["ExchangeSink", "RelationSink", "Sink", "StreamSink", "make_sink"]
 
 _TIMESTAMP = attrgetter("timestamp")
 
@@ -154,6 +165,53 @@ class RelationSink(Sink):
                     copies[row] = n
                 changes[base + b"#%d" % max(n, 0)] = None
         return changes
+
+
+class ExchangeSink:
+    """A stage's output into its exchange's intermediate topic (see the module docstring),
+    and its task's watermarks to every partition of it."""
+
+    def __init__(self, exchange: dict[str, Any], producer: int) -> None:
+        self.topic = str(exchange["topic"])
+        self.partition_count = int(exchange.get("partitions") or 1)
+        self._keys = list(exchange.get("keys") or [])
+        self._hash = exchange.get("distribution", "hash") == "hash" and bool(self._keys)
+        self.producer = str(producer)
+
+    def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
+        dumps = orjson.dumps
+        out: list[OutRecord] = []
+        if not self._hash:
+            for e in emissions:
+                out.append(OutRecord(dumps((e.sign, *e.row), default=json_default), None,
+                                     e.timestamp, 0))
+            return out
+        keys = self._keys
+        count = self.partition_count
+        for e in emissions:
+            row = e.row
+            key = key_bytes([row[i] for i in keys])
+            out.append(OutRecord(dumps((e.sign, *row), default=json_default), key,
+                                 e.timestamp, partition_for_key(key, count)))
+        return out
+
+    def watermarks(self, watermark: int | None, idle: bool) -> list[OutRecord]:
+        """This task's watermark (``-1`` before it has one) to every partition."""
+        mark = -1 if watermark is None else watermark
+        return [watermark_record(mark, producer=self.producer, partition=p, idle=idle)
+                for p in range(self.partition_count)]
+
+    def end_of_stream(self, watermark: int | None) -> list[OutRecord]:
+        """This task's end (a bounded run) to every partition."""
+        mark = -1 if watermark is None else watermark
+        return [end_of_stream_record(mark, producer=self.producer, partition=p)
+                for p in range(self.partition_count)]
+
+    def state(self) -> Any:
+        return None
+
+    def load(self, data: Any) -> None:
+        """Nothing to restore: the partition of a record is its key's."""
 
 
 def make_sink(job: Job, partitions: Sequence[int], partition_count: int) -> Sink:

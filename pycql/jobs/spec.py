@@ -91,6 +91,11 @@ class Job:
     #: ``at_least_once``; and how often tasks commit (milliseconds)
     processing_guarantee: str = "exactly_once"
     commit_interval_ms: int = 100
+    #: whether the job runs as the stages the planner cut its plan into
+    #: (:mod:`pycql.jobs.stages`), each with its own tasks; else as one stage, its
+    #: exchanges passing their input through (``WITH (stages = 'off')``, and jobs
+    #: created before stages ran)
+    staged: bool = False
     status: Status = "RUNNING"
     error: str | None = None
     created_ms: int = 0
@@ -138,6 +143,7 @@ class Job:
             "on_error": self.on_error,
             "processing_guarantee": self.processing_guarantee,
             "commit_interval_ms": self.commit_interval_ms,
+            "staged": self.staged,
             "status": self.status,
             "error": self.error,
             "created_ms": self.created_ms,
@@ -161,6 +167,7 @@ class Job:
             on_error=str(data.get("on_error") or "dead_letter"),
             processing_guarantee=str(data.get("processing_guarantee") or "exactly_once"),
             commit_interval_ms=int(data.get("commit_interval_ms") or 100),
+            staged=bool(data.get("staged", False)),
             status=data.get("status", "RUNNING"),
             error=data.get("error"),
             created_ms=int(data.get("created_ms") or 0),

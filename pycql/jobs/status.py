@@ -37,8 +37,11 @@ STATUS_TOPIC = "_pycql_status"
 FRESH_S = 5.0
 
 
-def status_key(job: str, task: int) -> bytes:
-    return f"{job}/{task}".encode()
+def status_key(job: str, task: int, stage: int | None = None) -> bytes:
+    """``<job>/<task>``, or ``<job>/<stage>.<task>`` for a stage of a multi-stage job."""
+    if stage is None:
+        return f"{job}/{task}".encode()
+    return f"{job}/{stage}.{task}".encode()
 
 
 class StatusPublisher:
@@ -52,8 +55,8 @@ class StatusPublisher:
         if not reports:
             return
         self._log.produce(STATUS_TOPIC, [
-            OutRecord(orjson.dumps(r, default=str), status_key(r["job"], int(r["task"])),
-                      int(r["updated_ms"]))
+            OutRecord(orjson.dumps(r, default=str),
+                      status_key(r["job"], int(r["task"]), r.get("stage")), int(r["updated_ms"]))
             for r in reports
         ])
 
@@ -97,7 +100,7 @@ class StatusBoard:
         """The newest report of each task of ``job``, by task number."""
         with self._lock:
             found = [r for r in self._reports.values() if r.get("job") == job]
-        return sorted(found, key=lambda r: int(r.get("task", 0)))
+        return sorted(found, key=lambda r: (int(r.get("stage") or 0), int(r.get("task", 0))))
 
     def close(self) -> None:
         with self._lock:

@@ -1,10 +1,14 @@
-"""A task: one job over one share of its inputs' partitions, committed exactly once.
+"""A task: one stage of a job over one share of its inputs' partitions, committed exactly once.
 
-Task ``i`` of a job with ``n`` tasks reads the partitions ``p`` of its stream
-inputs with ``p % n == i`` (co-partitioned inputs are read together) and every
-partition of its tables, runs the plan (:class:`~pycql.runtime.runner.QueryRunner`)
-and writes what it emits to the sink's topic (:mod:`pycql.jobs.sink`): to
-output partition ``i`` when ``n > 1``, else to all of them.
+Task ``i`` of a stage with ``n`` tasks (:mod:`pycql.jobs.stages`; a job without
+exchanges is one stage) reads the partitions ``p`` of its stream inputs and
+intermediate topics with ``p % n == i`` (co-partitioned inputs are read together)
+and every partition of its tables, runs the stage's plan
+(:class:`~pycql.runtime.runner.QueryRunner`) and writes what it emits: the last
+stage to the sink's topic (:mod:`pycql.jobs.sink`), to output partition ``i``
+when ``n > 1``, else to all of them; an earlier stage to its exchange's
+intermediate topic, by the hash of the exchange's keys, with its watermark to
+every partition of it at each commit.
 
 **The commit protocol** (``processing_guarantee = 'exactly_once'``, the
 default). Output goes into an open transaction of the task's transactional
@@ -40,8 +44,9 @@ from typing import Any, Literal
 import orjson
 
 from pycql.jobs.changelog import Changelog, assemble, restore, tracked_prefix
-from pycql.jobs.sink import Sink, make_sink
+from pycql.jobs.sink import ExchangeSink, Sink, make_sink
 from pycql.jobs.spec import Job
+from pycql.jobs.stages import Stage
 from pycql.log.base import Log, OutRecord, TransactionalProducer
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.runner import QueryRunner, StopAt
@@ -106,41 +111,59 @@ def state_sizes(executor: Executor) -> tuple[dict[int, int], dict[int, int]]:
 class Task:
     """Task ``index`` of ``job`` over ``log`` (see the module docstring)."""
 
-    def __init__(self, job: Job, index: int, log: Log, *, stop: StopAt | None = None) -> None:
+    def __init__(self, job: Job, index: int, log: Log, *, stop: StopAt | None = None,
+                 stage: Stage | None = None) -> None:
         """``stop``: a bounded run (the runner's ``stop``; benchmarks and tests), else
-        the task runs as long as its job."""
+        the task runs as long as its job. ``stage``: which stage of the job it runs
+        (by default the job as one stage)."""
+        if stage is None:
+            stage = Stage(0, job.id, job.tasks, job.plan)
         self.job = job
+        self.stage = stage
         self.index = index
         self._log = log
         self.started = time.time()
         self.metrics = TaskMetrics()
         self.exactly_once = job.processing_guarantee == "exactly_once"
         self._interval_s = job.commit_interval_ms / 1000
-        plan = job.plan
+        plan = stage.plan
         stream_topics = sorted({
             str(op.get("topic") or op["name"]) for op in plan["operators"]
-            if op.get("op") == "source" and op.get("source_kind") != "table"
+            if op.get("op") == "source" and (
+                op.get("source_kind") != "table" or op.get("exchange") is not None)
         })
         self.input_partitions: dict[str, list[int]] | None = None
-        if job.tasks > 1:
+        if stage.tasks > 1:
             self.input_partitions = {
-                t: [p for p in range(log.partitions(t)) if p % job.tasks == index]
+                t: [p for p in range(log.partitions(t)) if p % stage.tasks == index]
                 for t in stream_topics
             }
+        #: where the output goes: the job's sink, or the intermediate topic of the exchange
+        self.exchange: ExchangeSink | None = None
+        if stage.exchange is not None:
+            self.exchange = ExchangeSink(stage.exchange, index)
+            self._out_topic = self.exchange.topic
+        else:
+            self._out_topic = job.topic
         count = log.partitions(job.topic)
-        mine = [index] if job.tasks > 1 else list(range(count))
-        self.sink: Sink = make_sink(job, mine, count)
-        self.changelog = Changelog(log, job.id, job.tasks, index)
+        mine = [index] if stage.tasks > 1 else list(range(count))
+        self.sink: Sink | ExchangeSink = (
+            self.exchange if self.exchange is not None else make_sink(job, mine, count))
+        #: the watermark (and idleness) last written to the exchange's topic
+        self._mark_sent: tuple[int | None, bool] | None = None
+        self._ended = False
+        self.changelog = Changelog(log, stage.name, stage.tasks, index)
         # the producer first: it fences a zombie and aborts its open transaction, so the
         # changelog read next holds everything that will ever be committed before us
         began = time.perf_counter()
         self._producer: TransactionalProducer | None = (
-            log.transactional_producer(f"pycql.{job.id}.{index}") if self.exactly_once else None)
+            log.transactional_producer(f"pycql.{stage.name}.{index}")
+            if self.exactly_once else None)
         self.metrics.producer_s = time.perf_counter() - began
         on_error: Literal["dead_letter", "fail"] = (
             "fail" if job.on_error == "fail" else "dead_letter")
         with building_state():
-            found, seconds = restore(log, job.id, index)
+            found, seconds = restore(log, stage.name, index)
             self.metrics.restore_s, self.metrics.restored_pieces = seconds, len(found)
             state = assemble(found)
             self.runner = QueryRunner(plan, log, start=job.start_offsets(), stop=stop,
@@ -159,17 +182,18 @@ class Task:
         #: while the task goes on, and only its count is kept here
         self._out: list[OutRecord] = []
         self._uncommitted = 0
+        self._control_pending = False
         self._in_transaction = False
         self._measure_every_s = STATE_SIZE_EVERY_S
         self._last_commit = time.monotonic()
         #: seconds the last commit took to serialize the state
         self._serialized_s = 0.0
         #: (records read, watermark) at the last commit: a task with nothing new skips it
-        self._committed_mark: tuple[int, int | None] = (-1, None)
+        self._committed_mark: tuple[int, int | None, bool] = (-1, None, False)
         self.restored = state is not None
         if state is not None:
             self.sink.load(state["sink"])
-        elif job.sink_kind == "table" and index == 0:
+        elif job.sink_kind == "table" and index == 0 and stage.last:
             initial = executor.snapshot()  # e.g. a global COUNT(*): one row, 0
             if initial:
                 self._emit(self.sink.records([Emission(0, 1, tuple(r)) for r in initial]))
@@ -182,6 +206,10 @@ class Task:
         emissions = self.runner.poll(timeout)
         if emissions:
             self._emit(self.sink.records(emissions))
+        if self.exchange is not None and self.runner.done and not self._ended:
+            self._ended = True  # a bounded run: say so to the next stage
+            self._emit(self.exchange.end_of_stream(self.runner.executor.watermark),
+                       control=True)
         elapsed = time.monotonic() - self._last_commit
         interval = self._interval_s
         if self.runner.metrics.records_in == read_before:  # caught up: nothing to protect
@@ -195,14 +223,22 @@ class Task:
     def _changed(self) -> bool:
         """Whether anything happened since the last commit: output, input read, or time
         moved (a window's timer changes state without input)."""
-        mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
-        return self._uncommitted > 0 or mark != self._committed_mark
+        return (self._uncommitted > 0 or self._control_pending
+                or self._mark() != self._committed_mark)
 
-    def _emit(self, records: list[OutRecord]) -> None:
-        """Output for the next commit: into the open transaction, or held (at least once)."""
+    def _mark(self) -> tuple[int, int | None, bool]:
+        runner = self.runner
+        return (runner.metrics.records_in, runner.executor.watermark, runner.idle)
+
+    def _emit(self, records: list[OutRecord], *, control: bool = False) -> None:
+        """Output for the next commit: into the open transaction, or held (at least once).
+        ``control``: control records (not counted as output)."""
         if not records:
             return
-        self._uncommitted += len(records)
+        if control:
+            self._control_pending = True
+        else:
+            self._uncommitted += len(records)
         producer = self._producer
         if producer is None:
             self._out += records
@@ -210,10 +246,22 @@ class Task:
         if not self._in_transaction:
             producer.begin()
             self._in_transaction = True
-        producer.produce(self.job.topic, records)
+        producer.produce(self._out_topic, records)
+
+    def _watermarks(self) -> None:
+        """An upstream stage's task: its watermark to every partition of its exchange's
+        topic, with the output before it, when it moved (or the task turned idle)."""
+        if self.exchange is None or self._ended:
+            return
+        runner = self.runner
+        mark = (runner.executor.watermark, runner.idle)
+        if mark != self._mark_sent:
+            self._mark_sent = mark
+            self._emit(self.exchange.watermarks(*mark), control=True)
 
     def commit(self) -> int:
         """Commit the output since the last commit with the state that produced it."""
+        self._watermarks()
         out, self._out = self._out, []
         written, self._uncommitted = self._uncommitted, 0
         began = time.perf_counter()
@@ -232,12 +280,13 @@ class Task:
             self._in_transaction = False
         else:
             if out:
-                self._log.produce(self.job.topic, out)
+                self._log.produce(self._out_topic, out)
             if deltas:
                 self._log.produce(self.changelog.topic, deltas)
         self.changelog.committed()
+        self._control_pending = False
         executor.clean()
-        self._committed_mark = (self.runner.metrics.records_in, self.runner.executor.watermark)
+        self._committed_mark = self._mark()
         m = self.metrics
         m.commit_ms = (time.perf_counter() - began) * 1000
         m.commits += 1

@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from pycql.errors import OperationalError
 from pycql.jobs.spec import Job, tasks_topic
+from pycql.jobs.stages import Stage, create_stage_topics, job_stages
 from pycql.jobs.status import StatusPublisher
 from pycql.jobs.task import Task
-from pycql.log.base import GroupMembership, TopicSpec
+from pycql.log.base import GroupMembership
 
 if TYPE_CHECKING:
     from pycql.catalog import Catalog
@@ -66,27 +67,31 @@ def _event(event: str, **fields: Any) -> None:
     log.info(" ".join(parts))
 
 
-def _group_id(job: Job) -> str:
-    return f"_pycql_job.{job.id}"
+def _group_id(stage: Stage) -> str:
+    return f"_pycql_job.{stage.name}"
 
 
 class JobRunner:
-    """Runs the tasks of one job this worker owns, in one thread."""
+    """Runs the tasks of one job this worker owns, in one thread: of each of its stages
+    (:mod:`pycql.jobs.stages`), the tasks the stage's consumer group gives it."""
 
     def __init__(self, worker: Worker, job: Job) -> None:
         self.worker = worker
         self.job = job
         self._stop = threading.Event()
         self._final_state = "STOPPED"
-        self._tasks: dict[int, Task] = {}
-        self._membership: GroupMembership | None = None
+        self.stages = job_stages(job)
+        #: the tasks it runs, by (stage, task number)
+        self._tasks: dict[tuple[int, int], Task] = {}
+        #: its membership of each stage's group, by stage
+        self._memberships: dict[int, GroupMembership] = {}
         self._last_error: str | None = None
         self._restarts = 0
-        self._counts: dict[int, tuple[float, int, int, list[int]]] = {}
-        #: when this runner joined the job's group (monotonic), and the tasks whose
+        self._counts: dict[tuple[int, int], tuple[float, int, int, list[int]]] = {}
+        #: when this runner joined the job's groups (monotonic), and the tasks whose
         #: first output since they started is not committed yet
         self._joined_at = 0.0
-        self._awaiting_output: set[int] = set()
+        self._awaiting_output: set[tuple[int, int]] = set()
         self.thread = threading.Thread(target=self._run, name=f"pycql-job-{job.id}", daemon=True)
 
     def start(self) -> None:
@@ -133,30 +138,35 @@ class JobRunner:
 
     def _loop(self) -> None:
         worker = self.worker
-        if self._membership is None:
-            worker.log.create_topic(
-                TopicSpec(tasks_topic(self.job.id), partitions=self.job.tasks), exist_ok=True)
+        if not self._memberships:
+            create_stage_topics(worker.log, self.job)
             self._joined_at = time.monotonic()
-            self._membership = worker.log.group(
-                _group_id(self.job), tasks_topic(self.job.id),
-                worker.id if worker.static else None)
+            for stage in self.stages:
+                self._memberships[stage.id] = worker.log.group(
+                    _group_id(stage), tasks_topic(stage.name),
+                    worker.id if worker.static else None)
         last_publish = 0.0
+        staged = len(self.stages) > 1
         while not self._stop.is_set():
-            owned = self._membership.poll()
-            for index in sorted(owned - self._tasks.keys()):
-                assigned_s = time.monotonic() - self._joined_at
-                began = time.monotonic()
-                task = self._tasks[index] = Task(self.job, index, worker.log)
-                self._awaiting_output.add(index)
-                _event("task_started", job=self.job.id, task=index, worker=worker.id,
-                       restored=f"{task.metrics.restored_pieces}_pieces",
-                       assigned_s=f"{assigned_s:.3f}",
-                       producer_s=f"{task.metrics.producer_s:.3f}",
-                       restore_s=f"{task.metrics.restore_s:.3f}",
-                       start_s=f"{time.monotonic() - began:.3f}")
-            for index in sorted(self._tasks.keys() - owned):
-                self._close(self._tasks.pop(index), commit=True)
-                _event("task_moved", job=self.job.id, task=index, worker=worker.id)
+            for stage in self.stages:
+                owned = {(stage.id, i) for i in self._memberships[stage.id].poll()}
+                mine = {k for k in self._tasks if k[0] == stage.id}
+                for key in sorted(owned - mine):
+                    assigned_s = time.monotonic() - self._joined_at
+                    began = time.monotonic()
+                    task = self._tasks[key] = Task(self.job, key[1], worker.log, stage=stage)
+                    self._awaiting_output.add(key)
+                    _event("task_started", job=self.job.id, task=_task_name(key, staged),
+                           worker=worker.id, restored=f"{task.metrics.restored_pieces}_pieces",
+                           assigned_s=f"{assigned_s:.3f}",
+                           producer_s=f"{task.metrics.producer_s:.3f}",
+                           restore_s=f"{task.metrics.restore_s:.3f}",
+                           start_s=f"{time.monotonic() - began:.3f}")
+                for key in sorted(mine - owned):
+                    self._close(self._tasks.pop(key), commit=True)
+                    self._awaiting_output.discard(key)
+                    _event("task_moved", job=self.job.id, task=_task_name(key, staged),
+                           worker=worker.id)
             if not self._tasks:
                 self._stop.wait(0.1)
             else:
@@ -164,7 +174,8 @@ class JobRunner:
                 for index, task in list(self._tasks.items()):
                     if task.step(timeout) and index in self._awaiting_output:
                         self._awaiting_output.discard(index)
-                        _event("task_first_output", job=self.job.id, task=index,
+                        _event("task_first_output", job=self.job.id,
+                               task=_task_name(index, len(self.stages) > 1),
                                worker=worker.id,
                                after_start_s=f"{time.time() - task.started:.3f}")
             now = time.monotonic()
@@ -188,26 +199,32 @@ class JobRunner:
     # -- status ----------------------------------------------------------------------
     def _publish(self, state: str | None, force: bool = False) -> None:
         tasks = self._tasks
-        reports = [self._report(i, t, state) for i, t in sorted(tasks.items())]
+        reports = [self._report(k, t, state) for k, t in sorted(tasks.items())]
         if not reports and force and state is not None:
-            reports = [self._bare_report(i, state) for i in self._counts]
+            reports = [self._bare_report(k, state) for k in self._counts]
         self.worker.status.publish(reports)
 
-    def _bare_report(self, index: int, state: str) -> dict[str, Any]:
-        return {"job": self.job.id, "task": index, "worker": self.worker.id, "state": state,
+    def _stage_of(self, key: tuple[int, int]) -> dict[str, Any]:
+        """The ``stage`` member of a multi-stage job's report."""
+        return {"stage": key[0]} if len(self.stages) > 1 else {}
+
+    def _bare_report(self, key: tuple[int, int], state: str) -> dict[str, Any]:
+        return {"job": self.job.id, "task": key[1], **self._stage_of(key),
+                "worker": self.worker.id, "state": state,
                 "updated_ms": int(time.time() * 1000), "last_error": self._last_error,
                 "restarts": self._restarts}
 
-    def _report(self, index: int, task: Task, state: str | None) -> dict[str, Any]:
+    def _report(self, key: tuple[int, int], task: Task, state: str | None) -> dict[str, Any]:
+        index = key[1]
         runner = task.runner
         m = runner.metrics
         now = time.time()
         task.measure_state(time.monotonic())
         rows_out = list(runner.executor.rows_out)
         then, was_in, was_out, was_ops = self._counts.get(
-            index, (task.started, 0, 0, [0] * len(rows_out)))
+            key, (task.started, 0, 0, [0] * len(rows_out)))
         span = max(now - then, 1e-3)
-        self._counts[index] = (now, m.records_in, task.metrics.records_out, rows_out)
+        self._counts[key] = (now, m.records_in, task.metrics.records_out, rows_out)
         lag = runner.lag()
         specs = runner.executor.plan["operators"]
         tm = task.metrics
@@ -221,7 +238,8 @@ class JobRunner:
         if state is None:
             state = "RUNNING"
         return {
-            "job": self.job.id, "task": index, "worker": self.worker.id, "state": state,
+            "job": self.job.id, "task": index, **self._stage_of(key), "worker": self.worker.id,
+            "state": state,
             "updated_ms": int(now * 1000), "started_ms": int(task.started * 1000),
             "records_in": m.records_in, "records_out": tm.records_out,
             "in_per_s": round((m.records_in - was_in) / span, 1),
@@ -259,12 +277,17 @@ class JobRunner:
         self._tasks.clear()
 
     def _leave(self) -> None:
-        membership, self._membership = self._membership, None
-        if membership is not None:
+        memberships, self._memberships = self._memberships, {}
+        for membership in memberships.values():
             try:
                 membership.close()
             except Exception:
                 pass
+
+
+def _task_name(key: tuple[int, int], staged: bool) -> str:
+    """A task in the log: its number, or ``<stage>.<number>`` in a multi-stage job."""
+    return f"{key[0]}.{key[1]}" if staged else str(key[1])
 
 
 class Worker:

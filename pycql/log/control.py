@@ -15,14 +15,21 @@ object
 
     {"type": "watermark", "watermark": 1704067204999, "producer": "sensor-7"}
 
-``watermark`` is epoch milliseconds; ``producer`` names the writer (optional;
-kept for the per-producer watermarks of multi-stage jobs). The type
-``"end_of_stream"`` is reserved for bounded runs between stages. Readers never
-decode a control record as a row.
+``watermark`` is epoch milliseconds; ``producer`` names the writer (optional).
+Between the stages of a job (:mod:`pycql.jobs.stages`) every upstream task is a
+producer, and a downstream task's time for an intermediate topic's partition is
+the minimum over the producers' watermarks. Two more members serve that:
+``"idle": true`` says the producer has no input to read (its inputs are all
+quiet), so it does not hold time back while it is idle (Flink's idle watermark
+status); the type ``"end_of_stream"`` says a producer of a bounded run is done,
+its ``watermark`` the last it reached. Readers never decode a control record
+as a row.
 
 >>> out = watermark_record(1999, producer="me")
 >>> parse_control(out.value)
-ControlRecord(type='watermark', watermark=1999, producer='me')
+ControlRecord(type='watermark', watermark=1999, producer='me', idle=False)
+>>> parse_control(end_of_stream_record(2500, producer="3").value).type
+'end_of_stream'
 """
 
 from __future__ import annotations
@@ -33,7 +40,10 @@ import orjson
 
 from pycql.log.base import OutRecord
 
-__all__ = ["CONTROL_KEY", "ControlRecord", "parse_control", "watermark_record"]
+__all__ = [
+    "CONTROL_KEY", "ControlRecord", "end_of_stream_record", "parse_control",
+    "watermark_record",
+]
 
 #: The key that marks a record as a control record.
 CONTROL_KEY = b"pycql:control"
@@ -47,12 +57,23 @@ class ControlRecord(NamedTuple):
     type: str
     watermark: int
     producer: str | None
+    idle: bool = False
 
 
 def watermark_record(watermark: int, *, producer: str | None = None,
-                     partition: int | None = None) -> OutRecord:
+                     partition: int | None = None, idle: bool = False) -> OutRecord:
     """A watermark control record (its Kafka timestamp is the watermark too)."""
-    value = {"type": "watermark", "watermark": watermark, "producer": producer}
+    value: dict[str, object] = {"type": "watermark", "watermark": watermark,
+                                "producer": producer}
+    if idle:
+        value["idle"] = True
+    return OutRecord(orjson.dumps(value), CONTROL_KEY, max(watermark, 0), partition)
+
+
+def end_of_stream_record(watermark: int, *, producer: str,
+                         partition: int | None = None) -> OutRecord:
+    """The last control record of a producer of a bounded run: it reached ``watermark``."""
+    value = {"type": "end_of_stream", "watermark": watermark, "producer": producer}
     return OutRecord(orjson.dumps(value), CONTROL_KEY, max(watermark, 0), partition)
 
 
@@ -68,4 +89,5 @@ def parse_control(value: bytes | None) -> ControlRecord:
     if isinstance(mark, bool) or not isinstance(mark, int):
         raise ValueError("a control record's watermark must be epoch milliseconds (an integer)")
     producer = data.get("producer")
-    return ControlRecord(str(data["type"]), mark, None if producer is None else str(producer))
+    return ControlRecord(str(data["type"]), mark, None if producer is None else str(producer),
+                         data.get("idle") is True)

@@ -198,6 +198,48 @@ class _SourceInfo:
     rows_by_key: dict[Any, tuple[Any, ...]]
     policy: TimePolicy
     metrics: SourceMetrics
+    #: an exchange's intermediate topic (a stage of a job): how many upstream tasks
+    #: write it; its time comes from their watermarks (see :class:`_Producers`)
+    producers: int | None = None
+    #: whether its records are a relation's changes (an exchange of a relation)
+    relation: bool = False
+    #: its columns
+    width: int = 0
+
+
+@dataclass
+class _Producers:
+    """What the upstream tasks of one partition of an intermediate topic said of time:
+    per producer its watermark, whether it is idle, and whether it ended (a bounded run)."""
+
+    marks: dict[str, int] = field(default_factory=dict)
+    idle: set[str] = field(default_factory=set)
+    ended: set[str] = field(default_factory=set)
+
+    def offer(self, producers: int) -> tuple[int | None, bool]:
+        """``(watermark, quiet)``: the minimum over the producers that are neither idle
+        nor done, or, when all are (``quiet``), the maximum; ``(None, False)`` while a
+        producer was never heard from."""
+        if len(self.marks) < producers:
+            return None, False
+        busy = [m for p, m in self.marks.items() if p not in self.idle and p not in self.ended]
+        if busy:
+            return min(busy), False
+        return max(self.marks.values()), True
+
+    def to_json(self) -> list[Any]:
+        return [[p, m, p in self.idle, p in self.ended] for p, m in sorted(self.marks.items())]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> _Producers:
+        out = cls()
+        for p, m, idle, ended in data:
+            out.marks[str(p)] = int(m)
+            if idle:
+                out.idle.add(str(p))
+            if ended:
+                out.ended.add(str(p))
+        return out
 
 
 class QueryRunner:
@@ -289,12 +331,22 @@ class QueryRunner:
         self._max_ts: dict[tuple[str, int], int] = {}
         #: the newest watermark control record (heartbeat) of each partition
         self._marks: dict[tuple[str, int], int] = {}
+        #: the upstream tasks' watermarks of each partition of an intermediate topic
+        self._producers: dict[tuple[str, int], _Producers] = {}
+        #: the producers of each intermediate topic read
+        self._exchanges = {topic: infos[0].producers for topic, infos in self._sources.items()
+                           if infos[0].producers is not None}
+        #: whether the inputs were all idle at the last watermark (an upstream task says
+        #: so to the stages it writes)
+        self.idle = False
         #: when (``clock``) each partition last delivered a record: idleness
         self._heard_at: dict[tuple[str, int], float] = {}
         self._started_at = clock()
         self._stop_offsets: dict[tuple[str, int], int] | None = None
         if stop == "end" or isinstance(stop, dict):
-            self._stop_offsets = self._reader.end_offsets()
+            # an intermediate topic ends with its producers' end-of-stream records
+            self._stop_offsets = {tp: n for tp, n in self._reader.end_offsets().items()
+                                  if tp[0] not in self._exchanges}
             if isinstance(stop, dict):
                 for topic, partition in list(self._stop_offsets):
                     offset = explicit_start(stop, topic, partition)
@@ -332,6 +384,8 @@ class QueryRunner:
         name = spec["name"]
         columns = spec.get("columns", [])
         decoder = (decoders or {}).get(name)
+        if decoder is None and spec.get("exchange") is not None:
+            decoder = _no_decoder
         if decoder is None:
             from pycql.log.formats import make_decoder
 
@@ -342,6 +396,11 @@ class QueryRunner:
             names = [c["name"].upper() for c in columns]
             key_indexes = [names.index(k.upper()) for k in spec["primary_key"]]
         policy = TimePolicy.from_json(spec.get("time"), default_policy)
+        exchange = spec.get("exchange")
+        if exchange is not None:  # read as changes in the order written, never as a table
+            return _SourceInfo(name, spec.get("topic") or name, False, decoder, None, {},
+                               policy, SourceMetrics(policy), int(exchange["producers"]),
+                               spec.get("output") == "relation", len(columns))
         return _SourceInfo(name, spec.get("topic") or name, is_table, decoder, key_indexes, {},
                            policy, SourceMetrics(policy))
 
@@ -450,6 +509,7 @@ class QueryRunner:
             "positions": [[t, p, o] for (t, p), o in sorted(self._reader.position().items())],
             "newest": [[t, p, v] for (t, p), v in sorted(self._max_ts.items())],
             "marks": [[t, p, v] for (t, p), v in sorted(self._marks.items())],
+            "producers": [[t, p, v.to_json()] for (t, p), v in sorted(self._producers.items())],
             "last_ts": self._last_ts,
             "tables": {
                 info.name: encode_values([[_key_json(k), list(row)]
@@ -463,6 +523,8 @@ class QueryRunner:
     def _load(self, checkpoint: dict[str, Any]) -> None:
         self._max_ts = {(str(t), int(p)): int(v) for t, p, v in checkpoint["newest"]}
         self._marks = {(str(t), int(p)): int(v) for t, p, v in checkpoint["marks"]}
+        self._producers = {(str(t), int(p)): _Producers.from_json(v)
+                           for t, p, v in checkpoint.get("producers") or []}
         self._last_ts = checkpoint.get("last_ts")
         tables = checkpoint.get("tables") or {}
         for infos in self._sources.values():
@@ -518,7 +580,9 @@ class QueryRunner:
                 continue
             for info in infos:
                 info.metrics.records_in += len(recs)
-                if info.is_table:
+                if info.producers is not None:
+                    self._ingest_exchange(info, recs, stop_ts, dead)
+                elif info.is_table:
                     self._ingest_table(info, recs, stop_ts, dead)
                 else:
                     self._ingest_stream(info, recs, stop_ts, dead)
@@ -543,7 +607,21 @@ class QueryRunner:
                 continue
             for info in infos:
                 info.metrics.heartbeats += 1
-            if control.type == "watermark":
+            if topic in self._exchanges and control.producer is not None:
+                tp = (topic, record.partition)
+                said = self._producers.get(tp)
+                if said is None:
+                    said = self._producers[tp] = _Producers()
+                producer = control.producer
+                said.marks[producer] = max(control.watermark, said.marks.get(producer, -1))
+                if control.type == "end_of_stream":
+                    said.ended.add(producer)
+                elif control.idle:
+                    said.idle.add(producer)
+                else:
+                    said.idle.discard(producer)
+                self._heard_at[tp] = heard_at
+            elif control.type == "watermark":
                 tp = (topic, record.partition)
                 if control.watermark > self._marks.get(tp, control.watermark - 1):
                     self._marks[tp] = control.watermark
@@ -638,6 +716,54 @@ class QueryRunner:
             rows = list(compress(rows, kept))
             times = list(compress(times, kept))
         self.executor.push_many(info.name, times, rows)
+
+    def _ingest_exchange(
+        self,
+        info: _SourceInfo,
+        records: list[Record],
+        stop_ts: int | None,
+        dead: list[tuple[Record, str]],
+    ) -> None:
+        """The changes an upstream stage wrote (:class:`pycql.jobs.sink.ExchangeSink`):
+        ``[op, v1, ..., vn]`` at the record's instant."""
+        width = info.width
+        watermark = self.executor.watermark
+        inserts: dict[int, list[tuple[Any, ...]]] = {}
+        deletes: dict[int, list[tuple[Any, ...]]] = {}
+        loads = orjson.loads
+        for record in records:
+            try:
+                change = loads(record.value or b"")
+                if not isinstance(change, list) or len(change) != width + 1 or change[0] not in (
+                        1, -1):
+                    raise ValueError(f"an exchange record is [op, {width} values]")
+            except (orjson.JSONDecodeError, ValueError) as exc:
+                self._malformed([info], record, f"malformed exchange record: {exc}", dead)
+                continue
+            ts = record.timestamp_ms
+            if watermark is not None and ts <= watermark:
+                self.metrics.late_records += 1
+                info.metrics.late_records += 1
+                dead.append((record, f"late: an exchange record at {ts} after its upstream "
+                                     f"watermarks passed it (watermark {watermark})"))
+                continue
+            if stop_ts is not None and ts > stop_ts:
+                continue
+            row = tuple(change[1:])
+            if b'{"$decimal"' in (record.value or b""):
+                row = tuple(decode_values(list(row)))
+            (inserts if change[0] > 0 else deletes).setdefault(ts, []).append(row)
+        times = sorted(inserts.keys() | deletes.keys())
+        if not times:
+            return
+        if self._last_ts is None or times[-1] > self._last_ts:
+            self._last_ts = times[-1]
+        if not info.relation and not deletes:
+            for ts in times:
+                self.executor.push(info.name, ts, inserts[ts])
+            return
+        for ts in times:
+            self.executor.push(info.name, ts, inserts.get(ts, []), deletes.get(ts, []))
 
     def _set_aside_malformed(
         self,
@@ -814,7 +940,22 @@ class QueryRunner:
         # while the log is unreachable, what was read is not known to be everything
         # there is: no partition is idle (records produced meanwhile must not be late)
         stalled = self._reader.stalled
+        exchanges = self._exchanges
+        #: whether every input partition is quiet (for :attr:`idle`)
+        quiet_everywhere = True
         for tp in assignment:
+            producers = exchanges.get(tp[0])
+            if producers is not None:  # an intermediate topic: its upstream tasks' time
+                said = self._producers.get(tp)
+                offer, quiet_upstream = (None, False) if said is None else said.offer(producers)
+                if offer is None:
+                    self.idle = False
+                    return None  # wait until every upstream task has said where it is
+                if quiet_upstream:
+                    idle_to = max(idle_to, offer)
+                else:
+                    active = offer if active is None else min(active, offer)
+                continue
             policy = self._policies[tp[0]]
             newest = max_ts.get(tp)
             mark = marks.get(tp)
@@ -822,9 +963,12 @@ class QueryRunner:
                 self._heard_at.get(tp, self._started_at) <= now - policy.idle_timeout_ms / 1000)
             if newest is None and mark is None:  # never heard from
                 if not caught_up(tp):
+                    self.idle = False
                     return None  # a replay: wait for this partition's first records
                 if quiet and policy.idle_advance == "wall_clock":
                     idle_to = max(idle_to, int(now * 1000) - policy.lateness_ms)
+                # not waited for, but the task is idle only once it was quiet long enough
+                quiet_everywhere = quiet_everywhere and quiet
                 continue
             offer = max(-1 if newest is None else newest - policy.lateness_ms - 1,
                         -1 if mark is None else mark)
@@ -834,9 +978,21 @@ class QueryRunner:
                 idle_to = max(idle_to, offer, int(now * 1000) - policy.lateness_ms)
             else:
                 idle_to = max(idle_to, offer, -1 if newest is None else newest)
+        self.idle = active is None and quiet_everywhere
         if active is not None:
             return active
         return None if idle_to == _NEVER else idle_to
+
+    def _exchanges_ended(self) -> bool:
+        """Whether every upstream task of every intermediate topic read said it ended."""
+        for tp in self._reader.assignment():
+            producers = self._exchanges.get(tp[0])
+            if producers is None:
+                continue
+            said = self._producers.get(tp)
+            if said is None or len(said.ended) < producers:
+                return False
+        return True
 
     def _advance(self, watermark: int | None) -> list[Emission]:
         if watermark is None:
@@ -855,7 +1011,8 @@ class QueryRunner:
         if stop == "end":
             assert self._stop_offsets is not None
             positions = self._reader.position()
-            if all(positions.get(tp, 0) >= end for tp, end in self._stop_offsets.items()):
+            if all(positions.get(tp, 0) >= end for tp, end in self._stop_offsets.items()) and (
+                    self._exchanges_ended()):
                 if self._last_ts is not None:
                     out = self._advance(self._last_ts)
                 self._done = True
@@ -865,6 +1022,10 @@ class QueryRunner:
             if wm is not None and wm >= stop:
                 self._done = True
         return out
+
+
+def _no_decoder(records: Sequence[Record]) -> Any:
+    raise AssertionError("an exchange's records are read by QueryRunner._ingest_exchange")
 
 
 def _key_json(key: Any) -> Any:

@@ -135,8 +135,18 @@ def test_a_keyed_table_job_runs_per_partition(conn: Any) -> None:
     assert got == want
 
 
-def test_a_job_over_an_unkeyed_stream_runs_as_one_task(conn: Any) -> None:
+def test_a_job_over_an_unkeyed_stream_runs_as_stages_or_as_one_task(conn: Any) -> None:
+    """The plan hashes P's rows on k between two stages: the last runs one task per
+    partition of the intermediate topic; ``stages = 'off'`` runs it all as one task."""
     cur = conn.cursor()
-    cur.execute("CREATE STREAM Single AS SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
+    cur.execute("CREATE STREAM Staged AS SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
+    (_, _, _, tasks), = cur.fetchall()
+    assert tasks == 3
+    cur.execute("CREATE STREAM Single WITH (stages = 'off') AS "
+                "SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
     (_, _, _, tasks), = cur.fetchall()
     assert tasks == 1
+    staged = {j.sink: j.staged for j in conn.database.catalog.jobs()}
+    assert staged == {"Staged": True, "Single": False}
+    with pytest.raises(pycql.ProgrammingError, match="stages must be 'on' or 'off'"):
+        cur.execute("CREATE STREAM Bad WITH (stages = 'sometimes') AS SELECT k FROM P")

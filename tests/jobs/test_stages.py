@@ -1,0 +1,165 @@
+"""Multi-stage jobs (pycql.jobs.stages) on the embedded log: each stage runs as its own
+tasks, exchanges carry rows and changes through intermediate topics with the upstream
+tasks' watermarks, and the output is what the bounded cursor over the same inputs gives
+(the cursor runs the plan in one piece: see stage_cases.py), with the stage split on and
+off. The same cases run on a real broker over 1, 2 and 3 workers in test_stages_kafka.py."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+import pycql
+from pycql.jobs.sink import ExchangeSink
+from pycql.jobs.stages import job_stages, stage_plan
+from pycql.log.control import CONTROL_KEY, parse_control
+from pycql.runtime.executor import Emission
+from tests.jobs.conftest import eventually
+from tests.jobs.stage_cases import QUERIES, declare, insert, oracle, output, rows
+
+
+@pytest.fixture
+def conn() -> Iterator[pycql.Connection]:
+    conn = pycql.connect(f"memory://stages-{uuid.uuid4().hex[:8]}", rowtime_column=True)
+    try:
+        declare(conn, "S", "T")
+        yield conn
+    finally:
+        conn.close()
+
+
+def _base() -> int:
+    return int(time.time() * 1000) + 60_000
+
+
+@pytest.mark.parametrize("stages", ["on", "off"])
+@pytest.mark.parametrize(("name", "query", "kind"), QUERIES, ids=[q[0] for q in QUERIES])
+def test_a_staged_job_writes_what_a_bounded_cursor_returns(
+        conn: pycql.Connection, name: str, query: str, kind: str, stages: str) -> None:
+    query = query.format(S="S", T="T")
+    insert(conn, "S", "T", rows(_base()))
+    create = "STREAM" if kind == "stream" else "TABLE"
+    cur = conn.cursor()
+    cur.execute(f"CREATE {create} Out1 WITH (stages = '{stages}') AS {query}")
+    (job,) = conn.database.catalog.jobs()
+    assert job.staged == (stages == "on")
+    assert len(job_stages(job)) == (len(job.plan["stages"]) if stages == "on" else 1)
+    want = oracle(conn, query, kind)
+    assert sum(want.values()) > 0
+    assert eventually(lambda: output(conn, "Out1", kind), want, 30) == want
+
+
+def test_input_arriving_while_the_stages_run_gives_the_same_output(
+        conn: pycql.Connection) -> None:
+    _, query, kind = QUERIES[2]          # two stages: S hashed on b to meet T on c
+    query = query.format(S="S", T="T")
+    base = _base()
+    conn.cursor().execute(f"CREATE STREAM Out1 AS {query}")
+    for part in range(3):
+        insert(conn, "S", "T", rows(base, 80, start=80 * part))
+        time.sleep(0.3)
+    want = oracle(conn, query, kind)
+    assert eventually(lambda: output(conn, "Out1", kind), want, 30) == want
+
+
+def test_a_job_reading_another_jobs_output_makes_a_dag_of_stages(
+        conn: pycql.Connection) -> None:
+    """The first job is per partition (no state); its output declares no key, so the
+    second job's GROUP BY repartitions it. (The second starts once the first's output is
+    complete: a job writes no watermarks to its output, so a reader of it moves on idle
+    partitions, and the first job's tasks would race it.)"""
+    insert(conn, "S", "T", rows(_base()))
+    cur = conn.cursor()
+    cur.execute("CREATE STREAM Kept AS SELECT a, b FROM S WHERE b <> 1")
+    kept = oracle(conn, "SELECT a, b FROM S WHERE b <> 1", "stream")
+    assert eventually(lambda: output(conn, "Kept", "stream"), kept, 30) == kept
+    cur.execute("CREATE TABLE PerB AS SELECT b, COUNT(*) AS n FROM Kept GROUP BY b")
+    jobs = {j.sink: j for j in conn.database.catalog.jobs()}
+    assert not jobs["Kept"].staged and jobs["PerB"].staged
+    want = oracle(conn, "SELECT b, COUNT(*) FROM S WHERE b <> 1 GROUP BY b", "table")
+    assert eventually(lambda: output(conn, "PerB", "table"), want, 30) == want
+
+
+def test_a_stopped_staged_job_restores_every_stage_and_writes_nothing_twice(
+        conn: pycql.Connection) -> None:
+    _, query, kind = QUERIES[0]
+    query = query.format(S="S", T="T")
+    base = _base()
+    cur = conn.cursor()
+    cur.execute(f"CREATE STREAM Out1 AS {query}")
+    (qid, *_), = cur.fetchall()
+    insert(conn, "S", "T", rows(base, 120))
+    first = oracle(conn, query, kind)
+    assert eventually(lambda: output(conn, "Out1", kind), first, 30) == first
+    worker = conn.database._worker
+    assert worker is not None
+    worker.stop_job(qid, "STOPPED")     # every stage's tasks and state are gone
+    insert(conn, "S", "T", rows(base, 120, start=120))
+    worker.sync()                       # new tasks: each restores its stage's last commit
+    want = oracle(conn, query, kind)
+    assert eventually(lambda: output(conn, "Out1", kind), want, 30) == want
+
+
+# -- the parts --------------------------------------------------------------------------
+
+def _plan(conn: pycql.Connection, query: str) -> dict[str, Any]:
+    conn.cursor().execute(f"CREATE STREAM Planned AS {query}")
+    (job,) = conn.database.catalog.jobs()
+    return job.plan
+
+
+def test_a_stage_plan_reads_each_exchange_it_needs_as_a_source(conn: pycql.Connection) -> None:
+    plan = _plan(conn, QUERIES[3][1].format(S="S", T="T"))
+    assert [len(s["operators"]) > 0 for s in plan["stages"]] == [True, True, True]
+    first, middle, last = (stage_plan(plan, s, "J") for s in plan["stages"])
+    exchanges = [op for op in plan["operators"] if op["op"] == "exchange"]
+    assert first["root"] == exchanges[0]["id"]
+    assert [op["op"] for op in first["operators"]][-1] == "exchange"
+    source = next(op for op in middle["operators"] if op["id"] == exchanges[0]["id"])
+    assert source["op"] == "source" and source["exchange"] == {"producers": 6}
+    assert source["topic"] == "_pycql_repartition.J.0" and source["output"] == "stream"
+    assert middle["root"] == exchanges[1]["id"] and middle["result"]["kind"] == "relation"
+    relation = next(op for op in last["operators"] if op["id"] == exchanges[1]["id"])
+    assert relation["output"] == "relation" and relation["source_kind"] == "table"
+    assert last["root"] == plan["root"] and last["result"] == plan["result"]
+    assert "stages" not in last
+
+
+def test_an_exchange_sink_hashes_rows_by_key_and_marks_every_partition() -> None:
+    exchange = {"topic": "x", "partitions": 4, "distribution": "hash", "keys": [1]}
+    sink = ExchangeSink(exchange, producer=2)
+    out = sink.records([Emission(10, 1, ("p", 7)), Emission(10, -1, ("q", 7)),
+                        Emission(11, 1, ("r", 8))])
+    assert [orjson.loads(r.value) for r in out] == [[1, "p", 7], [-1, "q", 7], [1, "r", 8]]
+    assert [r.key for r in out] == [b"[7]", b"[7]", b"[8]"]
+    assert out[0].partition == out[1].partition and [r.timestamp_ms for r in out] == [10, 10, 11]
+    marks = sink.watermarks(11, idle=False)
+    assert [m.partition for m in marks] == [0, 1, 2, 3] and {m.key for m in marks} == {
+        CONTROL_KEY}
+    said = parse_control(marks[0].value)
+    assert (said.type, said.watermark, said.producer, said.idle) == ("watermark", 11, "2", False)
+    assert parse_control(sink.watermarks(None, idle=True)[0].value).idle
+    assert parse_control(sink.end_of_stream(11)[3].value).type == "end_of_stream"
+    single = ExchangeSink({"topic": "x", "partitions": 1, "distribution": "single",
+                           "keys": []}, producer=0)
+    assert {r.partition for r in single.records([Emission(1, 1, (i,)) for i in range(9)])} == {0}
+
+
+def test_a_downstream_partition_waits_for_every_upstream_task() -> None:
+    from pycql.runtime.runner import _Producers
+
+    said = _Producers()
+    said.marks.update({"0": 50, "1": 80})
+    assert said.offer(3) == (None, False)       # task 2 never heard from: wait
+    said.marks["2"] = 20
+    assert said.offer(3) == (20, False)         # the slowest task
+    said.idle.add("2")
+    assert said.offer(3) == (50, False)         # an idle task does not hold time back
+    said.ended.update({"0", "1"})
+    assert said.offer(3) == (80, True)          # all quiet: as far as any went
+    assert _Producers.from_json(said.to_json()) == said
