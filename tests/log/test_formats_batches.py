@@ -300,7 +300,8 @@ def test_integers_just_outside_the_bigint_range_are_rejected_exactly() -> None:
     """msgspec reads JSON integers exactly (orjson made -2**63 - 1 a float, so it was
     taken as -2**63): both ends of BIGINT are checked."""
     column = [{"name": "A", "type": "BIGINT", "nullable": True}]
-    records = [_record(b'{"A": -9223372036854775808}', 0), _record(b'{"A": -9223372036854775809}', 1),
+    records = [_record(b'{"A": -9223372036854775808}', 0),
+               _record(b'{"A": -9223372036854775809}', 1),
                _record(b'{"A": 9223372036854775808}', 2)]
     rows, _times, errors = make_decoder(column, "json")(records)
     assert rows == [(-(2**63),)]
