@@ -21,13 +21,13 @@ Decoders never raise on bad data and never drop it: each record becomes
 either a row (with its timestamp) or an ``(record, reason)`` error, which the
 runtime writes to a dead-letter topic with :func:`dead_letter_record`.
 
-* JSON (orjson): one object per record, keys matched to column names
-  case-insensitively; a missing key is NULL. A batch is decoded column by
-  column in C-level loops; a batch holding anything unusual (an error, a
-  key in another case, a value needing conversion the batch checks do not
-  know) is decoded again record by record, which decides rows and reasons.
-  Every column is checked, whether the query reads it or not: a record is
-  valid or dead-lettered the same way for every query over its topic.
+* JSON (msgspec): one object per record, keys matched to column names
+  case-insensitively; a missing key is NULL. Only the columns ``used`` (the
+  ones a query reads) are decoded and checked; the others are NULL and their
+  values are skipped unread (docs/kafka.md). A batch is read by msgspec into
+  typed structs, one C-level pass; a batch holding anything unusual (an error,
+  a key in another case, a value needing conversion) is decoded again record
+  by record, which decides rows and reasons.
 * CSV (the csv module): fields in column order; an empty field is NULL.
 """
 
