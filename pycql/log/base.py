@@ -13,9 +13,11 @@ in list operations (memory).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from itertools import compress
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple
 
 from pycql.errors import OperationalError
 
@@ -52,6 +54,111 @@ class Record(NamedTuple):
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
+
+
+@dataclass(frozen=True)
+class BatchFields:
+    """How a :class:`RecordBatch` reads its items: one function per field, each turning
+    the whole list of items into that field's list (C-level ``map`` passes), and
+    ``record``, which makes one :class:`Record` of an item."""
+
+    topics: Callable[[list[Any]], list[str]]
+    partitions: Callable[[list[Any]], list[int]]
+    offsets: Callable[[list[Any]], list[int]]
+    timestamps: Callable[[list[Any]], list[int]]
+    keys: Callable[[list[Any]], list[bytes | None]]
+    values: Callable[[list[Any]], list[bytes | None]]
+    record: Callable[[Any], Record]
+
+
+def _field_of_records(index: int) -> Callable[[list[Any]], list[Any]]:
+    pick = itemgetter(index)
+    return lambda items: list(map(pick, items))
+
+
+RECORD_FIELDS = BatchFields(
+    _field_of_records(0), _field_of_records(1), _field_of_records(2), _field_of_records(3),
+    _field_of_records(4), _field_of_records(5), record=lambda record: record,
+)
+
+class RecordBatch:
+    """The records of one poll, read a field at a time: no :class:`Record` per record.
+
+    ``items`` are whatever the log holds (records, or confluent-kafka's messages),
+    read by ``fields``; each field's list is made once, on first use, so a
+    query pays only for the fields it reads. ``topic`` (``partition``) is the one
+    topic (partition) of every record when the reader knows it, else None.
+
+    >>> batch = RecordBatch.of_records([Record("S", 0, 7, 1000, None, b"{}")])
+    >>> len(batch), batch.offsets, batch.values, batch.record(0).offset
+    (1, [7], [b'{}'], 7)
+    """
+
+    __slots__ = ("_fields", "_made", "items", "partition", "topic")
+
+    def __init__(self, items: list[Any], fields: BatchFields, topic: str | None = None,
+                 partition: int | None = None) -> None:
+        self.items = items
+        self._fields = fields
+        self.topic = topic
+        self.partition = None if topic is None else partition
+        self._made: dict[str, list[Any]] = {}
+
+    @classmethod
+    def of_records(cls, records: list[Record]) -> RecordBatch:
+        return cls(records, RECORD_FIELDS)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _field(self, name: str) -> list[Any]:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = getattr(self._fields, name)(self.items)
+        return made
+
+    @property
+    def topics(self) -> list[str]:
+        if self.topic is not None:
+            return [self.topic] * len(self.items)
+        return self._field("topics")
+
+    @property
+    def partitions(self) -> list[int]:
+        if self.partition is not None:
+            return [self.partition] * len(self.items)
+        return self._field("partitions")
+
+    @property
+    def offsets(self) -> list[int]:
+        return self._field("offsets")
+
+    @property
+    def timestamps(self) -> list[int]:
+        return self._field("timestamps")
+
+    @property
+    def keys(self) -> list[bytes | None]:
+        return self._field("keys")
+
+    @property
+    def values(self) -> list[bytes | None]:
+        return self._field("values")
+
+    def record(self, index: int) -> Record:
+        """Record number ``index`` (for dead letters and other rare paths)."""
+        return self._fields.record(self.items[index])
+
+    def records(self) -> list[Record]:
+        return list(map(self._fields.record, self.items))
+
+    def select(self, keep: Sequence[bool]) -> RecordBatch:
+        """The records where ``keep`` is true, in order (fields already made are kept)."""
+        out = RecordBatch(list(compress(self.items, keep)), self._fields, self.topic,
+                          self.partition)
+        for name, made in self._made.items():
+            out._made[name] = list(compress(made, keep))
+        return out
 
 
 class OutRecord(NamedTuple):
@@ -157,6 +264,10 @@ class LogReader(ABC):
         Records of one partition come in offset order; an empty list means
         nothing arrived in time.
         """
+
+    def poll_batch(self, max_records: int = 10_000, timeout: float = 0.1) -> RecordBatch:
+        """:meth:`poll` as a :class:`RecordBatch` (a log may make one without records)."""
+        return RecordBatch.of_records(self.poll(max_records, timeout))
 
     @abstractmethod
     def assignment(self) -> list[tuple[str, int]]:

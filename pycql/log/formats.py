@@ -21,13 +21,13 @@ Decoders never raise on bad data and never drop it: each record becomes
 either a row (with its timestamp) or an ``(record, reason)`` error, which the
 runtime writes to a dead-letter topic with :func:`dead_letter_record`.
 
-* JSON (orjson): one object per record, keys matched to column names
-  case-insensitively; a missing key is NULL. A batch is decoded column by
-  column in C-level loops; a batch holding anything unusual (an error, a
-  key in another case, a value needing conversion the batch checks do not
-  know) is decoded again record by record, which decides rows and reasons.
-  Every column is checked, whether the query reads it or not: a record is
-  valid or dead-lettered the same way for every query over its topic.
+* JSON (msgspec): one object per record, keys matched to column names
+  case-insensitively; a missing key is NULL. Only the columns ``used`` (the
+  ones a query reads) are decoded and checked; the others are NULL and their
+  values are skipped unread (docs/kafka.md). A batch is read by msgspec into
+  typed structs, one C-level pass; a batch holding anything unusual (an error,
+  a key in another case, a value needing conversion) is decoded again record
+  by record, which decides rows and reasons.
 * CSV (the csv module): fields in column order; an empty field is NULL.
 """
 
@@ -39,21 +39,26 @@ import datetime as _dt
 import decimal
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import orjson
+from msgspec import Meta
 
 from pycql.errors import NotSupportedError, ProgrammingError
-from pycql.log.base import OutRecord, Record
+from pycql.log.base import OutRecord, Record, RecordBatch
 
 __all__ = [
+    "BatchDecoded",
+    "BatchDecoder",
     "DecodedBatch",
     "Decoder",
     "Encoder",
     "dead_letter_record",
     "dead_letter_topic",
+    "make_batch_decoder",
     "make_decoder",
     "make_encoder",
 ]
@@ -62,6 +67,10 @@ __all__ = [
 #: that could not be decoded with the reason.
 DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
 Decoder = Callable[[Sequence[Record]], DecodedBatch]
+#: The same for a :class:`~pycql.log.base.RecordBatch`: rows, timestamps, and the index
+#: in the batch of each record that could not be decoded with the reason.
+BatchDecoded = tuple[list[tuple[Any, ...]], list[int], list[tuple[int, str]]]
+BatchDecoder = Callable[[RecordBatch], BatchDecoded]
 Encoder = Callable[[Sequence[Sequence[Any]]], list[bytes]]
 
 FORMATS = ("json", "csv")
@@ -349,286 +358,279 @@ def _timestamp_index(columns: Sequence[dict[str, Any]], timestamp: str | None) -
 
 
 def make_decoder(
-    columns: Sequence[dict[str, Any]], format: str = "json", timestamp: str | None = None
+    columns: Sequence[dict[str, Any]], format: str = "json", timestamp: str | None = None,
+    used: Collection[int] | None = None,
 ) -> Decoder:
     """A function decoding a batch of records into rows, timestamps and errors.
 
     ``timestamp`` names the column holding each row's event time (TIMESTAMP or
-    BIGINT epoch ms); without it the record's own timestamp is used.
+    BIGINT epoch ms); without it the record's own timestamp is used. ``used``
+    (column indexes) projects: see :func:`make_batch_decoder`.
+    """
+    decode_batch = make_batch_decoder(columns, format, timestamp, used)
+
+    def decode(records: Sequence[Record]) -> DecodedBatch:
+        listed = list(records)
+        rows, times, bad = decode_batch(RecordBatch.of_records(listed))
+        return rows, times, [(listed[index], reason) for index, reason in bad]
+
+    return decode
+
+
+def make_batch_decoder(
+    columns: Sequence[dict[str, Any]], format: str = "json", timestamp: str | None = None,
+    used: Collection[int] | None = None,
+) -> BatchDecoder:
+    """A function decoding a :class:`~pycql.log.base.RecordBatch` into rows, their
+    timestamps and the ``(index, reason)`` of each record it rejects.
+
+    ``used`` is the set of column indexes the query reads (None: all); the timestamp
+    column is always read. Only those columns are decoded and checked; the others are
+    NULL in every row, and a record is never rejected for them (JSON: their values
+    are skipped, only the document's syntax counts; CSV: only the field count).
     """
     converters = [_converter(column) for column in columns]
     time_index = _timestamp_index(columns, timestamp)
+    chosen = set(range(len(columns))) if used is None else {i for i in used
+                                                           if 0 <= i < len(columns)}
+    if time_index is not None:
+        chosen.add(time_index)
     kind = format.lower()
     if kind == "json":
-        return _json_decoder(columns, converters, time_index)
+        return _json_decoder(columns, converters, time_index, sorted(chosen))
     if kind == "csv":
-        return _csv_decoder(columns, converters, time_index)
+        return _csv_decoder(columns, converters, time_index, chosen)
     raise NotSupportedError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
 
 
-def _finish(
-    record: Record,
-    row: tuple[Any, ...],
-    time_index: int | None,
-    rows: list[tuple[Any, ...]],
-    times: list[int],
-    errors: list[tuple[Record, str]],
-) -> None:
-    if time_index is None:
-        rows.append(row)
-        times.append(record.timestamp_ms)
-        return
-    moment = row[time_index]
-    if moment is None:
-        errors.append((record, "no timestamp: the timestamp column is NULL"))
-        return
-    rows.append(row)
-    times.append(moment)
-
-
 def _json_decoder(
-    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None
-) -> Decoder:
-    one_by_one = _json_record_decoder(columns, converters, time_index)
-    return _json_batch_decoder(columns, converters, time_index, one_by_one)
+    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None,
+    used: list[int],
+) -> BatchDecoder:
+    one_by_one = _json_record_decoder(columns, converters, time_index, used)
+    return _json_batch_decoder(columns, converters, time_index, used, one_by_one)
+
+
+_MALFORMED = (msgspec.DecodeError, RecursionError)
+
+
+def _malformed_json(value: bytes) -> str:
+    """Why ``value`` is not a JSON object (msgspec's own words)."""
+    try:
+        document = msgspec.json.decode(value)
+    except _MALFORMED as exc:
+        text = str(exc) or type(exc).__name__
+        return "malformed JSON: " + text.removeprefix("JSON is malformed: ")
+    return f"expected a JSON object, got {type(document).__name__}"
 
 
 def _json_record_decoder(
-    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None
-) -> Decoder:
-    """The reference JSON decoder: one record at a time, every value converted."""
-    exact = [(column["name"], convert) for column, convert in zip(columns, converters, strict=True)]
-    folded = [(name.lower(), convert) for name, convert in exact]
-    loads = orjson.loads
-    decode_error = orjson.JSONDecodeError
+    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None,
+    used: list[int],
+) -> BatchDecoder:
+    """The reference JSON decoder: one record at a time, every used value converted.
 
-    def decode(records: Sequence[Record]) -> DecodedBatch:
+    msgspec reads the used keys (exactly as the columns are named) and skips the rest;
+    when one of them is missing, the whole document is read and keys are matched
+    case-insensitively (a key still missing is NULL)."""
+    width = len(columns)
+    names = [str(columns[i]["name"]) for i in used]
+    folded = [name.lower() for name in names]
+    convert_used = [converters[i] for i in used]
+    raw = msgspec.defstruct(
+        "RawValues", [(f"c{i}", Any, msgspec.field(default=msgspec.UNSET, name=name))
+                      for i, name in zip(used, names, strict=True)],
+        gc=False, kw_only=True)
+    read_raw = msgspec.json.Decoder(raw).decode
+    astuple = msgspec.structs.astuple
+    unset = msgspec.UNSET
+
+    def decode(batch: RecordBatch) -> BatchDecoded:
         rows: list[tuple[Any, ...]] = []
         times: list[int] = []
-        errors: list[tuple[Record, str]] = []
-        for record in records:
-            value = record.value
+        errors: list[tuple[int, str]] = []
+        stamps = batch.timestamps if time_index is None else None
+        for index, value in enumerate(batch.values):
             if value is None:
-                errors.append((record, "no value (a null record)"))
+                errors.append((index, "no value (a null record)"))
                 continue
             try:
-                document = loads(value)
-            except decode_error as exc:
-                errors.append((record, f"malformed JSON: {exc}"))
+                found: tuple[Any, ...] = astuple(read_raw(value))
+            except _MALFORMED:
+                errors.append((index, _malformed_json(value)))
                 continue
-            if type(document) is not dict:
-                errors.append((record, f"expected a JSON object, got {type(document).__name__}"))
-                continue
-            try:
+            if unset in found:
                 try:
-                    row = tuple([convert(document[name]) for name, convert in exact])
-                except KeyError:
-                    lowered = {str(key).lower(): item for key, item in document.items()}
-                    row = tuple([convert(lowered.get(name)) for name, convert in folded])
+                    document = msgspec.json.decode(value)
+                except _MALFORMED:
+                    errors.append((index, _malformed_json(value)))
+                    continue
+                lowered = {str(key).lower(): item for key, item in document.items()}
+                found = tuple([lowered.get(name) for name in folded])
+            row: list[Any] = [None] * width
+            try:
+                for i, convert, item in zip(used, convert_used, found, strict=True):
+                    row[i] = convert(item)
             except _BadValue as bad:
-                errors.append((record, str(bad)))
+                errors.append((index, str(bad)))
                 continue
-            _finish(record, row, time_index, rows, times, errors)
+            if time_index is None:
+                assert stamps is not None
+                times.append(stamps[index])
+            elif row[time_index] is None:
+                errors.append((index, "no timestamp: the timestamp column is NULL"))
+                continue
+            else:
+                times.append(row[time_index])
+            rows.append(tuple(row))
         return rows, times, errors
 
     return decode
 
 
-#: Checks one column of a batch of rows (tuples of decoded JSON values):
-#: True when every value already is the engine's value, False when some value
-#: needs the record-at-a-time decoder, or the converted column as a list.
-ColumnCheck = Callable[[list[tuple[Any, ...]]], list[Any] | bool]
-
-_NoneType = type(None)
-
-
-def _only(values: list[Any], expected: type, nullable: bool) -> list[Any] | None:
-    """The non-NULL ``values`` when all of them have type ``expected``, else None."""
-    types = set(map(type, values))
-    if len(types) == 1:
-        if expected in types:
-            return values
-        return [] if nullable and _NoneType in types else None
-    if nullable and len(types) == 2 and expected in types and _NoneType in types:
-        return [v for v in values if v is not None]
-    return None
-
-
-def _column_check(index: int, column: dict[str, Any], convert: Converter) -> ColumnCheck:
-    """The batch check of column ``index``; it agrees with ``convert`` on every value.
-
-    orjson reads JSON integers into ``int`` only from -2**63 to 2**64 - 1 (others
-    become floats), so a BIGINT column needs no lower-bound check.
-    """
+def _typed(column: dict[str, Any], is_time: bool) -> Any:
+    """The msgspec type that reads exactly the JSON values the column's converter keeps
+    as they are, or None when its values need the converter (DECIMAL, BINARY, CHAR(n),
+    ANY): any other value fails msgspec's check and goes to the reference decoder."""
     kind = str(column["type"]).upper()
-    nullable = bool(column.get("nullable", True))
     length = column.get("precision")
-    pick = itemgetter(index)
-
-    if kind in _INT_RANGES or kind in ("TIMESTAMP", "DATE", "TIME"):
-        low, high = _INT_RANGES.get(kind, (None, None))
-        if kind == "TIME":
-            low, high = 0, _MS_PER_DAY - 1
-        if low is not None and low <= -(2**63):
-            low = None
-
-        def integers(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
-            present = _only(list(map(pick, rows)), int, nullable)
-            if present is None:
-                return False
-            if present:
-                if high is not None and max(present) > high:
-                    return False
-                if low is not None and min(present) < low:
-                    return False
-                if kind == "DATE" and any(v % _MS_PER_DAY for v in present):
-                    return False
-            return True
-
-        return integers
-    if kind in ("DOUBLE", "FLOAT", "REAL"):
-        numbers = {float, int, _NoneType} if nullable else {float, int}
-
-        def floats(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
-            values = list(map(pick, rows))
-            types = set(map(type, values))
-            if types == {float}:
-                return True
-            if types <= numbers:
-                return [float(v) if type(v) is int else v for v in values]
-            return False
-
-        return floats
-    if kind in ("VARCHAR", "CHAR"):
-        pad = kind == "CHAR" and length is not None
-
-        def strings(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
-            values = list(map(pick, rows))
-            present = _only(values, str, nullable)
-            if present is None:
-                return False
-            if length is not None and present:
-                if max(map(len, present)) > length:
-                    return False
-                if pad and min(map(len, present)) < length:
-                    return [None if v is None else v.ljust(length) for v in values]
-            return True
-
-        return strings
-    if kind == "BOOLEAN":
-
-        def booleans(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
-            return _only(list(map(pick, rows)), bool, nullable) is not None
-
-        return booleans
-
-    def converted(rows: list[tuple[Any, ...]]) -> list[Any] | bool:
-        try:
-            return list(map(convert, map(pick, rows)))
-        except _BadValue:
-            return False
-
-    return converted
+    typed: Any
+    if kind in _INT_RANGES:
+        low, high = _INT_RANGES[kind]
+        typed = Annotated[int, Meta(ge=low, le=high)]
+    elif kind == "TIMESTAMP":
+        typed = int
+    elif kind == "DATE":
+        typed = Annotated[int, Meta(multiple_of=_MS_PER_DAY)]
+    elif kind == "TIME":
+        typed = Annotated[int, Meta(ge=0, lt=_MS_PER_DAY)]
+    elif kind in ("DOUBLE", "FLOAT", "REAL"):
+        typed = float
+    elif kind == "VARCHAR" or (kind == "CHAR" and length is None):
+        typed = str if length is None else Annotated[str, Meta(max_length=length)]
+    elif kind == "BOOLEAN":
+        typed = bool
+    else:
+        return None
+    if column.get("nullable", True) and not is_time:
+        return typed | None
+    return typed
 
 
 def _json_batch_decoder(
     columns: Sequence[dict[str, Any]],
     converters: list[Converter],
     time_index: int | None,
-    one_by_one: Decoder,
-) -> Decoder:
-    """The JSON decoder of whole batches, in C-level loops (``map``).
+    used: list[int],
+    one_by_one: BatchDecoder,
+) -> BatchDecoder:
+    """The JSON decoder of whole batches: msgspec reads each record straight into a row.
 
-    Each record is parsed and its values picked by one ``itemgetter`` into a
-    row; then each column is checked in one pass (types, ranges, lengths).
-    A batch with anything unusual (bad JSON, a missing or differently-cased
-    key, a value of another type, a NULL timestamp) goes to ``one_by_one``,
-    the reference decoder, so the results and error reasons are always the
-    reference's.
+    A struct has one field per column, in column order: each used column is read
+    under its name with the type its converter accepts unchanged (:func:`_typed`);
+    each unused one is read under a key no document has, so it is NULL and msgspec
+    skips the real value. ``astuple`` makes the row. A batch where any record fails
+    (bad JSON, a missing key, a value of another type, a NULL timestamp...) goes to
+    ``one_by_one``, the reference, so results and reasons are always the reference's.
     """
-    width = len(columns)
-    if width == 0:
-        return one_by_one
-    checks = [
-        _column_check(index, column, convert)
-        for index, (column, convert) in enumerate(zip(columns, converters, strict=True))
-    ]
-    pick = itemgetter(*[column["name"] for column in columns])
-    loads = orjson.loads
-    value_of = itemgetter(5)  # Record.value
-    timestamp_of = itemgetter(3)  # Record.timestamp_ms
+    fields: list[tuple[str, Any, Any]] = []
+    converted: list[tuple[int, Converter]] = []
+    for index, column in enumerate(columns):
+        if index not in used:
+            fields.append((f"c{index}", Any, msgspec.field(
+                default=None, name=f"pycql: column {index} is not read")))
+            continue
+        typed = _typed(column, index == time_index)
+        if typed is None:
+            typed = Any
+            if str(column["type"]).upper() not in ("ANY", "NULL"):
+                converted.append((index, converters[index]))
+        fields.append((f"c{index}", typed, msgspec.field(name=str(column["name"]))))
+    row_struct = msgspec.defstruct("Row", fields, gc=False, kw_only=True)
+    read = msgspec.json.Decoder(row_struct).decode
+    astuple = msgspec.structs.astuple
+    fails = (msgspec.DecodeError, RecursionError, TypeError)  # TypeError: a null record
     time_of = None if time_index is None else itemgetter(time_index)
-    unusual = (orjson.JSONDecodeError, KeyError, TypeError, IndexError)
 
-    def decode(records: Sequence[Record]) -> DecodedBatch:
-        if not records:
+    def decode(batch: RecordBatch) -> BatchDecoded:
+        values = batch.values
+        if not values:
             return [], [], []
         try:
-            picked = map(pick, map(loads, map(value_of, records)))
-            rows: list[tuple[Any, ...]] = list(zip(picked)) if width == 1 else list(picked)
-        except unusual:
-            return one_by_one(records)
-        converted: dict[int, list[Any]] = {}
-        for index, check in enumerate(checks):
-            fits = check(rows)
-            if fits is False:
-                return one_by_one(records)
-            if fits is not True:
-                converted[index] = fits
+            rows: list[tuple[Any, ...]] = list(map(astuple, map(read, values)))  # type: ignore[arg-type]
+        except fails:
+            return one_by_one(batch)
         if converted:
-            columns_now = [
-                converted[i] if i in converted else list(map(itemgetter(i), rows))
-                for i in range(width)
-            ]
-            rows = list(zip(*columns_now, strict=True))
-        if time_of is None:
-            times: list[int] = list(map(timestamp_of, records))
-        else:
-            times = list(map(time_of, rows))
-            if None in times:
-                return one_by_one(records)
+            try:
+                rows = _convert_columns(rows, converted)
+            except _BadValue:
+                return one_by_one(batch)
+        times = batch.timestamps if time_of is None else list(map(time_of, rows))
         return rows, times, []
 
     return decode
 
 
-def _csv_decoder(
-    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None
-) -> Decoder:
-    width = len(columns)
+def _convert_columns(rows: list[tuple[Any, ...]],
+                     converted: list[tuple[int, Converter]]) -> list[tuple[Any, ...]]:
+    """``rows`` with the converter of each ``converted`` column applied to its values."""
+    columns = list(zip(*rows, strict=True))
+    for index, convert in converted:
+        columns[index] = tuple(map(convert, columns[index]))
+    return list(zip(*columns, strict=True))
 
-    def decode(records: Sequence[Record]) -> DecodedBatch:
+
+def _unused(value: Any) -> Any:
+    return None
+
+
+def _csv_decoder(
+    columns: Sequence[dict[str, Any]], converters: list[Converter], time_index: int | None,
+    used: set[int],
+) -> BatchDecoder:
+    width = len(columns)
+    chosen = [convert if i in used else _unused for i, convert in enumerate(converters)]
+
+    def decode(batch: RecordBatch) -> BatchDecoded:
         rows: list[tuple[Any, ...]] = []
         times: list[int] = []
-        errors: list[tuple[Record, str]] = []
-        for record in records:
-            value = record.value
+        errors: list[tuple[int, str]] = []
+        stamps = batch.timestamps if time_index is None else None
+        for index, value in enumerate(batch.values):
             if value is None:
-                errors.append((record, "no value (a null record)"))
+                errors.append((index, "no value (a null record)"))
                 continue
             try:
                 text = value.decode("utf-8")
                 fields = next(csv.reader([text.rstrip("\r\n")], strict=True), [])
             except UnicodeDecodeError as exc:
-                errors.append((record, f"not UTF-8 text: {exc}"))
+                errors.append((index, f"not UTF-8 text: {exc}"))
                 continue
             except csv.Error as exc:
-                errors.append((record, f"malformed CSV: {exc}"))
+                errors.append((index, f"malformed CSV: {exc}"))
                 continue
             if len(fields) != width:
-                errors.append((record, f"expected {width} CSV fields, got {len(fields)}"))
+                errors.append((index, f"expected {width} CSV fields, got {len(fields)}"))
                 continue
             try:
                 row = tuple(
                     [
                         convert(field if field != "" else None)
-                        for field, convert in zip(fields, converters, strict=True)
+                        for field, convert in zip(fields, chosen, strict=True)
                     ]
                 )
             except _BadValue as bad:
-                errors.append((record, str(bad)))
+                errors.append((index, str(bad)))
                 continue
-            _finish(record, row, time_index, rows, times, errors)
+            if time_index is None:
+                assert stamps is not None
+                times.append(stamps[index])
+            elif row[time_index] is None:
+                errors.append((index, "no timestamp: the timestamp column is NULL"))
+                continue
+            else:
+                times.append(row[time_index])
+            rows.append(row)
         return rows, times, errors
 
     return decode

@@ -38,9 +38,8 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from itertools import repeat
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from confluent_kafka import (
     Consumer,
@@ -54,6 +53,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type:
 
 from pycql.errors import InterfaceError, OperationalError, ProgrammingError
 from pycql.log.base import (
+    BatchFields,
     Fenced,
     GroupMembership,
     Log,
@@ -61,6 +61,7 @@ from pycql.log.base import (
     OutRecord,
     Partitions,
     Record,
+    RecordBatch,
     StartAt,
     TopicSpec,
     TransactionalProducer,
@@ -107,6 +108,23 @@ _timestamp_of = Message.timestamp
 _key_of = Message.key
 _value_of = Message.value
 _SECOND = itemgetter(1)
+
+
+def _record_of(message: Message) -> Record:
+    return Record(message.topic(), message.partition(), message.offset(),  # type: ignore[arg-type]
+                  message.timestamp()[1], message.key(), message.value())
+
+
+#: A batch of messages read a field at a time, each field in one C-level pass.
+MESSAGE_FIELDS = BatchFields(
+    topics=lambda ms: list(map(_topic_of, ms)),  # type: ignore[arg-type]
+    partitions=lambda ms: list(map(_partition_of, ms)),  # type: ignore[arg-type]
+    offsets=lambda ms: list(map(_offset_of, ms)),  # type: ignore[arg-type]
+    timestamps=lambda ms: list(map(_SECOND, map(_timestamp_of, ms))),
+    keys=lambda ms: list(map(_key_of, ms)),
+    values=lambda ms: list(map(_value_of, ms)),
+    record=_record_of,
+)
 
 
 #: How often (seconds) a reader that lost the broker asks whether it is back.
@@ -529,6 +547,10 @@ class KafkaReader(LogReader):
             for topic, numbers in partitions.items()
             for partition in numbers
         ]
+        # the one topic (and partition) of every batch, when the reader reads only one
+        topics = {topic for topic, _ in self._pairs}
+        self._topic = next(iter(topics)) if len(topics) == 1 else None
+        self._partition = self._pairs[0][1] if len(self._pairs) == 1 else None
         try:
             self._positions = self._resolve(start)
             self._consumer.assign(
@@ -623,6 +645,18 @@ class KafkaReader(LogReader):
         raise ProgrammingError(f"a reader cannot start at {start!r}")
 
     def poll(self, max_records: int = 10_000, timeout: float = 0.1) -> list[Record]:
+        return self.poll_batch(max_records, timeout).records()
+
+    def poll_batch(self, max_records: int = 10_000, timeout: float = 0.1) -> RecordBatch:
+        """The messages of one consume as a :class:`RecordBatch`: no record is made per
+        message; the runner reads the fields it needs straight from the messages."""
+        messages = self._consume(max_records, timeout)
+        batch = RecordBatch(messages, MESSAGE_FIELDS, self._topic, self._partition)
+        if messages:
+            self._note_positions(batch)
+        return batch
+
+    def _consume(self, max_records: int, timeout: float) -> list[Message]:
         if self._closed:
             raise OperationalError("the reader is closed")
         consumer = self._consumer
@@ -646,33 +680,18 @@ class KafkaReader(LogReader):
             self._check_broker()
             return []
         self._heard_from_broker()
-        # One C-level pass per field; a message without an error always has a
-        # topic, partition and offset. tuple.__new__ skips the NamedTuple's
-        # Python-level __new__.
-        topics = cast("list[str]", list(map(_topic_of, messages)))
-        partitions = cast("list[int]", list(map(_partition_of, messages)))
-        offsets = cast("list[int]", list(map(_offset_of, messages)))
-        records: list[Record] = list(
-            map(
-                tuple.__new__,
-                repeat(Record, len(messages)),
-                zip(
-                    topics,
-                    partitions,
-                    offsets,
-                    map(_SECOND, map(_timestamp_of, messages)),
-                    map(_key_of, messages),
-                    map(_value_of, messages),
-                    strict=True,
-                ),
-            )
-        )
-        # a partition's messages come in offset order: the last one is the newest
+        return messages
+
+    def _note_positions(self, batch: RecordBatch) -> None:
+        """A partition's messages come in offset order: the last one is the newest."""
         positions = self._positions
-        newest = dict(zip(zip(topics, partitions, strict=True), offsets, strict=True))
+        if batch.partition is not None and batch.topic is not None:
+            positions[(batch.topic, batch.partition)] = batch.items[-1].offset() + 1
+            return
+        newest = dict(zip(zip(batch.topics, batch.partitions, strict=True), batch.offsets,
+                          strict=True))
         for pair, offset in newest.items():
             positions[pair] = offset + 1
-        return records
 
     def _without_errors(self, messages: list[Message]) -> list[Message]:
         """The messages without error events; a lost broker is noted, other errors raise."""

@@ -56,8 +56,11 @@ _JAR_NAME = "pycql-planner.jar"
 #: ``--enable-native-access``: JPype loads its native library from the class path, which
 #: Java 24 and later warn about on stderr otherwise (Java 17, the oldest the jar runs on,
 #: knows the option).
+#: ``-Xlog``: the JVM's own warnings (a class-data archive it cannot map, say) go to
+#: stderr, never into the application's stdout (the JVM's default).
 _DEFAULT_OPTIONS = ("-Xrs", "-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Xshare:auto", "--enable-native-access=ALL-UNNAMED")
+                    "-Xshare:auto", "--enable-native-access=ALL-UNNAMED",
+                    "-Xlog:disable", "-Xlog:all=warning:stderr")
 #: Where a Java home keeps its JVM library (Linux and BSD, macOS, Windows).
 _LIBJVM_PLACES = ("lib/server/libjvm.so", "lib/server/libjvm.dylib", "bin/server/jvm.dll",
                   "lib/libjvm.dylib")

@@ -71,6 +71,7 @@ from pycql.log.base import (
     OutRecord,
     Partitions,
     Record,
+    RecordBatch,
     StartAt,
     TopicSpec,
     explicit_start,
@@ -79,6 +80,7 @@ from pycql.log.control import CONTROL_KEY, parse_control
 from pycql.runtime.eventtime import TimePolicy, format_duration
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.progress import Progress
+from pycql.runtime.projection import used_source_columns
 from pycql.runtime.state import decode_values, encode_values
 
 #: The version of :meth:`QueryRunner.checkpoint`'s data.
@@ -137,6 +139,9 @@ _NEVER = -(1 << 62)  # before every timestamp
 
 DecodedBatch = tuple[list[tuple[Any, ...]], list[int], list[tuple[Record, str]]]
 DecoderFn = Callable[[list[Record]], DecodedBatch]
+#: rows, timestamps and ``(index in the batch, reason)`` of the rejected records
+BatchDecoded = tuple[list[tuple[Any, ...]], list[int], list[tuple[int, str]]]
+BatchDecoderFn = Callable[[RecordBatch], BatchDecoded]
 
 #: Where a bounded run stops: ``"end"`` (alias ``"latest"``) = the end offsets
 #: when the runner starts; an ``int`` = a timestamp (inclusive); a dict = explicit
@@ -194,6 +199,8 @@ class _SourceInfo:
     topic: str
     is_table: bool
     decoder: DecoderFn
+    #: the same, for a batch, decoding only the columns the plan reads (streams)
+    batch_decoder: BatchDecoderFn
     key_indexes: list[int] | None
     rows_by_key: dict[Any, tuple[Any, ...]]
     policy: TimePolicy
@@ -318,11 +325,12 @@ class QueryRunner:
         #: the source topics under each operator: where its rejected rows go
         self._topics_under: dict[int, list[str]] = {}
         seen: set[str] = set()
+        used = used_source_columns(self.executor.plan)
         for spec in self.executor.plan["operators"]:
             if spec["op"] != "source" or spec["name"] in seen:
                 continue
             seen.add(spec["name"])
-            info = self._source_info(spec, decoders, default_policy)
+            info = self._source_info(spec, decoders, default_policy, used.get(spec["name"]))
             self._sources.setdefault(info.topic, []).append(info)
             self._policies.setdefault(info.topic, info.policy)
             self.metrics.sources[info.name] = info.metrics
@@ -379,30 +387,37 @@ class QueryRunner:
 
     def _source_info(
         self, spec: dict[str, Any], decoders: Mapping[str, DecoderFn] | None,
-        default_policy: TimePolicy,
+        default_policy: TimePolicy, used: set[int] | None,
     ) -> _SourceInfo:
         name = spec["name"]
         columns = spec.get("columns", [])
-        decoder = (decoders or {}).get(name)
-        if decoder is None and spec.get("exchange") is not None:
-            decoder = _no_decoder
-        if decoder is None:
-            from pycql.log.formats import make_decoder
-
-            decoder = make_decoder(columns, spec.get("format") or "json", spec.get("timestamp"))
+        policy = TimePolicy.from_json(spec.get("time"), default_policy)
+        exchange = spec.get("exchange")
+        if exchange is not None:  # read as changes in the order written, never as a table
+            return _SourceInfo(name, spec.get("topic") or name, False, _no_decoder,
+                               _no_batch_decoder, None, {}, policy, SourceMetrics(policy),
+                               int(exchange["producers"]), spec.get("output") == "relation",
+                               len(columns))
         is_table = spec.get("source_kind") == "table"
+        decoder = (decoders or {}).get(name)
+        batch_decoder: BatchDecoderFn
+        if decoder is None:
+            from pycql.log.formats import make_batch_decoder, make_decoder
+
+            kind, timestamp = spec.get("format") or "json", spec.get("timestamp")
+            decoder = make_decoder(columns, kind, timestamp)
+            # a table keeps whole rows (its rows by key are compared whole)
+            batch_decoder = make_batch_decoder(columns, kind, timestamp,
+                                               None if is_table else used)
+        else:
+            batch_decoder = _batch_decoder_of(decoder)
         key_indexes = None
         if is_table and spec.get("primary_key"):
             names = [c["name"].upper() for c in columns]
             key_indexes = [names.index(k.upper()) for k in spec["primary_key"]]
         policy = TimePolicy.from_json(spec.get("time"), default_policy)
-        exchange = spec.get("exchange")
-        if exchange is not None:  # read as changes in the order written, never as a table
-            return _SourceInfo(name, spec.get("topic") or name, False, decoder, None, {},
-                               policy, SourceMetrics(policy), int(exchange["producers"]),
-                               spec.get("output") == "relation", len(columns))
-        return _SourceInfo(name, spec.get("topic") or name, is_table, decoder, key_indexes, {},
-                           policy, SourceMetrics(policy))
+        return _SourceInfo(name, spec.get("topic") or name, is_table, decoder, batch_decoder,
+                           key_indexes, {}, policy, SourceMetrics(policy))
 
     # --- the API ------------------------------------------------------------------
 
@@ -454,12 +469,12 @@ class QueryRunner:
             return []
         _fewer_collections.enter()
         try:
-            records = self._reader.poll(self._max_records, timeout)
-            if records and self._stop_offsets is not None:
-                records = self._before_stop(records)
-            if records:
-                self.metrics.records_in += len(records)
-                self._ingest(records)
+            batch = self._reader.poll_batch(self._max_records, timeout)
+            if batch.items and self._stop_offsets is not None:
+                batch = self._before_stop(batch)
+            if batch.items:
+                self.metrics.records_in += len(batch)
+                self._ingest(batch)
             emissions = self._advance(self._watermark_now())
             emissions += self._check_progress()
             self._dead_letter_rejected()
@@ -539,67 +554,64 @@ class QueryRunner:
 
     # --- ingestion ----------------------------------------------------------------------
 
-    def _before_stop(self, records: list[Record]) -> list[Record]:
+    def _before_stop(self, batch: RecordBatch) -> RecordBatch:
         """The records before the stop offsets: a bounded run reads exactly to its stop.
 
-        A partition's records come in offset order, in runs: one look at the
-        last record of each run decides, and a run is cut only where it
-        crosses its stop.
+        A partition's records come in offset order: when the newest record of each
+        partition is before its stop, the whole batch is (the common case, one
+        look per partition); else each record is looked at.
         """
         stops = self._stop_offsets
         assert stops is not None
-        kept: list[Record] = []
-        start = 0
-        for tp, run in groupby(map(_TOPIC_PARTITION, records)):
-            size = sum(1 for _ in run)
-            end = start + size
-            stop = stops.get(tp)
-            if stop is None or records[end - 1].offset < stop:
-                kept.extend(records[start:end])
-            else:
-                kept.extend(r for r in records[start:end] if r.offset < stop)
-            start = end
-        return kept if len(kept) != len(records) else records
+        if batch.topic is not None and batch.partition is not None:
+            stop = stops.get((batch.topic, batch.partition))
+            if stop is None or batch.record(len(batch) - 1).offset < stop:
+                return batch
+            return batch.select([offset < stop for offset in batch.offsets])
+        pairs = list(zip(batch.topics, batch.partitions, strict=True))
+        newest = dict(zip(pairs, batch.offsets, strict=True))
+        if all(offset < stops.get(pair, offset + 1) for pair, offset in newest.items()):
+            return batch
+        return batch.select([offset < stops.get(pair, offset + 1)
+                             for pair, offset in zip(pairs, batch.offsets, strict=True)])
 
-    def _ingest(self, records: list[Record]) -> None:
-        by_topic: dict[str, list[Record]]
-        topics = set(map(_record_topic, records))  # a C-level pass
+    def _ingest(self, batch: RecordBatch) -> None:
+        by_topic: dict[str, RecordBatch]
+        topics = {batch.topic} if batch.topic is not None else set(batch.topics)
         if len(topics) == 1:
-            by_topic = {topics.pop(): records}  # the common case: one topic per batch
+            by_topic = {topics.pop(): batch}  # the common case: one topic per batch
         else:
-            by_topic = {}
-            for r in records:
-                by_topic.setdefault(r.topic, []).append(r)
+            names = batch.topics
+            by_topic = {topic: batch.select([name == topic for name in names])
+                        for topic in sorted(topics)}
         dead: list[tuple[Record, str]] = []
         stop_ts = self._stop if isinstance(self._stop, int) else None
-        for topic, recs in by_topic.items():
+        for topic, part in by_topic.items():
             infos = self._sources.get(topic, [])
-            if CONTROL_KEY in list(map(_KEY, recs)):  # C-level: heartbeats are rare
-                recs = self._take_control(topic, recs, infos, dead)
-            if not recs:
+            if CONTROL_KEY in part.keys:  # C-level: heartbeats are rare
+                part = self._take_control(topic, part, infos, dead)
+            if not part.items:
                 continue
             for info in infos:
-                info.metrics.records_in += len(recs)
+                info.metrics.records_in += len(part)
                 if info.producers is not None:
-                    self._ingest_exchange(info, recs, stop_ts, dead)
+                    self._ingest_exchange(info, part.records(), stop_ts, dead)
                 elif info.is_table:
-                    self._ingest_table(info, recs, stop_ts, dead)
+                    self._ingest_table(info, part, stop_ts, dead)
                 else:
-                    self._ingest_stream(info, recs, stop_ts, dead)
+                    self._ingest_stream(info, part, stop_ts, dead)
         if dead:
             self._dead_letter(dead)
 
     def _take_control(
-        self, topic: str, records: list[Record], infos: list[_SourceInfo],
+        self, topic: str, batch: RecordBatch, infos: list[_SourceInfo],
         dead: list[tuple[Record, str]],
-    ) -> list[Record]:
-        """Apply the watermark control records of ``records``; return the data records."""
-        data: list[Record] = []
+    ) -> RecordBatch:
+        """Apply the watermark control records of ``batch``; return the data records."""
         heard_at = self._clock()
-        for record in records:
-            if record.key != CONTROL_KEY:
-                data.append(record)
-                continue
+        data = [key != CONTROL_KEY for key in batch.keys]
+        for index in compress(range(len(data)), [not d for d in data]):
+            record = batch.record(index)
             try:
                 control = parse_control(record.value)
             except ValueError as exc:
@@ -626,7 +638,7 @@ class QueryRunner:
                 if control.watermark > self._marks.get(tp, control.watermark - 1):
                     self._marks[tp] = control.watermark
                 self._heard_at[tp] = heard_at
-        return data
+        return batch.select(data)
 
     def _malformed(self, infos: list[_SourceInfo], record: Record, reason: str,
                    dead: list[tuple[Record, str]]) -> None:
@@ -656,7 +668,47 @@ class QueryRunner:
         if self._last_ts is None or newest > self._last_ts:
             self._last_ts = newest
 
+    def _note_newest(self, topic: str, partition: int, times: Sequence[int]) -> None:
+        """:meth:`_note_times` for a batch of one partition."""
+        newest = max(times)
+        tp = (topic, partition)
+        self._heard_at[tp] = self._clock()
+        if newest > self._max_ts.get(tp, newest - 1):
+            self._max_ts[tp] = newest
+        if self._last_ts is None or newest > self._last_ts:
+            self._last_ts = newest
+
     def _set_aside_future(
+        self,
+        info: _SourceInfo,
+        batch: RecordBatch,
+        rows: list[tuple[Any, ...]],
+        times: list[int],
+        dead: list[tuple[Record, str]],
+    ) -> tuple[RecordBatch, list[tuple[Any, ...]], list[int]]:
+        """Set aside records stamped beyond the source's ``max_future_ms`` of the wall clock:
+        one bad clock must not move time for every other producer."""
+        bound = info.policy.max_future_ms
+        if bound is None or not times:
+            return batch, rows, times
+        limit = int(self._clock() * 1000) + bound
+        if max(times) <= limit:
+            return batch, rows, times
+        kept = [ts <= limit for ts in times]
+        for index in compress(range(len(kept)), [not k for k in kept]):
+            self._future(info, batch.record(index), times[index], limit, bound, dead)
+        return batch.select(kept), list(compress(rows, kept)), list(compress(times, kept))
+
+    def _future(self, info: _SourceInfo, record: Record, ts: int, limit: int, bound: int,
+                dead: list[tuple[Record, str]]) -> None:
+        reason = (f"future: timestamp {ts} is more than {format_duration(bound)} "
+                  f"ahead of the wall clock ({limit - bound}); max_future of "
+                  f"{info.name}")
+        info.metrics.future_records += 1
+        info.metrics.last_reason = reason
+        self._malformed([info], record, reason, dead)
+
+    def _set_aside_future_records(
         self,
         info: _SourceInfo,
         records: list[Record],
@@ -664,51 +716,40 @@ class QueryRunner:
         times: list[int],
         dead: list[tuple[Record, str]],
     ) -> tuple[list[Record], list[tuple[Any, ...]], list[int]]:
-        """Set aside records stamped beyond the source's ``max_future_ms`` of the wall clock:
-        one bad clock must not move time for every other producer."""
-        bound = info.policy.max_future_ms
-        if bound is None or not times:
-            return records, rows, times
-        limit = int(self._clock() * 1000) + bound
-        if max(times) <= limit:
-            return records, rows, times
-        kept = [ts <= limit for ts in times]
-        for record, ts, keep in zip(records, times, kept, strict=True):
-            if not keep:
-                reason = (f"future: timestamp {ts} is more than {format_duration(bound)} "
-                          f"ahead of the wall clock ({limit - bound}); max_future of "
-                          f"{info.name}")
-                info.metrics.future_records += 1
-                info.metrics.last_reason = reason
-                self._malformed([info], record, reason, dead)
-        return (list(compress(records, kept)), list(compress(rows, kept)),
-                list(compress(times, kept)))
+        """:meth:`_set_aside_future` for a list of records (table topics)."""
+        batch, rows, times = self._set_aside_future(info, RecordBatch.of_records(records),
+                                                    rows, times, dead)
+        return batch.items, rows, times
 
     def _ingest_stream(
         self,
         info: _SourceInfo,
-        records: list[Record],
+        batch: RecordBatch,
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
-        rows, times, errors = info.decoder(records)
-        values = self._set_aside_malformed(info, records, errors, dead)
-        values, rows, times = self._set_aside_future(info, values, rows, times, dead)
+        rows, times, errors = info.batch_decoder(batch)
+        if errors:
+            batch = self._set_aside_malformed(info, batch, errors, dead)
+        batch, rows, times = self._set_aside_future(info, batch, rows, times, dead)
         if not times:
             return
-        self._note_times(values[0].topic, list(map(_PARTITION, values)), times)
+        if batch.partition is not None and batch.topic is not None:
+            self._note_newest(batch.topic, batch.partition, times)
+        else:
+            self._note_times(batch.topics[0], batch.partitions, times)
         watermark = self.executor.watermark
         if watermark is not None and min(times) <= watermark:
             kept = [ts > watermark for ts in times]
-            for record, ts, keep in zip(values, times, kept, strict=True):
-                if not keep:
-                    reason = (f"late: timestamp {ts} is at or before the watermark {watermark} "
-                              f"(lateness of {info.name}: "
-                              f"{format_duration(info.policy.lateness_ms)})")
-                    self.metrics.late_records += 1
-                    info.metrics.late_records += 1
-                    info.metrics.last_reason = reason
-                    dead.append((record, reason))
+            for index in compress(range(len(kept)), [not k for k in kept]):
+                ts = times[index]
+                reason = (f"late: timestamp {ts} is at or before the watermark {watermark} "
+                          f"(lateness of {info.name}: "
+                          f"{format_duration(info.policy.lateness_ms)})")
+                self.metrics.late_records += 1
+                info.metrics.late_records += 1
+                info.metrics.last_reason = reason
+                dead.append((batch.record(index), reason))
             rows = list(compress(rows, kept))
             times = list(compress(times, kept))
         if stop_ts is not None and times and max(times) > stop_ts:
@@ -768,12 +809,28 @@ class QueryRunner:
     def _set_aside_malformed(
         self,
         info: _SourceInfo,
+        batch: RecordBatch,
+        errors: list[tuple[int, str]],
+        dead: list[tuple[Record, str]],
+    ) -> RecordBatch:
+        """Count and keep (for the dead letters) what the decoder rejected; return the rest,
+        in step with the decoded rows."""
+        self.metrics.malformed_records += len(errors)
+        info.metrics.malformed_records += len(errors)
+        keep = [True] * len(batch)
+        for index, reason in errors:
+            dead.append((batch.record(index), reason))
+            keep[index] = False
+        return batch.select(keep)
+
+    def _set_aside_malformed_records(
+        self,
+        info: _SourceInfo,
         records: list[Record],
         errors: list[tuple[Record, str]],
         dead: list[tuple[Record, str]],
     ) -> list[Record]:
-        """Count and keep (for the dead letters) what the decoder rejected; return the rest,
-        in step with the decoded rows."""
+        """:meth:`_set_aside_malformed` for a list of records (table topics)."""
         if not errors:
             return records
         self.metrics.malformed_records += len(errors)
@@ -785,16 +842,17 @@ class QueryRunner:
     def _ingest_table(
         self,
         info: _SourceInfo,
-        records: list[Record],
+        batch: RecordBatch,
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
         """Upserts and tombstones of a table topic -> inserts and deletes per instant."""
+        records = batch.records()
         tombstones = [r for r in records if r.value is None]
         values = [r for r in records if r.value is not None] if tombstones else records
         rows, times, errors = info.decoder(values)
-        values = self._set_aside_malformed(info, values, errors, dead)
-        values, rows, times = self._set_aside_future(info, values, rows, times, dead)
+        values = self._set_aside_malformed_records(info, values, errors, dead)
+        values, rows, times = self._set_aside_future_records(info, values, rows, times, dead)
         inserts: dict[int, list[tuple[Any, ...]]] = {}
         deletes: dict[int, list[tuple[Any, ...]]] = {}
         items: list[tuple[Record, tuple[Any, ...] | None, int]] = list(
@@ -1028,6 +1086,23 @@ def _no_decoder(records: Sequence[Record]) -> Any:
     raise AssertionError("an exchange's records are read by QueryRunner._ingest_exchange")
 
 
+def _no_batch_decoder(batch: RecordBatch) -> Any:
+    raise AssertionError("an exchange's records are read by QueryRunner._ingest_exchange")
+
+
+def _batch_decoder_of(decoder: DecoderFn) -> BatchDecoderFn:
+    """A records decoder (``QueryRunner(decoders=...)``) as a batch decoder."""
+
+    def decode(batch: RecordBatch) -> BatchDecoded:
+        records = batch.records()
+        rows, times, errors = decoder(records)
+        where = {(r.topic, r.partition, r.offset): i for i, r in enumerate(records)}
+        return rows, times, [(where[(r.topic, r.partition, r.offset)], reason)
+                             for r, reason in errors]
+
+    return decode
+
+
 def _key_json(key: Any) -> Any:
     """A table row's key (a record key, or a tuple of key values) as JSON."""
     if isinstance(key, bytes):
@@ -1053,6 +1128,18 @@ class _ReaderPair(LogReader):
         if len(records) < max_records:
             records += self._streams.poll(max_records - len(records), 0.0 if records else timeout)
         return records
+
+    def poll_batch(self, max_records: int = 10_000, timeout: float = 0.1) -> RecordBatch:
+        tables = self._tables.poll_batch(max_records, 0.0)
+        if len(tables) >= max_records:
+            return tables
+        streams = self._streams.poll_batch(max_records - len(tables),
+                                           0.0 if tables.items else timeout)
+        if not tables.items:
+            return streams
+        if not streams.items:
+            return tables
+        return RecordBatch.of_records(tables.records() + streams.records())
 
     def assignment(self) -> list[tuple[str, int]]:
         return self._streams.assignment() + self._tables.assignment()

@@ -16,7 +16,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pycql.log.base import OutRecord, Record, TopicSpec
+from pycql.log.base import OutRecord, Record, RecordBatch, TopicSpec
 from pycql.log.memory import MemoryLog
 from pycql.runtime import QueryRunner
 from pycql.runtime.runner import _SourceInfo
@@ -38,11 +38,12 @@ class RecordAtATime(QueryRunner):
     def _ingest_stream(
         self,
         info: _SourceInfo,
-        records: list[Record],
+        batch: RecordBatch,
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
         assert not info.is_table
+        records = batch.records()
         watermark = self.executor.watermark
         rows, times, errors = info.decoder(records)
         values = records
