@@ -148,6 +148,14 @@ class LocalBroker:
 
     # -- public API ----------------------------------------------------------
 
+    @property
+    def pid(self) -> int | None:
+        """The process id of this directory's running broker (a Kafka JVM), else None.
+
+        Benchmarks read its CPU time (``/proc/<pid>/stat``) to count the broker's share.
+        """
+        return self._running_pid()
+
     def status(self) -> BrokerStatus:
         """Whether this directory's broker process is alive (and its address)."""
         pid = self._running_pid()

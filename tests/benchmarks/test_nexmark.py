@@ -3,24 +3,28 @@
 * the generator is deterministic (same seed -> byte-identical JSON, whatever
   the batching) and follows the Nexmark specification's proportions;
 * every benchmark query plans to the kind it declares, and gives the same
-  result on the embedded log and on a real Kafka broker; q0, q2, q9-q12, q14-q22
-  are also checked against results computed here from the generated events, in
-  plain Python.
+  result on the embedded log and on a real Kafka broker;
+* every query's whole output (each row at its instant, with its sign) equals that of
+  its plain-Python reference (``benchmarks/nexmark/reference.py``, json-decoded
+  events, no pycql code), over inputs chosen to exercise it: windows that close,
+  sessions that end, two UTC days, every time of day;
+* the check itself can fail: a digest sees a changed, moved, missing or extra row, and
+  a query other than the reference's does not pass.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import orjson
 import pytest
 
+from benchmarks.nexmark import reference
 from benchmarks.nexmark.generator import (
     CHUNK_EVENTS,
     FIRST_AUCTION_ID,
@@ -30,8 +34,9 @@ from benchmarks.nexmark.generator import (
     NexmarkGenerator,
     event_kind,
 )
-from benchmarks.nexmark.queries import QUERIES, QUERY_ORDER
-from benchmarks.nexmark.run import load_events, plan_query
+from benchmarks.nexmark.queries import QUERIES, QUERY_ORDER, NexmarkQuery
+from benchmarks.nexmark.reference import Digest
+from benchmarks.nexmark.run import load_events, plan_query, verify
 from pycql.log import MemoryLog, open_log
 from pycql.runtime.runner import QueryRunner
 
@@ -179,258 +184,144 @@ def test_query_gives_the_same_result_on_memory_and_kafka(name: str, loaded_logs:
     assert on_memory[1] == on_kafka[1]
 
 
-@pytest.mark.kafka
-def test_q0_q2_q18_match_results_computed_from_the_events(loaded_logs: Any) -> None:
-    config, prefix, _memory, kafka = loaded_logs
-    bids = [orjson.loads(b) for b in NexmarkGenerator(config).generate().bids]
-
-    q0 = _run(plan_query(QUERIES["q0"], prefix), kafka)
-    assert [e[2] for e in q0[0]] == [
-        (b["auction"], b["bidder"], b["price"], b["date_time"], b["extra"]) for b in bids]
-    assert [e[0] for e in q0[0]] == [b["date_time"] for b in bids]
-
-    q2 = _run(plan_query(QUERIES["q2"], prefix), kafka)
-    assert [e[2] for e in q2[0]] == [
-        (b["auction"], b["price"]) for b in bids if b["auction"] % 123 == 0]
-
-    q18 = _run(plan_query(QUERIES["q18"], prefix), kafka)
-    last: dict[tuple[int, int], dict[str, Any]] = {}
-    for b in bids:
-        last[(b["bidder"], b["auction"])] = b
-    expected = sorted(((b["auction"], b["bidder"], b["price"], b["channel"], b["url"],
-                        b["date_time"], b["extra"]) for b in last.values()), key=repr)
-    assert q18[1] == expected
+def _digest(plan: dict[str, Any], log: Any) -> Digest:
+    """pycql's whole output as a digest (every emission: instant, sign, row)."""
+    digest = Digest()
+    with QueryRunner(plan, log, start="earliest", stop="end") as runner:
+        digest.add_all(runner)
+        assert runner.metrics.late_records == 0, "late records: input was dropped"
+    return digest
 
 
-def _q19_reference(bids: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The 10 highest bids of each auction, numbered, in plain Python: price descending,
-    bids of equal price by their column values (docs/cql.md)."""
-    columns = ("auction", "bidder", "price", "channel", "url", "date_time", "extra")
-    by_auction: dict[int, list[tuple[Any, ...]]] = {}
-    for b in bids:
-        by_auction.setdefault(b["auction"], []).append(tuple(b[c] for c in columns))
-    out: list[tuple[Any, ...]] = []
-    for rows in by_auction.values():
-        rows.sort(key=lambda r: (-r[2], r))
-        out.extend((*r, i + 1) for i, r in enumerate(rows[:10]))
-    return sorted(out, key=repr)
-
-
-def test_q19_on_the_embedded_log_matches_a_plain_python_top_10() -> None:
-    config = GeneratorConfig(seed=5, events=8_000, rate=1_000)
+def _memory_log(config: GeneratorConfig) -> MemoryLog:
     memory = MemoryLog()
     load_events(memory, config, "")
-    bids = [orjson.loads(b) for b in NexmarkGenerator(config).generate().bids]
-    plan = plan_query(QUERIES["q19"], "")
-    assert [op["op"] for op in plan["operators"]].count("top_n") == 1
-    _emissions, snapshot, late = _run(plan, memory)
-    assert late == 0
-    expected = _q19_reference(bids)
-    assert len(expected) > 100
-    assert snapshot == expected
+    return memory
 
 
-def test_q11_sessions_match_sessions_computed_from_the_events() -> None:
-    config = GeneratorConfig(base_time_ms=1_700_000_000_000, seed=5, events=4_000, rate=10)
-    bids = [orjson.loads(b) for b in NexmarkGenerator(config).generate().bids]
-    memory = MemoryLog()
-    load_events(memory, config, "")
-    emissions, _, late = _run(plan_query(QUERIES["q11"], ""), memory)
-    assert late == 0
-    gap = 10_000
-    # each bidder's sessions, in plain Python: a bid 10 s or more after the bidder's
-    # previous one opens the next session; a session's row leaves at last + 10 s
-    sessions: dict[int, list[list[int]]] = {}
-    for b in sorted(bids, key=lambda b: b["date_time"]):
-        own = sessions.setdefault(b["bidder"], [])
-        if own and b["date_time"] - own[-1][-1] < gap:
-            own[-1].append(b["date_time"])
-        else:
-            own.append([b["date_time"]])
-    end = max(b["date_time"] for b in bids)
-    expected = Counter((bidder, len(times), times[0], times[-1])
-                       for bidder, own in sessions.items() for times in own
-                       if times[-1] + gap <= end)
-    assert len(expected) > 50  # the gaps do close sessions in this input
-    # the final rows are the deletions at last_time + 10 s; the others replace counts
-    finals = Counter(row for t, sign, row in emissions if t == row[3] + gap)
-    assert finals - Counter({r: n for r, n in finals.items() if r[3] + gap == end}) == expected
-
-
-# -- q9, q10, q12, q14-q17, q20-q22 against plain Python over the generated events ---------
-
-#: From 2023-11-14 23:58:20 UTC, 200 s of events at 20/s: four minutes on two days.
+#: The inputs the references are checked on, each with the queries it exercises.
+#: SMALL (20 s of event time at 1 000 events/s) closes the 10 s windows twice;
+_SMALL_CONFIG = GeneratorConfig(base_time_ms=1_700_000_000_000, **SMALL)
+#: from 2023-11-14 23:58:20 UTC, 200 s of events at 20/s: four minutes on two days;
 _MIDNIGHT_CONFIG = GeneratorConfig(base_time_ms=1_700_006_300_000, seed=7, events=4_000, rate=20)
-_BID_COLUMNS = ("auction", "bidder", "price", "channel", "url", "date_time", "extra")
+#: 2023-11-14 18:40 UTC, a bid about every second for 83 minutes: day, other and night time;
+_HOURS_CONFIG = GeneratorConfig(base_time_ms=1_699_987_200_000, seed=3, events=5_000, rate=1)
+#: 10 events a second: bidders' gaps of 10 s and more, so sessions close.
+_SESSIONS_CONFIG = GeneratorConfig(base_time_ms=1_700_000_000_000, seed=5, events=4_000, rate=10)
+
+_CHECKS = (
+    [("small", name) for name in QUERY_ORDER]
+    + [("midnight", name) for name in ("q9", "q10", "q12", "q15", "q16", "q17", "q20", "q21",
+                                       "q22")]
+    + [("hours", "q14"), ("sessions", "q11")]
+)
+_CONFIGS = {"small": _SMALL_CONFIG, "midnight": _MIDNIGHT_CONFIG, "hours": _HOURS_CONFIG,
+            "sessions": _SESSIONS_CONFIG}
 
 
 @pytest.fixture(scope="module")
-def midnight_log() -> Any:
-    memory = MemoryLog()
-    load_events(memory, _MIDNIGHT_CONFIG, "")
-    batch = NexmarkGenerator(_MIDNIGHT_CONFIG).generate()
-    yield (memory, [orjson.loads(b) for b in batch.bids],
-           [orjson.loads(a) for a in batch.auctions])
-
-
-def _run_on(log: Any, name: str) -> tuple[list[Any], list[Any] | None]:
-    emissions, snapshot, late = _run(plan_query(QUERIES[name], ""), log)
-    assert late == 0
-    return emissions, snapshot
-
-
-def _utc(ms: int, fmt: str) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime(fmt)
-
-
-def test_q14_matches_the_conversion_hours_and_c_counts_computed_from_the_bids() -> None:
-    # 2023-11-14 18:40 UTC, a bid about every second for 83 minutes: day, other and night
-    config = GeneratorConfig(base_time_ms=1_699_987_200_000, seed=3, events=5_000, rate=1)
-    memory = MemoryLog()
-    load_events(memory, config, "")
-    bids = [orjson.loads(b) for b in NexmarkGenerator(config).generate().bids]
-    emissions, _ = _run_on(memory, "q14")
-    expected = []
-    for b in bids:
-        price = Decimal("0.908") * b["price"]
-        if not 1_000_000 < price < 50_000_000:
-            continue
-        hour = datetime.fromtimestamp(b["date_time"] / 1000, tz=UTC).hour
-        kind = ("dayTime" if 8 <= hour <= 18 else "nightTime" if hour <= 6 or hour >= 20
-                else "otherTime")
-        expected.append((b["auction"], b["bidder"], price, kind, b["date_time"], b["extra"],
-                         b["extra"].count("c")))
-    assert {row[3] for row in expected} == {"dayTime", "otherTime", "nightTime"}
-    assert any(row[6] > 0 for row in expected)
-    assert [e[2] for e in emissions] == expected
-    assert [e[0] for e in emissions] == [row[4] for row in expected]
-
-
-_RANKS: tuple[Callable[[int], bool], ...] = (
-    lambda p: True, lambda p: p < 10_000, lambda p: 10_000 <= p < 1_000_000,
-    lambda p: p >= 1_000_000)
-
-
-def _ranked_counts(group: list[dict[str, Any]], column: str | None) -> list[int]:
-    """Total and per price rank: the bids (``column`` None) or distinct values of ``column``."""
-    out = []
-    for keep in _RANKS:
-        rows = [b for b in group if keep(b["price"])]
-        out.append(len(rows) if column is None else len({b[column] for b in rows}))
+def checked_inputs() -> dict[str, tuple[MemoryLog, dict[str, Digest]]]:
+    """Each input on the embedded log, with the references of its queries (one pass each)."""
+    out = {}
+    for label, config in _CONFIGS.items():
+        names = [name for which, name in _CHECKS if which == label]
+        out[label] = (_memory_log(config), reference.compute(config, names))
     return out
 
 
-def _groups(bids: list[dict[str, Any]],
-            key: Callable[[dict[str, Any]], Any]) -> dict[Any, list[dict[str, Any]]]:
-    groups: dict[Any, list[dict[str, Any]]] = {}
-    for b in bids:
-        groups.setdefault(key(b), []).append(b)
-    return groups
+@pytest.mark.parametrize(("label", "name"), _CHECKS)
+def test_query_output_equals_its_plain_python_reference(
+        label: str, name: str, checked_inputs: dict[str, tuple[MemoryLog, dict[str, Digest]]]
+) -> None:
+    log, expected = checked_inputs[label]
+    assert expected[name].net > 0, f"the reference of {name} expects nothing on {label}"
+    got = _digest(plan_query(QUERIES[name], ""), log)
+    assert got == expected[name], expected[name].differences(got)
 
 
-def test_q15_q16_q17_match_per_day_statistics_computed_from_the_bids(midnight_log: Any) -> None:
-    memory, bids, _ = midnight_log
+def test_the_inputs_exercise_what_they_are_for() -> None:
+    """Two UTC days, every time of day, windows and sessions that close."""
+    def bids(config: GeneratorConfig) -> list[dict[str, Any]]:
+        return [orjson.loads(b) for b in NexmarkGenerator(config).generate().bids]
 
-    def day(b: dict[str, Any]) -> str:
-        return _utc(b["date_time"], "%Y-%m-%d")
+    def day(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
-    assert len({day(b) for b in bids}) == 2
-
-    q15 = [(d, *_ranked_counts(g, None), *_ranked_counts(g, "bidder"),
-            *_ranked_counts(g, "auction")) for d, g in _groups(bids, day).items()]
-    assert _run_on(memory, "q15")[1] == sorted(q15, key=repr)
-
-    q16 = [(channel, d, max(_utc(b["date_time"], "%H:%M") for b in g),
-            *_ranked_counts(g, None), *_ranked_counts(g, "bidder"), *_ranked_counts(g, "auction"))
-           for (channel, d), g in _groups(bids, lambda b: (b["channel"], day(b))).items()]
-    assert len(q16) > 100
-    assert _run_on(memory, "q16")[1] == sorted(q16, key=repr)
-
-    q17 = []
-    for (auction, d), g in _groups(bids, lambda b: (b["auction"], day(b))).items():
-        prices = [b["price"] for b in g]
-        q17.append((auction, d, *_ranked_counts(g, None), min(prices), max(prices),
-                    sum(prices) // len(prices), sum(prices)))
-    assert _run_on(memory, "q17")[1] == sorted(q17, key=repr)
+    assert len({day(b["date_time"]) for b in bids(_MIDNIGHT_CONFIG)}) == 2
+    hours = {datetime.fromtimestamp(b["date_time"] / 1000, tz=UTC).hour
+             for b in bids(_HOURS_CONFIG)}
+    assert {18, 19, 20} <= hours  # day (<= 18), other (19) and night (>= 20) time
+    small = bids(_SMALL_CONFIG)
+    assert small[-1]["date_time"] - small[0]["date_time"] > 2 * 10_000  # windows close
+    digests = reference.compute(_SESSIONS_CONFIG, ["q11"])
+    # DSTREAM rows at last + 10 s: sessions that ended, not only replaced counts
+    by_bidder: dict[int, list[int]] = {}
+    for b in bids(_SESSIONS_CONFIG):
+        by_bidder.setdefault(b["bidder"], []).append(b["date_time"])
+    assert any(later - earlier >= 10_000 for times in by_bidder.values()
+               for earlier, later in itertools.pairwise(times))
+    assert digests["q11"].net > 50
 
 
-def test_q20_matches_the_bids_paired_with_their_category_10_auctions(midnight_log: Any) -> None:
-    memory, bids, auctions = midnight_log
-    by_id = {a["id"]: a for a in auctions if a["category"] == 10}
-    expected: Counter[tuple[int, tuple[Any, ...]]] = Counter()
-    for b in bids:
-        a = by_id.get(b["auction"])
-        if a is not None:
-            row = (*(b[c] for c in _BID_COLUMNS),
-                   *(a[c] for c in ("item_name", "description", "initial_bid", "reserve",
-                                    "date_time", "expires", "seller", "category", "extra")))
-            # a pair is emitted when its later event arrives
-            expected[(max(a["date_time"], b["date_time"]), row)] += 1
-    assert sum(expected.values()) > 100
-    emissions, _ = _run_on(memory, "q20")
-    assert all(sign == 1 for _, sign, _ in emissions)
-    assert Counter((t, row) for t, _, row in emissions) == expected
+@pytest.mark.kafka
+def test_q0_q2_q18_on_kafka_equal_their_references(loaded_logs: Any) -> None:
+    config, prefix, _memory, kafka = loaded_logs
+    expected = reference.compute(config, ["q0", "q2", "q18"])
+    for name in ("q0", "q2", "q18"):
+        got = _digest(plan_query(QUERIES[name], prefix), kafka)
+        assert got == expected[name], f"{name}: {expected[name].differences(got)}"
 
 
-def test_q21_q22_match_the_url_parsed_in_plain_python(midnight_log: Any) -> None:
-    memory, bids, _ = midnight_log
-    hot = {"apple": "0", "google": "1", "facebook": "2", "baidu": "3"}
-    q21 = []
-    for b in bids:
-        query = b["url"].partition("?")[2]
-        ids = [v for k, _, v in (p.partition("=") for p in query.split("&")) if k == "channel_id"]
-        channel_id = hot.get(b["channel"].lower(), ids[0] if ids else None)
-        if channel_id is not None:
-            q21.append((b["auction"], b["bidder"], b["price"], b["channel"], channel_id))
-    assert len(q21) < len(bids)  # some numbered channels have no channel_id
-    assert [e[2] for e in _run_on(memory, "q21")[0]] == q21
-
-    q22 = [(b["auction"], b["bidder"], b["price"], b["channel"], *b["url"].split("/")[3:6])
-           for b in bids]
-    assert [e[2] for e in _run_on(memory, "q22")[0]] == q22
+# -- the check can fail ---------------------------------------------------------------------
 
 
-def test_q9_matches_the_highest_bid_inside_each_auctions_lifetime(midnight_log: Any) -> None:
-    memory, bids, auctions = midnight_log
-    assert len({b["date_time"] for b in bids}) == len(bids)  # no ties: one order only
-    best: dict[int, dict[str, Any]] = {}
-    by_id = {a["id"]: a for a in auctions}
-    for b in bids:
-        a = by_id.get(b["auction"])
-        if a is None or not a["date_time"] <= b["date_time"] <= a["expires"]:
-            continue
-        held = best.get(a["id"])
-        if held is None or (-b["price"], b["date_time"]) < (-held["price"], held["date_time"]):
-            best[a["id"]] = b
-    auction_columns = ("id", "item_name", "description", "initial_bid", "reserve", "date_time",
-                       "expires", "seller", "category", "extra")
-    expected = sorted(((*(by_id[i][c] for c in auction_columns), b["auction"], b["bidder"],
-                        b["price"], b["date_time"], b["extra"]) for i, b in best.items()),
-                      key=repr)
-    assert len(expected) > 30
-    assert _run_on(memory, "q9")[1] == expected
+def test_a_digest_sees_a_changed_moved_missing_or_extra_row() -> None:
+    rows = [(1_000, 1, (1, "a", 2.5)), (1_000, 1, (2, "b", 3.0)), (2_000, -1, (1, "a", 2.5))]
+
+    def of(emissions: list[tuple[int, int, tuple[Any, ...]]]) -> Digest:
+        digest = Digest()
+        digest.add_all(emissions)
+        return digest
+
+    base = of(rows)
+    assert of(list(reversed(rows))) == base  # order is free
+    assert of([*rows, (3_000, 1, (9,)), (3_000, -1, (9,))]) == base  # pairs cancel
+    assert of([(1_000, 1, (1, "a", 2.5)), (1_000, 1, (2, "b", 3.5)), rows[2]]) != base
+    assert of([(1_001, 1, (1, "a", 2.5)), *rows[1:]]) != base  # another instant
+    assert of(rows[:2]) != base
+    assert of([*rows, rows[0]]) != base
+    assert of([(1_000, 1, (1, "a", 2)), *rows[1:]]) != base  # an int is not a float
+    assert "1 of 2 seconds differ" in base.differences(of(rows[:2]))
+    assert Digest.from_json(base.to_json()) == base
 
 
-def test_q10_matches_the_bids_with_their_day_and_minute(midnight_log: Any) -> None:
-    memory, bids, _ = midnight_log
-    expected = [(b["auction"], b["bidder"], b["price"], b["date_time"], b["extra"],
-                 _utc(b["date_time"], "%Y-%m-%d"), _utc(b["date_time"], "%H:%M")) for b in bids]
-    assert len({row[5:] for row in expected}) == 4  # two days, four minutes
-    assert [e[2] for e in _run_on(memory, "q10")[0]] == expected
+def test_a_query_other_than_the_references_fails_the_check() -> None:
+    config = GeneratorConfig(seed=2, events=15_000, rate=1_000)
+    expected = reference.compute(config, ["q2", "q5_count"])
+    log = _memory_log(config)
+    wrong_q2 = NexmarkQuery("q2", "", "SELECT auction, price FROM bid WHERE MOD(auction, 124) = 0",
+                            ("bid",), "stream")
+    got = _digest(plan_query(wrong_q2, ""), log)
+    assert got != expected["q2"]
+    measured = {"output": got.to_json()}
+    assert verify(expected["q2"], measured).startswith("FAILED")
+    assert verify(expected["q2"], {**measured, "partial": True}).startswith("not checked")
+    # the same count over a window one second longer: same rows at first, then not
+    longer = NexmarkQuery("q5_count", "", QUERIES["q5_count"].sql.replace("10 SECONDS",
+                                                                          "11 SECONDS"),
+                          ("bid",), "relation")
+    assert _digest(plan_query(longer, ""), log) != expected["q5_count"]
+    right = _digest(plan_query(QUERIES["q2"], ""), log)
+    assert verify(expected["q2"], {"output": right.to_json()}) == "ok"
 
 
-def test_q12_matches_counts_per_bidder_in_10_second_tumbling_windows(midnight_log: Any) -> None:
-    memory, bids, _ = midnight_log
-    # in plain Python: the window ending at t (a multiple of 10 s) holds (t - 10 s, t]; its
-    # rows are emitted at t, when a later bid shows that t has come (not the last window)
-    windows: dict[tuple[int, int], list[int]] = {}
-    for b in bids:
-        end = -(-b["date_time"] // 10_000) * 10_000
-        windows.setdefault((end, b["bidder"]), []).append(b["date_time"])
-    last = max(b["date_time"] for b in bids)
-    expected = Counter((end, (bidder, len(times), min(times), max(times)))
-                       for (end, bidder), times in windows.items() if end <= last)
-    assert len({end for end, _ in expected}) == 19
-    emissions, _ = _run_on(memory, "q12")
-    assert all(sign == 1 for _, sign, _ in emissions)
-    assert Counter((t, row) for t, _, row in emissions) == expected
+def test_quix_window_reference_counts_closed_start_end_windows() -> None:
+    counts = reference.QuixWindowCounts()
+    for t, auction in ((1_000, 1), (2_000, 1), (12_000, 2)):
+        counts.instant(t, [], [], [{"auction": auction, "date_time": t}])
+    counts.finish()
+    expected = Digest()
+    # [start, start + 10 s) at multiples of 2 s; closed when the last time reaches the end
+    for start, n in ((-8_000, 1), (-6_000, 2), (-4_000, 2), (-2_000, 2), (0, 2), (2_000, 1)):
+        expected.add(start + 10_000, (1, start, start + 10_000, n))
+    assert counts.digest == expected
