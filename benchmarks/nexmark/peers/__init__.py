@@ -30,7 +30,14 @@ from typing import Any
 
 import orjson
 
-from benchmarks.nexmark.peers.rows import Row, final_table
+from benchmarks.nexmark.peers.rows import (
+    CHECKED_QUERIES,
+    Row,
+    differences,
+    expected_rows,
+    final_table,
+    same_rows,
+)
 
 PEERS_DIR = Path(__file__).resolve().parent
 BENCH_DIR = PEERS_DIR.parents[1]
@@ -39,9 +46,6 @@ FLINK_DIR = PEERS_DIR / "flink"
 
 #: ``verify(query, rows)``: True if right, False if wrong, None if it cannot tell.
 Verify = Callable[[str, list[Row]], "bool | None"]
-
-#: Queries whose Flink result is an updating table (a changelog): checked as its end state.
-FLINK_UPDATING = frozenset({"q4", "q6", "q18"})
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,12 @@ def ensure_venv(name: str, requirements: Sequence[str], module: str) -> tuple[st
 
 
 def run_script(command: list[str], rows_file: Path, timeout: float,
-               updating: bool = False) -> tuple[dict[str, Any], list[Row] | None]:
-    """Run a peer process; its last JSON line is the result, ``rows_file`` its rows."""
+               changelog: bool = False) -> tuple[dict[str, Any], list[Row] | None]:
+    """Run a peer process; its last JSON line is the result, ``rows_file`` its rows.
+
+    With ``changelog`` each row starts with its kind (+I, -U, +U, -D): a stream's rows
+    (all +I) are returned without it, an updating result as the table it leaves.
+    """
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               check=False)
@@ -116,8 +124,12 @@ def run_script(command: list[str], rows_file: Path, timeout: float,
         return result, None
     with rows_file.open("rb") as f:
         parsed = [orjson.loads(line) for line in f]
-    rows = final_table(parsed) if updating else [tuple(r) for r in parsed]
-    return result, rows
+    if not changelog:
+        return result, [tuple(r) for r in parsed]
+    if all(r[0] == "+I" for r in parsed):
+        return result, [tuple(r[1:]) for r in parsed]
+    result["updating"] = True
+    return result, final_table(parsed)
 
 
 def _python_peer(name: str, script: str) -> Callable[[Topics, str, Path],
@@ -192,8 +204,7 @@ def run_flink(topics: Topics, query: str, work: Path) -> tuple[dict[str, Any],
     # the heap is the MiniCluster's whole memory; the JVM's defaults otherwise
     command = ["java", "-Xmx4g", "-cp", classpath, "pycql.bench.flink.NexmarkFlinkPeer",
                topics.bootstrap, topics.prefix, query, str(rows_file)]
-    result, rows = run_script(command, rows_file, timeout=900,
-                              updating=query in FLINK_UPDATING)
+    result, rows = run_script(command, rows_file, timeout=900, changelog=True)
     if "error" in result:
         return result, None
     records = topics.records(FLINK_READS[query])
@@ -226,6 +237,30 @@ def parse_peers(text: str | None, available: Sequence[str]) -> list[str]:
     if unknown:
         raise SystemExit(f"unknown peers {unknown}; choose from {', '.join(available)}")
     return names
+
+
+def reference_verify(config: Any) -> Verify:
+    """``verify`` for a run of ``config`` (a ``GeneratorConfig``): each peer's rows of q0,
+    q2 and q5_count against :func:`.rows.expected_rows` over the generator's bids (plain
+    Python, no pycql); other queries are not checked here (``None``)."""
+    expected: dict[str, list[Row]] = {}
+    bids: list[bytes] = []
+
+    def verify(query: str, rows: list[Row]) -> bool | None:
+        if query not in CHECKED_QUERIES:
+            return None
+        if not bids:
+            from benchmarks.nexmark.generator import NexmarkGenerator
+
+            bids.extend(NexmarkGenerator(config).generate().bids)
+        if query not in expected:
+            expected[query] = expected_rows(query, bids)
+        ok = same_rows(rows, expected[query])
+        if not ok:
+            print(f"    {query}: {differences(rows, expected[query])}", flush=True)
+        return ok
+
+    return verify
 
 
 def digest(rows: Iterable[Row]) -> str:

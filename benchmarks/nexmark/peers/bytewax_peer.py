@@ -167,7 +167,8 @@ def main() -> None:
             out.write("\n")
     records = counted["records"]
     print(json.dumps({
-        "records": records, "emitted": len(rows), "late": counted["late"], "wall_s": wall, "cpu_s": cpu,
+        "records": records, "emitted": len(rows), "late": counted["late"], "wall_s": wall,
+        "cpu_s": cpu,
         "records_per_s": records / wall if wall else None,
         "records_per_cpu_s": records / cpu if cpu else None,
         "max_rss_mb": peak_rss_mb(), "version": version("bytewax"),

@@ -165,20 +165,20 @@ public final class NexmarkFlinkPeer {
                 + "'json.fail-on-missing-field' = 'false', "
                 + "'json.ignore-parse-errors' = 'false'";
         // The watermark trails the newest event time by 4 s, as nexmark-flink's DDL.
-        String watermark = "WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND";
+        String watermark = "WATERMARK FOR `dateTime` AS `dateTime` - INTERVAL '4' SECOND";
         List<String> out = new ArrayList<>();
         out.add("CREATE TABLE person (id BIGINT, name STRING, email_address STRING, "
                 + "credit_card STRING, city STRING, state STRING, date_time BIGINT, "
-                + "extra STRING, dateTime AS TO_TIMESTAMP_LTZ(date_time, 3), " + watermark
+                + "extra STRING, `dateTime` AS TO_TIMESTAMP_LTZ(date_time, 3), " + watermark
                 + ") WITH (" + common + ", 'topic' = '" + prefix + "person')");
         out.add("CREATE TABLE auction (id BIGINT, item_name STRING, description STRING, "
                 + "initial_bid BIGINT, reserve BIGINT, date_time BIGINT, expires BIGINT, "
                 + "seller BIGINT, category BIGINT, extra STRING, "
-                + "dateTime AS TO_TIMESTAMP_LTZ(date_time, 3), " + watermark
+                + "`dateTime` AS TO_TIMESTAMP_LTZ(date_time, 3), " + watermark
                 + ") WITH (" + common + ", 'topic' = '" + prefix + "auction')");
         out.add("CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, "
                 + "channel STRING, url STRING, date_time BIGINT, extra STRING, "
-                + "dateTime AS TO_TIMESTAMP_LTZ(date_time, 3), " + watermark
+                + "`dateTime` AS TO_TIMESTAMP_LTZ(date_time, 3), " + watermark
                 + ") WITH (" + common + ", 'topic' = '" + prefix + "bid')");
         // q13's side table: its records' Kafka timestamps are its event times; the versioned
         // view (a deduplication on the key, Flink's documented form) is what an event-time
