@@ -27,7 +27,8 @@ here, in the parent that hosts the planner's JVM):
   same plan, writing to a fresh output topic, stepped (``step(0.1)``) until its
   runner is done, then committed (a clean stop). A job's task never stops, so
   the benchmark makes it with ``Task(stop="end")`` (:func:`make_task`), whose
-  runner stops at the input's end; nothing else of the task changes. Its time includes encoding its output and its commits
+  runner stops at the input's end; nothing else of the task changes. Its time
+  includes encoding its output and its commits
   (with exactly-once, one transaction per commit of the output and the
   changelog of its state): that is what a job costs.
 

@@ -829,8 +829,12 @@ def main_parent(args: argparse.Namespace) -> None:
     with local_broker(args, "nexmark-kafka-"):
         results = run_all(args, names)
 
+    from benchmarks.nexmark.peers import summary_lines, table_rows
+
     rows = build_table(results)
-    summary = targets_summary(results)
+    rows += table_rows(results.get("peers", {}), len(rows[0]))
+    summary = targets_summary(results) + summary_lines(results.get("peers", {}),
+                                                       results["queries"])
     when = results["date"]
     m = results["machine"]
     print()
@@ -968,7 +972,7 @@ def run_all(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
             print(flush=True)
             results["queries"][name] = entry
 
-        if args.log == "kafka" and not args.no_quix:
+        if args.log == "kafka" and not args.no_quix and "quix" in args.peer_names:
             python, version = ensure_quix_venv()
             if python is None:
                 results["quix"] = {"error": version}
@@ -982,10 +986,21 @@ def run_all(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
                     results["quix"][name] = r
                     print(f" {r.get('records_per_s', 0):,.0f} rec/s" if "error" not in r
                           else f" {r['error']}", f"output {r['verified']}", flush=True)
-        elif args.no_quix:
-            results["quix"] = {"error": "not run (--no-quix)"}
+        elif args.no_quix or "quix" not in args.peer_names:
+            results["quix"] = {"error": "not run (--no-quix or --peers)"}
         else:
             results["quix"] = {"error": "Quix Streams needs Kafka (--log kafka)"}
+        # the other peers (Flink SQL, Bytewax, Pathway): benchmarks/nexmark/peers/
+        others = [p for p in args.peer_names if p != "quix"]
+        if others and args.log == "kafka":
+            from benchmarks.nexmark.peers import Topics, reference_verify, run_peers
+
+            topics = Topics(args.bootstrap, run_id,
+                            {**counts, SIDE_TOPIC: len(side_input_rows())})
+            results["peers"] = run_peers(others, topics, names, reference_verify(config))
+        elif others:
+            results["peers"] = {p: {"skipped": "the peers read Kafka (--log kafka)"}
+                                for p in others}
 
         print("planning cost ...", flush=True)
         results["planning"] = planning_cost()
@@ -1038,6 +1053,9 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=None)
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-quix", action="store_true")
+    parser.add_argument("--peers", default=None,
+                        help="comma-separated peers to run beside pycql, of "
+                             "quix,flink,bytewax,pathway (default: all)")
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds a query may run before its throughput is taken over the "
                              "records read so far (marked partial; default 180, --quick 45)")
@@ -1053,6 +1071,9 @@ def main() -> None:
     parser.add_argument("--topic", help=argparse.SUPPRESS)
     parser.add_argument("--expect", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from benchmarks.nexmark.peers import PEERS, parse_peers
+
+    args.peer_names = parse_peers(args.peers, available=("quix", *PEERS))
     if args.child:
         child = {"throughput": child_throughput, "latency": child_latency,
                  "ceiling": child_ceiling}[args.child]

@@ -1,0 +1,4 @@
+-- Nexmark q3 (local item suggestion), as nexmark-flink's q3.sql.
+SELECT P.name, P.city, P.state, A.id
+FROM auction AS A INNER JOIN person AS P ON A.seller = P.id
+WHERE A.category = 10 AND (P.state = 'OR' OR P.state = 'ID' OR P.state = 'CA')
