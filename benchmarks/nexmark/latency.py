@@ -5,8 +5,8 @@ One measurement (:func:`measure`) runs one query on a real Kafka broker:
 * a **producer process** (its own interpreter, so it shares no GIL with the query)
   paces the Nexmark generator (:mod:`benchmarks.nexmark.generator`) at a steady
   ``rate`` events/s of wall-clock time: event number ``n`` has the event time
-  ``base + n * 1000 // rate`` with ``base`` the wall clock (epoch ms) when production
-  starts, and it is handed to librdkafka (``Producer.produce``, ``linger.ms`` 1)
+  ``base + n * 1000 // rate`` with ``base`` the wall clock (epoch ms) a second after
+  the start signal (a thread generates the events up to 2 s ahead), and it is handed to librdkafka (``Producer.produce``, ``linger.ms`` 1)
   once the wall clock reaches that time, all the events due in one pass together.
   Before each such pass it notes, per topic, the newest event time it holds and
   the moment (``time.monotonic``, one clock for every process of the machine) just
@@ -192,41 +192,40 @@ def produce_paced(bootstrap: str, prefix: str, rate: int, seconds: float, seed: 
     print("ready", flush=True)
     sys.stdout.flush()
     sys.stdin.readline()
-    base_ms = int(time.time() * 1000) + 50
+    # the generator's chunks are a second of events each (tens of ms of CPU, more on a
+    # loaded machine): a thread makes them up to two seconds ahead, so sending never
+    # waits for one; production starts a second after the go, the first chunk made
+    sys.setswitchinterval(0.0005)
+    base_ms = int(time.time() * 1000) + 1000
     total = int(rate * seconds)
     config = GeneratorConfig(seed=seed, events=total, rate=rate, base_time_ms=base_ms)
-    chunks = NexmarkGenerator(config).chunks(batch_events=max(100, rate // 20))
     pending: deque[tuple[int, str, bytes]] = deque()  # (event time, topic, value), in time order
     log = SendLog(base_ms=base_ms, events=total)
     for topic in TOPICS:
         log.newest[topic] = []
         log.sent_at[topic] = []
-    exhausted = False
+    made = threading.Event()  # the generator thread is done
 
-    def refill() -> None:
-        nonlocal exhausted
-        batch = next(chunks, None)
-        if batch is None:
-            exhausted = True
-            return
-        merged: list[tuple[int, str, bytes]] = []
-        for topic, (values, times) in batch.by_topic().items():
-            merged.extend((t, prefix + topic, v) for t, v in zip(times, values, strict=True))
-        merged.sort(key=lambda e: e[0])
-        pending.extend(merged)
+    def generate() -> None:
+        for batch in NexmarkGenerator(config).chunks():
+            merged: list[tuple[int, str, bytes]] = []
+            for topic, (values, times) in batch.by_topic().items():
+                merged.extend((t, prefix + topic, v) for t, v in zip(times, values, strict=True))
+            merged.sort(key=lambda e: e[0])
+            pending.extend(merged)  # deque.extend: atomic for the sending thread
+            while pending and pending[-1][0] > time.time() * 1000 + 2000:
+                time.sleep(0.05)
+        made.set()
 
+    threading.Thread(target=generate, name="generator", daemon=True).start()
     produce = producer.produce
     sent = dict.fromkeys((prefix + t for t in TOPICS), 0)
     while True:
         now_ms = time.time() * 1000
-        # keep a quarter of a second generated ahead, made while nothing is due
-        if not exhausted and (not pending or pending[-1][0] < now_ms + 250):
-            if not pending or pending[0][0] > now_ms + 1:
-                refill()
-                continue
         if not pending:
-            if exhausted:
+            if made.is_set() and not pending:
                 break
+            time.sleep(0.0005)
             continue
         if pending[0][0] > now_ms:
             time.sleep(min((pending[0][0] - now_ms) / 1000, 0.0005))
@@ -355,6 +354,16 @@ def _stalls(measured: list[tuple[int, float, float]], t0: float,
     return out[:20]
 
 
+def _runqueue_wait_s() -> float:
+    """Seconds this thread has waited for a CPU while runnable (Linux schedstat; else 0):
+    a starved query (a loaded machine) tells itself apart from a blocked one."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _drop_objects(cur: Any, query: LatencyQuery) -> None:
     """Drop the views and streams named like the benchmark's, if they exist."""
     for view, _ in reversed(query.views):
@@ -399,8 +408,9 @@ def measure(name: str, bootstrap: str, *, rate: int = 10_000, seconds: float = 2
         rows: list[tuple[int, float]] = []
         note = rows.append
         fetchone = cur.fetchone
-        # every ~50 ms: (monotonic, process CPU s, records read, watermark) for --timeline
-        timeline: list[tuple[float, float, int, int | None]] = []
+        # every ~50 ms: (monotonic, process CPU s, records read, watermark, this thread's
+        # seconds waiting for a CPU) for --trace-dir
+        timeline: list[tuple[float, float, int, int | None, float]] = []
         next_tick = 0.0
         load_before = os.getloadavg()
         cpu0 = time.process_time()
@@ -419,7 +429,7 @@ def measure(name: str, bootstrap: str, *, rate: int = 10_000, seconds: float = 2
                 next_tick = now + 0.05
                 m = cur.metrics
                 timeline.append((now, time.process_time(), getattr(m, "records_in", 0),
-                                 getattr(m, "watermark", None)))
+                                 getattr(m, "watermark", None), _runqueue_wait_s()))
             if sends is None and not reader.is_alive():
                 if producer.wait() != 0 or not received or not received[0]:
                     raise RuntimeError(f"the producer process failed ({producer.returncode})")
@@ -473,7 +483,7 @@ def measure(name: str, bootstrap: str, *, rate: int = 10_000, seconds: float = 2
         # the raw trace, times in s after the first send (main() writes it with --trace-dir)
         result["_trace"] = {
             "rows": [(i, a - first_send, lat) for i, a, lat in measured],
-            "timeline": [(t - first_send, c - cpu0, n, w) for t, c, n, w in timeline],
+            "timeline": [(t - first_send, c - cpu0, n, w, q) for t, c, n, w, q in timeline],
             "gc": [(g, t - first_send, d) for g, t, d in watch.pauses],
             "sends": {t: list(zip([s - first_send for s in sends.sent_at[t]], sends.newest[t],
                                   strict=True)) for t in query.reads},
