@@ -6,8 +6,9 @@ One measurement (:func:`measure`) runs one query on a real Kafka broker:
   paces the Nexmark generator (:mod:`benchmarks.nexmark.generator`) at a steady
   ``rate`` events/s of wall-clock time: event number ``n`` has the event time
   ``base + n * 1000 // rate`` with ``base`` the wall clock (epoch ms) a second after
-  the start signal (a thread generates the events up to 2 s ahead), and it is handed to librdkafka (``Producer.produce``, ``linger.ms`` 1)
-  once the wall clock reaches that time, all the events due in one pass together.
+  the start signal (a thread generates the events up to 2 s ahead), and it is
+  handed to librdkafka (``Producer.produce``, ``linger.ms`` 1) once the wall clock
+  reaches that time, all the events due in one pass together.
   Before each such pass it notes, per topic, the newest event time it holds and
   the moment (``time.monotonic``, one clock for every process of the machine) just
   before the first ``produce`` call: its *send log*;
@@ -512,7 +513,8 @@ def main() -> None:
     parser.add_argument("--bootstrap", default=None,
                         help="a Kafka broker (host:port); default: start a local one")
     parser.add_argument("--rate", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="seconds of input per query (q2 makes about 50 instants a second)")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--produce", metavar="PREFIX", help=argparse.SUPPRESS)

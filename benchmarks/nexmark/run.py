@@ -581,7 +581,7 @@ def main_parent(args: argparse.Namespace) -> None:
         args.latency_seconds = args.latency_seconds or 4.0
         args.budget = args.budget or 45.0
     args.events = args.events or 1_000_000
-    args.latency_seconds = args.latency_seconds or 20.0
+    args.latency_seconds = args.latency_seconds or 30.0
     args.budget = args.budget or 180.0
     names = [q.strip() for q in args.queries.split(",")] if args.queries else list(QUERY_ORDER)
     unknown = [n for n in names if n not in QUERIES]
