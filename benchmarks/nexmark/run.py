@@ -27,12 +27,13 @@ What it does:
      out of the figures) and the parent compares it with the digest of the
      plain-Python reference (``reference.py``), computed once per run from the same
      generator config: equal per instant, or the query is FAILED (exit status 1);
-   * **latency** at a fixed input rate (``--latency-rate``, events/s): a
-     producer thread writes events whose event time is their wall time, a
-     millisecond at a time, to fresh topics, while the query reads them live;
-     an output row's latency is the wall time it is returned by
-     ``QueryRunner.poll`` minus the wall time the input closing its instant
-     was handed to the producer (the first input at or after its instant);
+   * **latency** at a fixed input rate (``--latency-rate``, events/s), measured by
+     ``benchmarks/nexmark/latency.py`` (its docstring defines it per query kind): a
+     producer process paces the generator with event time = wall time into fresh
+     topics, the query reads them live through a DB-API cursor, and a row's latency
+     is when ``fetchone`` returned it minus the send of the first record past its
+     instant on every stream it reads (shorter windows where the query's own give
+     too few instants: ``latency.VARIANTS``);
    * peak RSS (the child's own ``VmHWM`` from ``/proc/self/status`` at its end),
      operator state size (bytes of ``orjson.dumps(Executor.state())`` at the end);
 
@@ -51,10 +52,8 @@ then prints one table and writes ``benchmarks/results/latest.json`` and
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import datetime as _dt
-import gc
 import os
 import platform
 import resource
@@ -359,121 +358,11 @@ def child_throughput(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child_latency(args: argparse.Namespace) -> dict[str, Any]:
-    """Run one plan live while a producer thread paces events at a fixed rate."""
-    from pycql.log.base import OutRecord, TopicSpec
-    from pycql.runtime.runner import QueryRunner
+    """The query live at a steady rate, through a cursor (``benchmarks/nexmark/latency.py``)."""
+    from benchmarks.nexmark.latency import measure_job
 
-    job = orjson.loads(Path(args.job).read_bytes())
-    plan = job["plan"]
-    prefix = job["topic_prefix"]
-    rate = int(job["rate"])
-    seconds = float(job["seconds"])
-    warmup = float(job.get("warmup_s", 1.0))
-    log = _open_log(args)
-    for topic in (*TOPICS, SIDE_TOPIC):
-        log.create_topic(TopicSpec(prefix + topic), exist_ok=True)
-    start_ms = int(time.time() * 1000) + 1500
-    log.produce(prefix + SIDE_TOPIC,
-                [OutRecord(v, None, start_ms - 1000) for v in side_input_rows()])
-    config = GeneratorConfig(seed=job["seed"], events=int(rate * seconds), rate=rate,
-                             base_time_ms=start_ms)
-    batch = NexmarkGenerator(config).generate()
-    # events grouped by millisecond: [(ms, {topic: [OutRecord]})]
-    by_ms: dict[int, dict[str, list[Any]]] = {}
-    for topic, (values, times) in batch.by_topic().items():
-        for v, t in zip(values, times, strict=True):
-            by_ms.setdefault(t, {}).setdefault(prefix + topic, []).append(OutRecord(v, None, t))
-    schedule = sorted(by_ms.items())
-    del batch, by_ms
-    # the pre-built input is the harness's, not the query's: keep it out of the
-    # garbage collector's full passes (they would add pauses the query lacks)
-    gc.collect()
-    gc.freeze()
-    sent_ms: list[int] = []  # event-time ms, in order
-    sent_at: list[float] = []  # wall time (time.time) just before they were produced
-    producer_done = threading.Event()
-    producer_error: list[BaseException] = []
-
-    def produce() -> None:
-        try:
-            i = 0
-            while i < len(schedule):
-                now_ms = time.time() * 1000
-                if schedule[i][0] > now_ms:
-                    time.sleep(min((schedule[i][0] - now_ms) / 1000, 0.0005))
-                    continue
-                # every millisecond that is due, together
-                due: dict[str, list[Any]] = {}
-                first = i
-                while i < len(schedule) and schedule[i][0] <= now_ms:
-                    for topic, recs in schedule[i][1].items():
-                        due.setdefault(topic, []).extend(recs)
-                    i += 1
-                stamp = time.time()
-                for k in range(first, i):
-                    sent_ms.append(schedule[k][0])
-                    sent_at.append(stamp)
-                for topic, recs in due.items():
-                    log.produce(topic, recs)
-        except BaseException as exc:
-            producer_error.append(exc)
-        finally:
-            producer_done.set()
-
-    runner = QueryRunner(plan, log, start="latest")
-    producer = threading.Thread(target=produce, daemon=True)
-    c0 = time.process_time()
-    producer.start()
-    latencies: list[float] = []
-    emitted = 0
-    end_ms = start_ms + int(seconds * 1000)
-    deadline = time.time() + seconds + 30
-    skip_before = start_ms + int(warmup * 1000)
-    while time.time() < deadline:
-        out = runner.poll(0.05)
-        now = time.time()
-        if out:
-            emitted += len(out)
-            n_sent = len(sent_ms)  # a snapshot: the producer appends concurrently
-            for emission in out:
-                tau = emission.timestamp
-                if tau < skip_before:
-                    continue
-                k = bisect.bisect_left(sent_ms, tau, 0, n_sent)
-                if k < n_sent:
-                    latencies.append((now - sent_at[k]) * 1000)
-        wm = runner.executor.watermark
-        if producer_done.is_set() and wm is not None and wm >= end_ms - 1:
-            break
-    cpu = time.process_time() - c0
-    runner.cancel()
-    metrics = runner.metrics
-    runner.close()
-    log.close()
-    if producer_error:
-        raise producer_error[0]
-    latencies.sort()
-
-    def pct(p: float) -> float | None:
-        if not latencies:
-            return None
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
-
-    return {
-        "rate": rate,
-        "seconds": seconds,
-        "records": metrics.records_in,
-        "emitted": emitted,
-        "measured_rows": len(latencies),
-        "late": metrics.late_records,
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "p999_ms": pct(0.999),
-        "max_ms": latencies[-1] if latencies else None,
-        "cpu_s": cpu,
-        "watermark_reached": (runner.executor.watermark or 0) >= end_ms - 1,
-    }
+    return measure_job(orjson.loads(Path(args.job).read_bytes()),
+                       args.bootstrap if args.log == "kafka" else None)
 
 
 def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
@@ -819,7 +708,7 @@ def main_parent(args: argparse.Namespace) -> None:
         args.latency_seconds = args.latency_seconds or 4.0
         args.budget = args.budget or 45.0
     args.events = args.events or 1_000_000
-    args.latency_seconds = args.latency_seconds or 10.0
+    args.latency_seconds = args.latency_seconds or 30.0
     args.budget = args.budget or 180.0
     names = [q.strip() for q in args.queries.split(",")] if args.queries else list(QUERY_ORDER)
     unknown = [n for n in names if n not in QUERIES]
@@ -960,7 +849,7 @@ def run_all(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
             if not args.no_latency:
                 lat_job = work / f"{name}-latency.json"
                 lat_job.write_bytes(orjson.dumps({
-                    "plan": lat_plan, "topic_prefix": f"{run_id}lat_{name}_",
+                    "query": name, "plan": lat_plan, "topic_prefix": f"{run_id}lat_{name}_",
                     "rate": args.latency_rate, "seconds": args.latency_seconds,
                     "seed": args.seed}))
                 print("; latency ...", end="", flush=True)
