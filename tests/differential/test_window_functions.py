@@ -62,6 +62,21 @@ def test_top_n_matches_the_oracle(sql: str, data: dict[str, Any], every: int) ->
     check_query(sql, data, every)
 
 
+#: Over the streams declared partitioned (S1 hashed by A, S2 by B): the exchanges on the
+#: PARTITION BY columns (or to one task) leave the answers as they are.
+PARTITIONED_QUERIES = [*OVER_QUERIES[:3], OVER_QUERIES[6], TOP_N_QUERIES[0], TOP_N_QUERIES[1],
+                       TOP_N_QUERIES[4]]
+
+
+@pytest.mark.parametrize("sql", PARTITIONED_QUERIES)
+@SETTINGS
+@given(data=inputs(), every=_EVERY)
+def test_window_functions_over_partitioned_streams_match_the_oracle(
+    sql: str, data: dict[str, Any], every: int
+) -> None:
+    check_query(sql, data, every, partitioned=True)
+
+
 @pytest.mark.parametrize("sql", TOP_N_QUERIES)
 def test_top_n_queries_plan_a_top_n(sql: str) -> None:
     ops = [op["op"] for op in analyze(sql, CATALOG)["plan"]["operators"]]

@@ -45,6 +45,7 @@ def test_every_rule_is_covered() -> None:
         "SharedWindowRule",
         "WindowTopNRule",
         "ExchangeRule",
+        "TwoPhaseAggregateRule",
     }
     for rule in rules:
         expectations = {c.headers["expect"] for c in RULE_CASES if c.headers["rule"] == rule}

@@ -42,6 +42,8 @@ import org.apache.calcite.sql.SqlKind;
  *   equal windows one node.</li>
  * <li>{@link ExchangeRule} puts an exchange where an operator's state needs its input
  *   partitioned otherwise: the plan's stages.</li>
+ * <li>{@link TwoPhaseAggregateRule} splits an aggregate above an exchange into partial
+ *   aggregates below it and a final one above, where that pays.</li>
  * </ol>
  *
  * <p>Rules are named by their class's simple name ({@code "FilterMergeRule"},
@@ -92,6 +94,10 @@ public final class CqlOptimizer {
   /** The name of the exchange pass in {@code disabledRules} (off: one stage, one task). */
   public static final String EXCHANGE_RULE = ExchangeRule.class.getSimpleName();
 
+  /** The name of the two-phase aggregation pass in {@code disabledRules}. */
+  public static final String TWO_PHASE_AGGREGATE_RULE =
+      TwoPhaseAggregateRule.class.getSimpleName();
+
   private CqlOptimizer() {
   }
 
@@ -107,6 +113,7 @@ public final class CqlOptimizer {
     }
     names.add(SHARED_WINDOW_RULE);
     names.add(EXCHANGE_RULE);
+    names.add(TWO_PHASE_AGGREGATE_RULE);
     return names;
   }
 
@@ -129,6 +136,9 @@ public final class CqlOptimizer {
     }
     if (!disabledRules.contains(EXCHANGE_RULE)) {
       plan = ExchangeRule.apply(plan);
+      if (!disabledRules.contains(TWO_PHASE_AGGREGATE_RULE)) {
+        plan = TwoPhaseAggregateRule.apply(plan);
+      }
     }
     return plan;
   }

@@ -4,6 +4,7 @@ import io.pycql.planner.catalog.CqlSourceTable;
 import io.pycql.planner.rel.CqlExchange;
 import io.pycql.planner.rel.CqlRelToStream;
 import io.pycql.planner.rel.CqlStreamFilter;
+import io.pycql.planner.rel.CqlTopN;
 import io.pycql.planner.rel.CqlWindow;
 import io.pycql.planner.rel.RelToStreamKind;
 import io.pycql.planner.rel.WindowSpec;
@@ -21,6 +22,7 @@ import org.apache.calcite.rel.core.Project;
 import org.apache.calcite.rel.core.SetOp;
 import org.apache.calcite.rel.core.TableScan;
 import org.apache.calcite.rel.core.Union;
+import org.apache.calcite.rel.core.Window;
 import org.apache.calcite.rex.RexInputRef;
 import org.apache.calcite.rex.RexNode;
 
@@ -47,6 +49,9 @@ import org.apache.calcite.rex.RexNode;
  *   rows in every task;</li>
  * <li>ISTREAM, DSTREAM and INTERSECT, EXCEPT, UNION (distinct): equal rows in one task
  *   (hashed on some of the columns); RSTREAM, ORDER BY/FETCH, VALUES: one task.</li>
+ * <li>window functions ({@code over}) and a top-N per partition ({@code top_n}): hashed
+ *   on some of the PARTITION BY columns (for {@code over}, those of every group); without
+ *   PARTITION BY: one task.</li>
  * </ul>
  *
  * <p>An exchange goes right below the operator that needs it, and further below windows
@@ -141,6 +146,17 @@ public final class ExchangeRule {
       return new Placed(copy(rel, List.of(input.rel)),
           input.partitioning.project(a.getGroupSet().asList()));
     }
+    if (rel instanceof Window over) {
+      // every group's rows in one task: hashed on the PARTITION BY columns all groups share
+      org.apache.calcite.util.ImmutableBitSet common = null;
+      for (Window.Group g : over.groups) {
+        common = common == null ? g.keys : common.intersect(g.keys);
+      }
+      return partitionedBy(rel, in.get(0), common == null ? List.of() : common.asList());
+    }
+    if (rel instanceof CqlTopN top) {
+      return partitionedBy(rel, in.get(0), top.partitionKeys.asList());
+    }
     if (rel instanceof CqlRelToStream s) {
       Placed input = s.kind == RelToStreamKind.RSTREAM ? toSingle(in.get(0))
           : grouped(in.get(0), allColumns(in.get(0).rel));
@@ -161,6 +177,15 @@ public final class ExchangeRule {
       single.add(toSingle(input).rel);
     }
     return new Placed(copy(rel, single), Partitioning.single());
+  }
+
+  /**
+   * {@code rel} (its output: its input's columns, then its own), whose state is per
+   * {@code keys} of its one input: that input hashed on some of them, or in one task.
+   */
+  private Placed partitionedBy(RelNode rel, Placed input, List<Integer> keys) {
+    Placed placed = keys.isEmpty() ? toSingle(input) : grouped(input, keys);
+    return new Placed(copy(rel, List.of(placed.rel)), placed.partitioning);
   }
 
   /** {@code rel} over {@code inputs}, all of whose partitionings it keeps: one task. */

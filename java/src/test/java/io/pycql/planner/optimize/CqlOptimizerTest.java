@@ -62,7 +62,7 @@ class CqlOptimizerTest {
         "FilterSetOpTransposeRule",
         "AggregateProjectMergeRule", "FilterWindowTransposeRule", "ProjectWindowTransposeRule",
         "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule",
-        "ExchangeRule"), names);
+        "ExchangeRule", "TwoPhaseAggregateRule"), names);
   }
 
   @Test void disablingAStandardRuleByItsClassName() {
