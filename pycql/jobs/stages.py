@@ -58,8 +58,15 @@ class Stage:
 
 
 def is_staged_plan(plan: dict[str, Any]) -> bool:
-    """Whether the planner cut ``plan`` into more than one stage."""
-    return len(plan.get("stages") or []) > 1
+    """Whether the planner cut ``plan`` into more than one stage that can run apart:
+    each stage but the last writes exactly one exchange (a stage that writes several,
+    one subplan feeding two exchanges, runs with the plan as one stage)."""
+    stages = plan.get("stages") or []
+    if len(stages) < 2:
+        return False
+    kinds = {op["id"]: op["op"] for op in plan["operators"]}
+    writes = [sum(kinds.get(i) == "exchange" for i in s["operators"]) for s in stages]
+    return writes[-1] == 0 and all(n == 1 for n in writes[:-1])
 
 
 def _topic(template: str, job_id: str) -> str:
