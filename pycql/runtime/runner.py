@@ -799,9 +799,9 @@ class QueryRunner:
             return
         if self._last_ts is None or times[-1] > self._last_ts:
             self._last_ts = times[-1]
-        if not info.relation and not deletes:
-            for ts in times:
-                self.executor.push(info.name, ts, inserts[ts])
+        if not info.relation and not deletes:  # a stream: one call for the batch
+            self.executor.push_many(info.name, [ts for ts in times for _ in inserts[ts]],
+                                    [row for ts in times for row in inserts[ts]])
             return
         for ts in times:
             self.executor.push(info.name, ts, inserts.get(ts, []), deletes.get(ts, []))
