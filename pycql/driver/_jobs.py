@@ -382,6 +382,12 @@ def show_queries(db: Database) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _task_label(report: dict[str, Any]) -> str:
+    """``3``, or ``1.3`` for task 3 of stage 1 of a multi-stage job."""
+    stage = report.get("stage")
+    return str(report.get("task")) if stage is None else f"{stage}.{report.get('task')}"
+
+
 def _utc(seconds: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(seconds, _dt.UTC).replace(tzinfo=None)
 
@@ -418,7 +424,7 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
         lags = ", ".join(f"{k}={v}" for k, v in (r.get("lag_by_partition") or {}).items())
         age = (time.time() * 1000 - int(r.get("updated_ms", 0))) / 1000
         lines.append(
-            f"  task {r.get('task')} on {r.get('worker')}: {r.get('state')} "
+            f"  task {_task_label(r)} on {r.get('worker')}: {r.get('state')} "
             f"(reported {age:.1f} s ago)  in={r.get('records_in', 0)} "
             f"({r.get('in_per_s', 0)} rows/s)  out={r.get('records_out', 0)} "
             f"({r.get('out_per_s', 0)} rows/s)")

@@ -163,3 +163,18 @@ def test_a_downstream_partition_waits_for_every_upstream_task() -> None:
     said.ended.update({"0", "1"})
     assert said.offer(3) == (80, True)          # all quiet: as far as any went
     assert _Producers.from_json(said.to_json()) == said
+
+
+def test_explain_analyze_of_a_staged_job_names_each_stages_tasks(conn: pycql.Connection) -> None:
+    insert(conn, "S", "T", rows(_base(), 60))
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE PerB AS SELECT b, COUNT(*) AS n FROM S GROUP BY b")
+    (qid, *_), = cur.fetchall()
+
+    def shown() -> str:
+        cur.execute(f"EXPLAIN ANALYZE {qid}")
+        return "\n".join(r[0] for r in cur.fetchall())
+
+    text = eventually(lambda: "task 1.5 on" in shown(), True, 20)
+    assert text, shown()
+    assert "task 0.0 on" in shown()
