@@ -16,7 +16,8 @@ stage's tasks are spread over the workers like a one-stage job's:
   (:mod:`pycql.log.control`): an instant closes only once every upstream task
   has passed it, so CQL's instants stay atomic across stages.
 
-A plan of one stage (no exchange, or a job created ``WITH (stages = 'off')``)
+Stages are opt-in: ``CREATE STREAM|TABLE ... WITH (stages = 'on') AS ...``. A plan of
+one stage (no exchange, or a job created without that option)
 is one :class:`Stage` under the job's own names, as before stages existed, so
 the changelogs of jobs created earlier restore as they were.
 

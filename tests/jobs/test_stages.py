@@ -59,7 +59,7 @@ def test_input_arriving_while_the_stages_run_gives_the_same_output(
     _, query, kind = QUERIES[2]          # two stages: S hashed on b to meet T on c
     query = query.format(S="S", T="T")
     base = _base()
-    conn.cursor().execute(f"CREATE STREAM Out1 AS {query}")
+    conn.cursor().execute(f"CREATE STREAM Out1 WITH (stages = 'on') AS {query}")
     for part in range(3):
         insert(conn, "S", "T", rows(base, 80, start=80 * part))
         time.sleep(0.3)
@@ -78,7 +78,8 @@ def test_a_job_reading_another_jobs_output_makes_a_dag_of_stages(
     cur.execute("CREATE STREAM Kept AS SELECT a, b FROM S WHERE b <> 1")
     kept = oracle(conn, "SELECT a, b FROM S WHERE b <> 1", "stream")
     assert eventually(lambda: output(conn, "Kept", "stream"), kept, 30) == kept
-    cur.execute("CREATE TABLE PerB AS SELECT b, COUNT(*) AS n FROM Kept GROUP BY b")
+    cur.execute("CREATE TABLE PerB WITH (stages = 'on') AS "
+                "SELECT b, COUNT(*) AS n FROM Kept GROUP BY b")
     jobs = {j.sink: j for j in conn.database.catalog.jobs()}
     assert not jobs["Kept"].staged and jobs["PerB"].staged
     want = oracle(conn, "SELECT b, COUNT(*) FROM S WHERE b <> 1 GROUP BY b", "table")
@@ -91,7 +92,7 @@ def test_a_stopped_staged_job_restores_every_stage_and_writes_nothing_twice(
     query = query.format(S="S", T="T")
     base = _base()
     cur = conn.cursor()
-    cur.execute(f"CREATE STREAM Out1 AS {query}")
+    cur.execute(f"CREATE STREAM Out1 WITH (stages = 'on') AS {query}")
     (qid, *_), = cur.fetchall()
     insert(conn, "S", "T", rows(base, 120))
     first = oracle(conn, query, kind)
@@ -108,7 +109,7 @@ def test_a_stopped_staged_job_restores_every_stage_and_writes_nothing_twice(
 # -- the parts --------------------------------------------------------------------------
 
 def _plan(conn: pycql.Connection, query: str) -> dict[str, Any]:
-    conn.cursor().execute(f"CREATE STREAM Planned AS {query}")
+    conn.cursor().execute(f"CREATE STREAM Planned WITH (stages = 'on') AS {query}")
     (job,) = conn.database.catalog.jobs()
     return job.plan
 
@@ -168,7 +169,8 @@ def test_a_downstream_partition_waits_for_every_upstream_task() -> None:
 def test_explain_analyze_of_a_staged_job_names_each_stages_tasks(conn: pycql.Connection) -> None:
     insert(conn, "S", "T", rows(_base(), 60))
     cur = conn.cursor()
-    cur.execute("CREATE TABLE PerB AS SELECT b, COUNT(*) AS n FROM S GROUP BY b")
+    cur.execute("CREATE TABLE PerB WITH (stages = 'on') AS "
+                "SELECT b, COUNT(*) AS n FROM S GROUP BY b")
     (qid, *_), = cur.fetchall()
 
     def shown() -> str:
