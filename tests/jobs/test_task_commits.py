@@ -174,7 +174,7 @@ def test_windows_commit_their_changed_panes_only_and_restore_them(
     log: Log = conn.database.log
     task = Task(job, 0, log)
     tracked = task.runner.executor.tracked()
-    assert {op.spec["op"] for op in tracked} == {"window", "aggregate"}
+    assert {op.spec["op"] for op in tracked} == {"window", "aggregate", "rstream"}
     for op in tracked:
         op.state = _not_on_commit  # type: ignore[method-assign]
     task.runner._max_records = 40  # type: ignore[attr-defined]
