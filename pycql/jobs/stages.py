@@ -54,8 +54,11 @@ class Stage:
     plan: dict[str, Any] = field(compare=False)
     #: the exchange it writes (its root), with ``topic`` resolved; None for the last stage
     exchange: dict[str, Any] | None = field(default=None, compare=False)
-    #: whether it is the job's last stage (it writes the job's output)
-    last: bool = True
+
+    @property
+    def last(self) -> bool:
+        """Whether it is the job's last stage (it writes the job's output, not an exchange)."""
+        return self.exchange is None
 
 
 def is_staged_plan(plan: dict[str, Any]) -> bool:
@@ -144,7 +147,7 @@ def job_stages(job: Job) -> list[Stage]:
             exchange["topic"] = _topic(str(exchange["topic"]), job.id)
         tasks = job.tasks if last else int(spec["tasks"])
         stages.append(Stage(int(spec["id"]), f"{job.id}.s{spec['id']}", tasks, sub,
-                            exchange, last))
+                            exchange))
     return stages
 
 
