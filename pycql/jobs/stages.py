@@ -68,11 +68,6 @@ def is_staged_plan(plan: dict[str, Any]) -> bool:
     stages = plan.get("stages") or []
     if len(stages) < 2:
         return False
-    if any(op["op"] == "exchange" and op.get("distribution") == "single"
-           for op in plan["operators"]):
-        # a known defect: a stage fed by a single-task exchange (a global aggregate)
-        # gave wrong output in CI, so such a plan runs as one stage until it is found
-        return False
     kinds = {op["id"]: op["op"] for op in plan["operators"]}
     writes = [sum(kinds.get(i) == "exchange" for i in s["operators"]) for s in stages]
     return writes[-1] == 0 and all(n == 1 for n in writes[:-1])

@@ -193,8 +193,13 @@ class Task:
         self.restored = state is not None
         if state is not None:
             self.sink.load(state["sink"])
-        elif job.sink_kind == "table" and index == 0 and stage.last:
-            initial = executor.snapshot()  # e.g. a global COUNT(*): one row, 0
+        elif (stage.exchange is not None and stage.exchange.get("output") == "relation") or (
+                job.sink_kind == "table" and index == 0 and stage.last):
+            # a relation's rows before any input (a global COUNT(*): one row, 0) are no
+            # change any operator emits, so they are written as inserts at instant 0:
+            # by task 0 of a table job (one copy), and by every task of an upstream
+            # stage, whose partial relations the next stage combines
+            initial = executor.snapshot()
             if initial:
                 self._emit(self.sink.records([Emission(0, 1, tuple(r)) for r in initial]))
         executor.forget_root()  # the sink writes the changes; no copy of the result is needed
