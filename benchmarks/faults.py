@@ -386,6 +386,9 @@ class Config:
     #: ``group.instance.id``): a restarted worker gets its tasks back with no rebalance;
     #: ``False``: dynamic members (``--no-static``)
     static: bool = True
+    #: the jobs run as the planner's stages (``WITH (stages = 'on')``), their exchanges
+    #: between stages over intermediate topics; ``False``: each job as one stage
+    stages: bool = False
 
 
 def _all_committed(cur: Any, query_id: str) -> bool:
@@ -543,7 +546,8 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
         cur = conn.cursor()
         ids: dict[str, str] = {}
         for name, (sink, q) in queries.items():
-            cur.execute(f"CREATE STREAM {sink} AS {q}")
+            with_stages = " WITH (stages = 'on')" if cfg.stages else ""
+            cur.execute(f"CREATE STREAM {sink}{with_stages} AS {q}")
             row = cur.fetchone()
             assert row is not None
             ids[name] = row[0]
@@ -769,12 +773,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=True,
                         help="the workers are static members (default, as pycql worker --id "
                              "is) or dynamic ones (--no-static)")
+    parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=False,
+                        help="run the jobs as the planner's stages, joined by intermediate "
+                             "topics (default: each job as one stage)")
     a = parser.parse_args(argv)
     cfg = Config(events=a.events, kills=a.kills, seed=a.seed, workers=a.workers,
                  partitions=a.partitions, broker_restart=a.broker_restart and not a.bootstrap,
                  bootstrap=a.bootstrap, out=a.out, settle_timeout_s=a.settle_timeout,
                  workdir=a.workdir, live_fraction=a.live_fraction, static=a.static,
-                 kill_every_s=tuple(a.kill_every), down_s=tuple(a.down))
+                 stages=a.stages, kill_every_s=tuple(a.kill_every), down_s=tuple(a.down))
     result = run(cfg)
     text = table(result)
     text += "\n\n" + phases_table(result)
@@ -791,6 +798,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{a.kills} --seed {a.seed} --workers {a.workers} --partitions {a.partitions}"
             f"{'' if cfg.broker_restart else ' --no-broker-restart'}"
             f"{'' if cfg.static else ' --no-static'}"
+            f"{' --stages' if cfg.stages else ''}"
             f"{_flag('--kill-every', cfg.kill_every_s, (1.0, 4.0))}"
             f"{_flag('--down', cfg.down_s, (0.2, 3.0))}`\n\n{text}\n")
     bad = any(j["rows_lost"] or j["rows_duplicated"] or j["rows_wrong"]

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from pycql.jobs.spec import Job
     from pycql.log.base import Log
 
-__all__ = ["Stage", "create_stage_topics", "is_staged_plan", "job_stages", "stage_plan"]
+__all__ = ["Stage", "create_stage_topics", "is_staged_plan", "job_stages", "split_stage_specs",
+           "stage_plan"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,52 @@ class Stage:
 
 def is_staged_plan(plan: dict[str, Any]) -> bool:
     """Whether the planner cut ``plan`` into more than one stage that can run apart:
-    each stage but the last writes exactly one exchange (a stage that writes several,
-    one subplan feeding two exchanges, runs with the plan as one stage)."""
+    every stage but the last writes at least one exchange, the last none."""
     stages = plan.get("stages") or []
     if len(stages) < 2:
         return False
     kinds = {op["id"]: op["op"] for op in plan["operators"]}
     writes = [sum(kinds.get(i) == "exchange" for i in s["operators"]) for s in stages]
-    return writes[-1] == 0 and all(n == 1 for n in writes[:-1])
+    return writes[-1] == 0 and all(n >= 1 for n in writes[:-1])
+
+
+def split_stage_specs(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """``plan["stages"]`` with each stage that writes several exchanges split into one
+    stage per exchange, holding the operators of the stage its exchange needs.
+
+    A stage's tasks write one exchange, the root of their plan, so a subplan that feeds
+    two exchanges (q5's windowed counts: one to the join, one to the global MAX) is
+    computed by each of the two stages: the same operators over the same input, run
+    twice, each under its own consumer group. The first part keeps the stage's id;
+    the others take ids after the plan's last stage."""
+    ops = {op["id"]: op for op in plan["operators"]}
+    specs: list[dict[str, Any]] = plan["stages"]
+    next_id = max(int(s["id"]) for s in specs) + 1
+    out: list[dict[str, Any]] = []
+    for spec in specs:
+        members = list(spec["operators"])
+        exchanges = [i for i in members if ops[i]["op"] == "exchange"]
+        if len(exchanges) < 2:
+            out.append(spec)
+            continue
+        inside = set(members)
+        for n, exchange in enumerate(exchanges):
+            need: set[int] = set()
+            todo = [exchange]
+            while todo:
+                i = todo.pop()
+                if i in need or i not in inside:
+                    continue
+                need.add(i)
+                todo.extend(ops[i].get("inputs", []))
+            part = dict(spec, operators=[i for i in members if i in need],
+                        writes=[ops[exchange]["writes"][0]] if ops[exchange].get("writes")
+                        else [])
+            if n:
+                part["id"] = next_id
+                next_id += 1
+            out.append(part)
+    return out
 
 
 def _topic(template: str, job_id: str) -> str:
@@ -130,7 +169,7 @@ def job_stages(job: Job) -> list[Stage]:
     plan = job.plan
     if not job.staged or not is_staged_plan(plan):
         return [Stage(0, job.id, job.tasks, plan)]
-    specs: Sequence[dict[str, Any]] = plan["stages"]
+    specs: Sequence[dict[str, Any]] = split_stage_specs(plan)
     stages = []
     for k, spec in enumerate(specs):
         last = k == len(specs) - 1

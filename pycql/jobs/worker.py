@@ -115,7 +115,10 @@ class JobRunner:
                 self._restarts += 1
                 _event("task_restart", job=self.job.id, worker=self.worker.id,
                        backoff_s=f"{backoff:g}", error=exc)
-                self._publish("RESTARTING", force=True)
+                try:
+                    self._publish("RESTARTING", force=True)
+                except OperationalError as again:  # the broker is down: say it once back
+                    _event("status_lost", job=self.job.id, error=again)
                 self._close_tasks()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)

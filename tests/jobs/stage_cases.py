@@ -40,6 +40,13 @@ QUERIES: list[tuple[str, str, str]] = [
     ("partition_by_non_key", "SELECT DSTREAM(b, a) FROM {S} [PARTITION BY b ROWS 2]", "stream"),
     ("global_rows", "SELECT ISTREAM(b, MAX(a)) FROM {S} [ROWS 5] GROUP BY b", "stream"),
     ("table_by_non_key", "SELECT b, COUNT(*) AS n, MIN(a) AS lo FROM {S} GROUP BY b", "table"),
+    # q5's shape: the windowed counts feed two exchanges (to the join, and to the global
+    # MAX), so their stage runs as two stages, one per exchange
+    ("hot_keys",
+     "SELECT ISTREAM(C.b, C.n) FROM "
+     "(SELECT b, COUNT(*) AS n FROM {S} [RANGE 2 SECONDS SLIDE 1 SECOND] GROUP BY b) AS C, "
+     "(SELECT MAX(n) AS m FROM (SELECT b, COUNT(*) AS n FROM {S} "
+     "[RANGE 2 SECONDS SLIDE 1 SECOND] GROUP BY b) AS D) AS M WHERE C.n = M.m", "stream"),
 ]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import pycql
 from pycql.jobs.sink import ExchangeSink
-from pycql.jobs.stages import job_stages, stage_plan
+from pycql.jobs.stages import job_stages, split_stage_specs, stage_plan
 from pycql.log.control import CONTROL_KEY, parse_control
 from pycql.runtime.executor import Emission
 from tests.jobs.conftest import eventually
@@ -48,7 +48,7 @@ def test_a_staged_job_writes_what_a_bounded_cursor_returns(
     cur.execute(f"CREATE {create} Out1 WITH (stages = '{stages}') AS {query}")
     (job,) = conn.database.catalog.jobs()
     assert job.staged == (stages == "on")
-    assert len(job_stages(job)) == (len(job.plan["stages"]) if job.staged else 1)
+    assert len(job_stages(job)) == (len(split_stage_specs(job.plan)) if job.staged else 1)
     want = oracle(conn, query, kind)
     assert sum(want.values()) > 0
     assert eventually(lambda: output(conn, "Out1", kind), want, 30) == want
@@ -129,6 +129,27 @@ def test_a_stage_plan_reads_each_exchange_it_needs_as_a_source(conn: pycql.Conne
     assert relation["output"] == "relation" and relation["source_kind"] == "table"
     assert last["root"] == plan["root"] and last["result"] == plan["result"]
     assert "stages" not in last
+
+
+def test_a_stage_writing_two_exchanges_runs_as_one_stage_per_exchange(
+        conn: pycql.Connection) -> None:
+    plan = _plan(conn, dict((q[0], q[1]) for q in QUERIES)["hot_keys"].format(S="S", T="T"))
+    ops = {op["id"]: op for op in plan["operators"]}
+    exchanges_of = [[i for i in s["operators"] if ops[i]["op"] == "exchange"]
+                    for s in plan["stages"]]
+    assert max(len(e) for e in exchanges_of) == 2       # the shared windowed counts
+    split = split_stage_specs(plan)
+    assert len(split) == len(plan["stages"]) + 1
+    assert len({s["id"] for s in split}) == len(split)
+    written = [i for s in split for i in s["operators"] if ops[i]["op"] == "exchange"]
+    assert sorted(written) == sorted(i for e in exchanges_of for i in e)  # each once
+    for spec in split[:-1]:
+        (exchange,) = [i for i in spec["operators"] if ops[i]["op"] == "exchange"]
+        # a part holds what its exchange needs, and nothing of the other part's
+        inputs = {i for o in spec["operators"] for i in ops[o]["inputs"]}
+        assert set(spec["operators"]) - {exchange} <= inputs
+        sub = stage_plan(plan, spec, "J")
+        assert sub["root"] == exchange
 
 
 def test_an_exchange_sink_hashes_rows_by_key_and_marks_every_partition() -> None:
