@@ -105,6 +105,17 @@ _topic_of = Message.topic
 _partition_of = Message.partition
 _offset_of = Message.offset
 _timestamp_of = Message.timestamp
+
+
+def _kafka_timestamp(timestamp_ms: int | None) -> int:
+    """The CreateTime to produce a record with: librdkafka reads ``0`` as "now", so
+    ``None`` (the log chooses) is ``0``, and instant 0 itself (a relation's rows before
+    any input, see :class:`pycql.jobs.task.Task`) is written as 1 ms, the earliest
+    instant Kafka keeps as given; stamped with the wall clock instead, those rows would
+    come after input stamped earlier than the moment they were written."""
+    if timestamp_ms is None:
+        return 0
+    return timestamp_ms or 1
 _key_of = Message.key
 _value_of = Message.value
 _SECOND = itemgetter(1)
@@ -461,7 +472,7 @@ class KafkaLog(Log):
                             value,
                             key,
                             -1 if partition is None else partition,
-                            timestamp=timestamp_ms or 0,
+                            timestamp=_kafka_timestamp(timestamp_ms),
                         )
                         break
                     except BufferError:  # the local queue is full: let it drain
@@ -889,7 +900,7 @@ class KafkaTransactionalProducer(TransactionalProducer):
                 while True:
                     try:
                         send(topic, value, key, -1 if partition is None else partition,
-                             timestamp=timestamp_ms or 0)
+                             timestamp=_kafka_timestamp(timestamp_ms))
                         break
                     except BufferError:
                         producer.poll(0.01)

@@ -126,6 +126,21 @@ def test_keys_values_timestamps_round_trip(log: Log, new_topic: NewTopic) -> Non
     assert (third.key, third.value) == (None, b"\x00\xffbinary")
 
 
+def test_instant_zero_stays_before_every_later_instant(log: Log, new_topic: NewTopic) -> None:
+    """A record stamped 0 (a relation's rows before any input) is not stamped with the
+    wall clock: librdkafka reads 0 as "now", so Kafka gets the earliest instant it keeps
+    as given, 1 ms, and the record stays before input stamped an hour ago."""
+    name = new_topic("zero")
+    log.create_topic(TopicSpec(name))
+    an_hour_ago = int(time.time() * 1000) - 3_600_000
+    log.produce(name, [OutRecord(b"initial", timestamp_ms=0),
+                       OutRecord(b"history", timestamp_ms=an_hour_ago)])
+    with log.reader([name]) as reader:
+        initial, history = read_all(reader, 2)
+    assert initial.timestamp_ms in (0, 1)  # 0 in memory, 1 ms on Kafka
+    assert initial.timestamp_ms < history.timestamp_ms == an_hour_ago
+
+
 def test_produce_errors(log: Log, new_topic: NewTopic) -> None:
     name = new_topic("errors")
     with pytest.raises(ProgrammingError, match="does not exist"):

@@ -47,6 +47,19 @@ def _read_all(log: Log, topic: str) -> tuple[list[tuple[int, bytes | None]], boo
         reader.close()
 
 
+def _settled(log: Log, topic: str,
+             want: list[tuple[int, bytes | None]]) -> tuple[list[tuple[int, bytes | None]], bool]:
+    """:func:`_read_all` once it reads ``want`` (or its last answer after 15 s): on Kafka
+    a commit returns before its markers are written, and until then a partition's last
+    stable offset is still before the transaction's records."""
+    deadline = time.monotonic() + 15
+    got = _read_all(log, topic)
+    while got != (want, True) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        got = _read_all(log, topic)
+    return got
+
+
 def test_commit_shows_all_abort_and_open_show_nothing(log: Log) -> None:
     topic = f"txn_{uuid.uuid4().hex[:8]}"
     log.create_topic(TopicSpec(topic, partitions=2))
@@ -58,13 +71,14 @@ def test_commit_shows_all_abort_and_open_show_nothing(log: Log) -> None:
         producer.begin()
         producer.produce(topic, [OutRecord(b"aborted", None, 3, 0)])
         producer.abort()
-        assert _read_all(log, topic) == ([(0, b"a"), (1, b"b")], True)
+        assert _settled(log, topic, [(0, b"a"), (1, b"b")]) == ([(0, b"a"), (1, b"b")], True)
         producer.begin()
         producer.produce(topic, [OutRecord(b"open", None, 4, 1)])
         got, _ = _read_all(log, topic)
         assert got == [(0, b"a"), (1, b"b")]
         producer.commit()
-        assert _read_all(log, topic) == ([(0, b"a"), (1, b"b"), (1, b"open")], True)
+        want = [(0, b"a"), (1, b"b"), (1, b"open")]
+        assert _settled(log, topic, want) == (want, True)
     finally:
         producer.close()
 
@@ -81,6 +95,6 @@ def test_a_newer_producer_fences_the_older(log: Log) -> None:
     successor.begin()
     successor.produce(topic, [OutRecord(b"successor", None, 2, 0)])
     successor.commit()
-    assert _read_all(log, topic) == ([(0, b"successor")], True)
+    assert _settled(log, topic, [(0, b"successor")]) == ([(0, b"successor")], True)
     successor.close()
     zombie.close()
