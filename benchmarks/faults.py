@@ -382,10 +382,10 @@ class Config:
     kill_every_s: tuple[float, float] = (1.0, 4.0)
     #: seconds a killed worker stays down before its restart (uniform)
     down_s: tuple[float, float] = (0.2, 3.0)
-    #: workers are static group members (``pycql worker --id``'s default, Kafka's
-    #: ``group.instance.id``): a restarted worker gets its tasks back with no rebalance;
-    #: ``False``: dynamic members (``--no-static``)
-    static: bool = True
+    #: workers are dynamic group members (``pycql worker``'s default); ``True``: static
+    #: members (``--static``, Kafka's ``group.instance.id``), whose restart gets a worker
+    #: its tasks back with no rebalance
+    static: bool = False
     #: the jobs run as the planner's stages (``WITH (stages = 'on')``), their exchanges
     #: between stages over intermediate topics; ``False``: each job as one stage
     stages: bool = False
@@ -770,9 +770,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds a killed worker stays down (default 0.2 3)")
     parser.add_argument("--workdir", help="where worker logs (and the broker) go")
     parser.add_argument("--out", default="benchmarks/results/faults.json")
-    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=True,
-                        help="the workers are static members (default, as pycql worker --id "
-                             "is) or dynamic ones (--no-static)")
+    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=False,
+                        help="the workers are static members (--static) or dynamic ones "
+                             "(default, as pycql worker's)")
     parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=False,
                         help="run the jobs as the planner's stages, joined by intermediate "
                              "topics (default: each job as one stage)")

@@ -394,14 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the cluster: kafka://HOST:PORT")
     parser.add_argument("--id", help="this worker's name in SHOW QUERIES, stable across "
                                      "its restarts (default host-pid, which is not)")
-    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=None,
+    parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=False,
                         help="be a static member of the jobs' consumer groups under --id "
-                             "(Kafka's group.instance.id; the default when --id is given): "
-                             "restarted under the same id within the session timeout "
-                             "(6 s), the worker gets its tasks back at once, with no "
-                             "rebalance; stopped or killed for good, its tasks move after "
-                             "the session timeout. --no-static: a dynamic member, whose "
-                             "every start and stop rebalances the group")
+                             "(Kafka's group.instance.id): restarted under the same id "
+                             "within the session timeout (6 s), the worker gets its tasks "
+                             "back at once, with no rebalance, but a restart in the middle "
+                             "of a cooperative rebalance can leave tasks with no owner "
+                             "(docs/jobs.md). The default, --no-static: a dynamic member, "
+                             "whose every start and stop rebalances the group")
     parser.add_argument("--quiet", "-q", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING if args.quiet else logging.INFO,
@@ -421,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.static and not args.id:
         parser.error("--static needs --id (the member's name across restarts)")
-    static = bool(args.id) if args.static is None else args.static
+    static = bool(args.static)
     stopping = threading.Event()
     worker: Worker | None = None
 
