@@ -386,9 +386,10 @@ class Config:
     #: members (``--static``, Kafka's ``group.instance.id``), whose restart gets a worker
     #: its tasks back with no rebalance
     static: bool = False
-    #: the jobs run as the planner's stages (``WITH (stages = 'on')``), their exchanges
-    #: between stages over intermediate topics; ``False``: each job as one stage
-    stages: bool = False
+    #: the jobs run as the planner's stages (``WITH (stages = 'on')``, the default), their
+    #: exchanges between stages over intermediate topics; ``False``: each job as one
+    #: stage (``WITH (stages = 'off')``)
+    stages: bool = True
 
 
 def _all_committed(cur: Any, query_id: str) -> bool:
@@ -546,7 +547,7 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
         cur = conn.cursor()
         ids: dict[str, str] = {}
         for name, (sink, q) in queries.items():
-            with_stages = " WITH (stages = 'on')" if cfg.stages else ""
+            with_stages = f" WITH (stages = '{'on' if cfg.stages else 'off'}')"
             cur.execute(f"CREATE STREAM {sink}{with_stages} AS {q}")
             row = cur.fetchone()
             assert row is not None
@@ -773,9 +774,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--static", action=argparse.BooleanOptionalAction, default=False,
                         help="the workers are static members (--static) or dynamic ones "
                              "(default, as pycql worker's)")
-    parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=False,
+    parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True,
                         help="run the jobs as the planner's stages, joined by intermediate "
-                             "topics (default: each job as one stage)")
+                             "topics (the default, as CREATE ... AS does), or each job as "
+                             "one stage (--no-stages)")
     a = parser.parse_args(argv)
     cfg = Config(events=a.events, kills=a.kills, seed=a.seed, workers=a.workers,
                  partitions=a.partitions, broker_restart=a.broker_restart and not a.bootstrap,
@@ -797,8 +799,8 @@ def main(argv: list[str] | None = None) -> int:
             f"# Fault harness\n\n`python -m benchmarks.faults --events {a.events} --kills "
             f"{a.kills} --seed {a.seed} --workers {a.workers} --partitions {a.partitions}"
             f"{'' if cfg.broker_restart else ' --no-broker-restart'}"
-            f"{'' if cfg.static else ' --no-static'}"
-            f"{' --stages' if cfg.stages else ''}"
+            f"{' --static' if cfg.static else ''}"
+            f"{'' if cfg.stages else ' --no-stages'}"
             f"{_flag('--kill-every', cfg.kill_every_s, (1.0, 4.0))}"
             f"{_flag('--down', cfg.down_s, (0.2, 3.0))}`\n\n{text}\n")
     bad = any(j["rows_lost"] or j["rows_duplicated"] or j["rows_wrong"]

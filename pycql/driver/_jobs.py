@@ -80,13 +80,13 @@ def _task_count(db: Database, plan: dict[str, Any], partitions: int | None) -> i
 def _layout(db: Database, plan: dict[str, Any], partitions: int | None,
             options: dict[str, str]) -> tuple[int, bool]:
     """``(tasks, staged)``: whether the job runs as the stages of its plan
-    (:mod:`pycql.jobs.stages`: ``WITH (stages = 'on')``; by default, ``'off'``, it runs
-    as one stage, the one way the fault harness has proven under kills so far) and how
-    many tasks run its last stage (those writing its output: one per output partition,
-    or one for all of them)."""
+    (:mod:`pycql.jobs.stages`: by default, ``WITH (stages = 'on')``; with ``'off'`` it
+    runs as one stage, its exchanges passing their input through) and how many tasks
+    run its last stage (those writing its output: one per output partition, or one for
+    all of them)."""
     from pycql.jobs.stages import is_staged_plan
 
-    word = options.get("stages", "off").lower()
+    word = options.get("stages", "on").lower()
     if word not in ("on", "off"):
         raise ProgrammingError(f"stages must be 'on' or 'off', not {word!r}")
     if word == "on" and is_staged_plan(plan):

@@ -16,9 +16,9 @@ stage's tasks are spread over the workers like a one-stage job's:
   (:mod:`pycql.log.control`): an instant closes only once every upstream task
   has passed it, so CQL's instants stay atomic across stages.
 
-Stages are opt-in: ``CREATE STREAM|TABLE ... WITH (stages = 'on') AS ...``. A plan of
-one stage (no exchange, or a job created without that option)
-is one :class:`Stage` under the job's own names, as before stages existed, so
+Jobs run as their stages unless created ``WITH (stages = 'off')``. A plan of one
+stage (no exchange, a job created with that option, or one created before stages
+ran) is one :class:`Stage` under the job's own names, as before stages existed, so
 the changelogs of jobs created earlier restore as they were.
 
 Names, for job ``J``: a one-stage job's tasks, group, changelog and producers are

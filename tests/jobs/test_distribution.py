@@ -136,15 +136,15 @@ def test_a_keyed_table_job_runs_per_partition(conn: Any) -> None:
 
 
 def test_a_job_over_an_unkeyed_stream_runs_as_stages_or_as_one_task(conn: Any) -> None:
-    """The plan hashes P's rows on k between two stages: with ``stages = 'on'`` the last
-    runs one task per partition of the intermediate topic; by default (``'off'``) one task
-    runs it all."""
+    """The plan hashes P's rows on k between two stages: by default (``stages = 'on'``)
+    the last runs one task per partition of the intermediate topic; with ``'off'`` one
+    task runs it all."""
     cur = conn.cursor()
-    cur.execute("CREATE STREAM Staged WITH (stages = 'on') AS "
-                "SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
+    cur.execute("CREATE STREAM Staged AS SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
     (_, _, _, tasks), = cur.fetchall()
     assert tasks == 3
-    cur.execute("CREATE STREAM Single AS SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
+    cur.execute("CREATE STREAM Single WITH (stages = 'off') AS "
+                "SELECT ISTREAM(k, COUNT(*)) FROM P GROUP BY k")
     (_, _, _, tasks), = cur.fetchall()
     assert tasks == 1
     staged = {j.sink: j.staged for j in conn.database.catalog.jobs()}
