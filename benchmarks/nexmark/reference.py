@@ -425,7 +425,14 @@ class Q4(Keyed):
 
 
 class Q6(Keyed):
-    """AVG of the last 10 new highest prices of each seller's auctions."""
+    """AVG of the last 10 new highest prices of each seller's auctions.
+
+    The window's elements are the rows ``(auction, seller, final)`` of the derived
+    stream; several auctions of one seller can get a new highest price at one instant,
+    and a ROWS window takes the elements of one instant in ascending order of their
+    values (docs/cql.md, "Windows"). Here that is the order of the auction ids (one row
+    per auction per instant), so of more than 10 at once the 10 highest ids stay.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -434,7 +441,7 @@ class Q6(Keyed):
 
     def instant(self, t: int, persons: list[Event], auctions: list[Event],
                 bids: list[Event]) -> None:
-        for a in self.max.changes(auctions, bids):
+        for a in sorted(self.max.changes(auctions, bids)):  # the window's order
             seller = self.max.auctions[a]["seller"]
             window = self.last.setdefault(seller, deque(maxlen=10))
             window.append(self.max.best[a])
@@ -561,12 +568,19 @@ class DayStatistics(Keyed):
 
 
 class Q18(Keyed):
-    """The last bid of each (bidder, auction)."""
+    """The last bid of each (bidder, auction): of several at one instant, the greatest
+    by its columns' values in order (a ROWS window's order within an instant)."""
 
     def instant(self, t: int, persons: list[Event], auctions: list[Event],
                 bids: list[Event]) -> None:
+        last: dict[tuple[int, int], Row] = {}
         for b in bids:
-            self.set((b["bidder"], b["auction"]), [tuple(b[c] for c in BID_COLUMNS)])
+            row = tuple(b[c] for c in BID_COLUMNS)
+            key = (b["bidder"], b["auction"])
+            if key not in last or row > last[key]:
+                last[key] = row
+        for key, row in last.items():
+            self.set(key, [row])
         self.flush(t)
 
 

@@ -537,12 +537,35 @@ class SlideWindow(Operator):
         return panes
 
 
+def _value_key(row: Row) -> tuple[Any, ...]:
+    """Ascending by the values left to right: NULL first, NaN after every number."""
+    return tuple((0, 0) if v is None else (1, v) if v == v else (2, 0) for v in row)
+
+
+def _text_key(row: Row) -> tuple[Any, ...]:
+    """The fallback of :func:`_value_key` for values without an order (a MAP)."""
+    return tuple((0, "", "") if v is None else (1, type(v).__name__, repr(v)) for v in row)
+
+
+def in_value_order(rows: Sequence[Row]) -> Sequence[Row]:
+    """The elements of one instant in the order a ROWS window takes them (docs/cql.md):
+    ascending by their values, so the window does not depend on arrival order."""
+    if len(rows) < 2:
+        return rows
+    try:
+        return sorted(rows, key=_value_key)
+    except TypeError:
+        return sorted(rows, key=_text_key)
+
+
 class RowsWindow(Operator):
     """``[ROWS N]`` and ``[PARTITION BY k ROWS N]``: the last N elements (per partition).
 
-    Arrival order decides, ties within an instant included; a deque per
-    partition holds the window. Tracked (:attr:`Operator.dirty`): the partitions
-    whose window changed.
+    Elements are taken by timestamp and, within one instant, in the order of their
+    values (:func:`in_value_order`), not of their arrival: the window is a function of
+    the stream (also over a derived stream, or partitions read in any interleaving).
+    A deque per partition holds the window. Tracked (:attr:`Operator.dirty`): the
+    partitions whose window changed.
     """
 
     trackable = True
@@ -558,6 +581,7 @@ class RowsWindow(Operator):
         self.windows: KeyedStore[deque[Row]] = KeyedStore()
 
     def _slide(self, window: deque[Row], rows: Sequence[Row], out: Pairs) -> None:
+        """Move ``window`` on by ``rows``, already in :func:`in_value_order`."""
         n = self.n
         if len(rows) >= n:
             out.extend([(r, -1) for r in window])
@@ -581,7 +605,7 @@ class RowsWindow(Operator):
             window = self.windows.get(())
             if window is None:
                 window = self.windows[()] = deque()
-            self._slide(window, d, out)
+            self._slide(window, in_value_order(d), out)
             if dirty is not None:
                 dirty.add(())
             return out or None
@@ -598,7 +622,7 @@ class RowsWindow(Operator):
             window = self.windows.get(k)
             if window is None:
                 window = self.windows[k] = deque()
-            self._slide(window, rows, out)
+            self._slide(window, in_value_order(rows), out)
         if dirty is not None:
             dirty.update(groups)
         return out or None
@@ -620,7 +644,8 @@ class SlidingRowsWindow(RowsWindow):
     """``[ROWS N SLIDE M]`` and ``[PARTITION BY k ROWS N SLIDE M]``.
 
     The window (of each partition) changes only when the count of elements that
-    arrived reaches a multiple of ``M``: it then holds the last ``N`` of them.
+    arrived reaches a multiple of ``M``: it then holds the last ``N`` of them, counted
+    in the order of :class:`RowsWindow` (the elements of one instant by value).
     Arrivals wait in ``pending`` (fewer than ``M`` per partition) until then.
     Tracked: ``(member, partition)`` of the windows and pending rows that changed.
     """
@@ -639,7 +664,7 @@ class SlidingRowsWindow(RowsWindow):
         pending = self.pending.get(k)
         if pending is None:
             pending = self.pending[k] = []
-        pending.extend(rows)
+        pending.extend(in_value_order(rows))
         dirty = self.dirty
         if dirty is not None:
             dirty.add(("pending", k))

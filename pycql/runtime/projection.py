@@ -2,8 +2,8 @@
 
 A source's column is *used* when an operator above it can look at it. The walk
 knows the operators that read only some of their input's columns (``project``,
-``filter``, ``stream_filter``, ``window``, ``aggregate``); any other consumer,
-and the plan's root, reads every column. An unused column is NULL in the rows
+``filter``, ``stream_filter``, a ``window`` other than ROWS, ``aggregate``); any
+other consumer, and the plan's root, reads every column. An unused column is NULL in the rows
 the runtime sees, which no operator can tell from its real value.
 
 >>> col = {"name": "A", "type": "INTEGER"}
@@ -86,8 +86,10 @@ def _input_needs(op: dict[str, Any], position: int,
     if kind == "window":
         window = op.get("window") or {}
         above = needed(int(op["id"]))
-        if above is None or window.get("kind") not in ("now", "unbounded", "range", "rows",
-                                                       "partition", "session"):
+        # A ROWS window orders the elements of one instant by all their values
+        # (docs/cql.md), so it reads every column; the other windows ignore values.
+        if above is None or window.get("kind") not in ("now", "unbounded", "range",
+                                                       "session"):
             return None
         return above | {int(i) for i in window.get("partition_by") or []}
     if kind == "aggregate" and not op.get("group_sets"):

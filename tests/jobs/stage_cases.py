@@ -59,7 +59,7 @@ def declare(conn: pycql.Connection, s: str, t: str) -> None:
 
 
 def rows(base_ms: int, n: int = 240, start: int = 0) -> tuple[list[Any], list[Any]]:
-    """Rows of S (one per instant: ``[ROWS n]`` keeps an arbitrary n of tied rows) and of T
+    """Rows of S (one per instant: a ``[ROWS n]`` window of S has no ties to order) and of T
     (three per instant), keys spread over the partitions, from ``base_ms + 250 * start``."""
     s = [(i % 17, i % 5, base_ms + 250 * i) for i in range(start, start + n)]
     t = [(i % 7, i % 5, base_ms + 250 * start + 300 * ((i - start) // 3) + 3)

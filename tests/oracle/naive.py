@@ -29,12 +29,14 @@ Definitions used (the ones the runtime must follow too):
   i.e. the elements with ``m - T < t <= m``. (The CQL paper leaves the
   alignment of a sliding window open; this is the choice made here.)
 * ``S [ROWS N]``: the last ``N`` elements with ``t <= tau``, ordered by
-  ``(t, arrival order)``.
+  ``(t, values)``: the elements of one instant in ascending order of their
+  column values, left to right, NULL before any value (not in arrival order:
+  a derived stream has none).
 * ``S [PARTITION BY k ROWS N]``: the union over the keys of the last ``N``
   elements of each key.
 * ``S [ROWS N SLIDE M]``: the contents change only when the number of elements
   that arrived reaches a multiple of ``M``: with ``c`` elements at ``t <= tau``,
-  the last ``N`` of the first ``floor(c / M) * M`` of them (in ``(t, arrival)``
+  the last ``N`` of the first ``floor(c / M) * M`` of them (in ``(t, values)``
   order). ``[PARTITION BY k ROWS N SLIDE M]``: the same per key (``c`` counts
   the key's elements).
 * ``S [PARTITION BY k SESSION G]``: the elements of each key, in ``(t,
@@ -1136,6 +1138,8 @@ class NaiveEvaluator:
             if slide:
                 end = (tau // int(slide)) * int(slide)
             return [e for e in prefix if end - T < e[0] <= end]
+        if wk in ("rows", "partition"):
+            prefix = sorted(prefix, key=_time_then_values)
         if wk == "rows":
             return _last_rows(prefix, int(w["rows"]), w.get("slide_rows"))
         if wk == "partition":
@@ -1286,6 +1290,12 @@ def _last_rows(
     if slide:
         elements = elements[: len(elements) // int(slide) * int(slide)]
     return elements[-n:] if n > 0 else []
+
+
+def _time_then_values(element: tuple[int, Row]) -> tuple[Any, ...]:
+    """A ROWS window's order: by timestamp, then the values (NULL first, NaN last)."""
+    t, row = element
+    return (t, [(0,) if v is None else (2,) if v != v else (1, v) for v in row])
 
 
 def _sessions(

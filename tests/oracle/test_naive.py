@@ -66,12 +66,18 @@ def test_now_window_and_istream_dstream() -> None:
     assert dst.result() == {2: bag((1,), (1,)), 3: bag((2,)), 5: bag((1,))}
 
 
-def test_rows_window_breaks_timestamp_ties_by_arrival_order() -> None:
+def test_rows_window_breaks_timestamp_ties_by_value() -> None:
     b = PlanBuilder()
     w = b.window(b.source("S", ["A"]), kind="rows", rows=2)
-    ev = NaiveEvaluator(b.build(w), {"S": [(1, (10,)), (2, (20,)), (2, (30,)), (2, (40,))]})
+    ev = NaiveEvaluator(b.build(w), {"S": [(1, (10,)), (2, (40,)), (2, (20,)), (2, (30,))]})
     assert ev.relation_at(1) == bag((10,))
     assert ev.relation_at(2) == bag((30,), (40,))
+    bp = PlanBuilder()
+    wp = bp.window(bp.source("S", ["K", "A"]), kind="partition", partition_by=[0], rows=2)
+    ties = [(1, (1, 5)), (1, (1, None)), (1, (2, 0)), (1, (1, 7)), (1, (1, 6))]
+    for order in (ties, ties[::-1]):
+        ev = NaiveEvaluator(bp.build(wp), {"S": order})
+        assert ev.relation_at(1) == bag((1, 6), (1, 7), (2, 0))
     b0 = PlanBuilder()
     w0 = b0.window(b0.source("S", ["A"]), kind="rows", rows=0)
     assert NaiveEvaluator(b0.build(w0), {"S": [(1, (1,))]}).relation_at(1) == bag()

@@ -104,16 +104,72 @@ def test_slide_window_snapshot_between_boundaries() -> None:
     assert ex.snapshot() == [(6,)]
 
 
-def test_rows_window_ties_by_arrival() -> None:
+def test_rows_window_ties_by_value_not_arrival() -> None:
+    # docs/cql.md, "Ties in a ROWS window": the tuples of one instant enter in
+    # ascending order of their values, whatever order they arrive in
     b = PlanBuilder()
     b.window(b.source("S", "A"), "rows", rows=2)
-    got = by_instant(run(b.plan(), [("S", 1, ins(1), []), ("S", 2, ins(2, 3, 4), []),
+    got = by_instant(run(b.plan(), [("S", 1, ins(1), []), ("S", 2, ins(4, 2, 3), []),
                                     ("S", 3, ins(5), [])], 10))
     assert got == {
         1: Counter({(1, (1,)): 1}),
         2: Counter({(-1, (1,)): 1, (1, (3,)): 1, (1, (4,)): 1}),
         3: Counter({(-1, (3,)): 1, (1, (5,)): 1}),
     }
+
+
+def _partition_rows(n: int, slide: int | None = None, derived: bool = False) -> dict[str, Any]:
+    b = PlanBuilder()
+    s = b.source("S", "K", "V")
+    if derived:  # a derived stream: ISTREAM of the source's rows at their instant
+        s = b.to_stream("istream", b.window(s, "now"))
+    b.window(s, "partition", partition_by=[0], rows=n, slide_rows=slide)
+    return b.plan()
+
+
+def _windows_after(plan: dict[str, Any], instants: list[list[tuple[Any, ...]]]) -> list[Any]:
+    ex = Executor(plan)
+    out = []
+    for t, rows in enumerate(instants, 1):
+        ex.push("S", t, rows)
+        ex.advance(t)
+        out.append(sorted(ex.snapshot(), key=repr))
+    return out
+
+
+@pytest.mark.parametrize("derived", [False, True])
+def test_partition_rows_window_keeps_the_greatest_of_more_than_n_ties(derived: bool) -> None:
+    # q6's case (issue 12): more than N rows of one key at one instant; the window keeps
+    # the N greatest by value (NULL first, so it leaves first), in every arrival order
+    rows = [(1, 30), (2, 5), (1, None), (1, 10), (1, 40), (1, 20)]
+    expected = [[(1, 20), (1, 30), (1, 40), (2, 5)]]
+    for order in (rows, rows[::-1], sorted(rows, key=repr)):
+        assert _windows_after(_partition_rows(3, derived=derived), [order]) == expected
+
+
+def test_rows_window_ties_of_an_instant_leave_in_value_order() -> None:
+    # fewer ties than N: all enter, and a later row pushes out the smallest of them
+    plan = _partition_rows(2)
+    for first in ([(1, 30), (1, 10)], [(1, 10), (1, 30)]):
+        assert _windows_after(plan, [first, [(1, 0)]])[-1] == [(1, 0), (1, 30)]
+
+
+def test_rows_slide_window_counts_an_instants_ties_in_value_order() -> None:
+    # ROWS 2 SLIDE 2: of three at one instant, the first two by value complete the slide
+    plan = _partition_rows(2, slide=2)
+    for arrival in ([(1, 9), (1, 7), (1, 8)], [(1, 8), (1, 9), (1, 7)]):
+        assert _windows_after(plan, [arrival, [(1, 1)]]) == [
+            [(1, 7), (1, 8)], [(1, 1), (1, 9)]]
+
+
+def test_rows_window_orders_values_without_an_order_by_their_text() -> None:
+    from pycql.runtime.operators import in_value_order
+
+    rows = [({"b": 1},), ({"a": 2},), (None,)]
+    assert in_value_order(rows) == in_value_order(rows[::-1]) == [
+        (None,), ({"a": 2},), ({"b": 1},)]
+    nan = float("nan")
+    assert in_value_order([(nan,), (2.0,), (None,), (1.0,)])[:3] == [(None,), (1.0,), (2.0,)]
 
 
 def test_partition_window() -> None:
