@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -93,7 +93,8 @@ def decode_changes(values: Sequence[bytes | None], width: int) -> list[list[Any]
     """Each value read as a change ``[op, v1, ..., v<width>]`` (op ``1`` or ``-1``), or
     None when any of them is not one (the caller then looks at each record)."""
     try:
-        changes = list(map(orjson.loads, values))  # a None value raises too
+        # a None value raises JSONDecodeError too (orjson refuses what is not text)
+        changes = list(map(orjson.loads, cast("Sequence[bytes]", values)))
         if not changes:
             return []
         if set(map(type, changes)) != {list} or set(map(len, changes)) != {width + 1}:

@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, groupby
 from operator import attrgetter, itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -792,9 +792,10 @@ class QueryRunner:
             self._ingest_exchange_records(info, batch.records(), stop_ts, dead)
             return
         rows = list(map(tuple, map(_VALUES, changes)))
-        if _DECIMAL_TAG in b"".join(values):  # (the values are bytes: decode_changes read them)
+        texts = cast("list[bytes]", values)  # none is None: decode_changes read them all
+        if _DECIMAL_TAG in b"".join(texts):
             rows = [tuple(decode_values(list(row))) if _DECIMAL_TAG in value else row
-                    for row, value in zip(rows, values, strict=True)]
+                    for row, value in zip(rows, texts, strict=True)]
         if self._last_ts is None or newest > self._last_ts:
             self._last_ts = newest
         ops = list(map(_FIRST, changes))
