@@ -29,7 +29,7 @@ goes into the task's changelog with the rest).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -40,8 +40,9 @@ from pycql.log.base import OutRecord
 from pycql.log.control import end_of_stream_record, watermark_record
 from pycql.log.formats import key_bytes, make_encoder
 from pycql.log.partitioner import partition_for_key
+from pycql.runtime.exchange_codec import encode_changes, encode_keys
 from pycql.runtime.executor import Emission
-from pycql.runtime.state import decode_values, encode_values, json_default
+from pycql.runtime.state import decode_values, encode_values
 
 __all__ = ["ExchangeSink", "RelationSink", "Sink", "StreamSink", "make_sink"]
 
@@ -179,21 +180,16 @@ class ExchangeSink:
         self.producer = str(producer)
 
     def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
-        dumps = orjson.dumps
-        out: list[OutRecord] = []
+        if not emissions:
+            return []
+        times, signs, rows = zip(*emissions, strict=True)  # Emission(timestamp, sign, row)
+        values = encode_changes(signs, rows)
         if not self._hash:
-            for e in emissions:
-                out.append(OutRecord(dumps((e.sign, *e.row), default=json_default), None,
-                                     e.timestamp, 0))
-            return out
-        keys = self._keys
+            return list(map(OutRecord, values, repeat(None), times, repeat(0)))
+        keys = encode_keys(rows, self._keys)
         count = self.partition_count
-        for e in emissions:
-            row = e.row
-            key = key_bytes([row[i] for i in keys])
-            out.append(OutRecord(dumps((e.sign, *row), default=json_default), key,
-                                 e.timestamp, partition_for_key(key, count)))
-        return out
+        partitions = [partition_for_key(key, count) for key in keys]
+        return list(map(OutRecord, values, keys, times, partitions))
 
     def watermarks(self, watermark: int | None, idle: bool) -> list[OutRecord]:
         """This task's watermark (``-1`` before it has one) to every partition."""

@@ -8,11 +8,23 @@ which :class:`pycql.log.kafka.KafkaLog` sets) send a keyed record to partition
 2132663229
 >>> partition_for_key(b"hello", 3)
 0
+
+Keys repeat (an exchange hashes every row on its key columns, a table's upserts
+hit the same keys): :func:`partition_for_key` remembers the partitions of the
+last :data:`CACHED_KEYS` short keys it hashed, so a repeated key costs a dict
+look-up, not the pure-Python hash.
 """
 
 from __future__ import annotations
 
-__all__ = ["murmur2", "partition_for_key"]
+from functools import lru_cache
+
+__all__ = ["CACHED_KEYS", "CACHED_KEY_BYTES", "murmur2", "partition_for_key"]
+
+#: how many ``(key, partitions)`` pairs :func:`partition_for_key` remembers
+CACHED_KEYS = 1 << 16
+#: keys longer than this are hashed every time (the cache holds no big keys)
+CACHED_KEY_BYTES = 128
 
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
@@ -42,6 +54,13 @@ def murmur2(data: bytes) -> int:
     return h
 
 
+@lru_cache(maxsize=CACHED_KEYS)
+def _cached_partition(key: bytes, partitions: int) -> int:
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
 def partition_for_key(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner chooses for ``key``."""
+    if len(key) <= CACHED_KEY_BYTES and type(key) is bytes:  # hashable, compared exactly
+        return _cached_partition(key, partitions)
     return (murmur2(key) & 0x7FFFFFFF) % partitions

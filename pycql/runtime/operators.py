@@ -317,10 +317,22 @@ class Values(Operator):
 
 class Exchange(Operator):
     """A repartitioning between two stages of a job (docs/plan-json.md). In one process
-    every row is already where the next operator runs: its input passes through."""
+    every row is already where the next operator runs: its input passes through.
+
+    Over a stream it is stateless row by row (the identity), so a stage that ends at
+    it after filters and projections (a stage writing its exchange) runs all the
+    instants of a batch in one pass (:meth:`Operator.timed_batch`)."""
+
+    def __init__(self, spec: Spec, inputs: Sequence[Spec], params: Sequence[object]) -> None:
+        super().__init__(spec, inputs, params)
+        self._timed_args = (None, None, inputs[0]["columns"], params)
+        self._over_stream = not _is_relation(inputs[0])
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         return inputs[0]
+
+    def timed_batch(self) -> BatchFunction | None:
+        return _timed_batch(*self._timed_args) if self._over_stream else None
 
 
 # --- windows: stream -> relation ------------------------------------------------------

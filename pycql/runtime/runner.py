@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, groupby
 from operator import attrgetter, itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -78,6 +78,7 @@ from pycql.log.base import (
 )
 from pycql.log.control import CONTROL_KEY, parse_control
 from pycql.runtime.eventtime import TimePolicy, format_duration
+from pycql.runtime.exchange_codec import decode_changes
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.progress import Progress
 from pycql.runtime.projection import used_source_columns
@@ -131,6 +132,10 @@ _fewer_collections = _FewerCollections()
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
+#: the values of an exchange change ``[op, v1, ..., vn]``
+_VALUES = itemgetter(slice(1, None))
+#: how a DECIMAL value of an exchange record starts (:func:`pycql.runtime.state.json_default`)
+_DECIMAL_TAG = b'{"$decimal"'
 _PARTITION = itemgetter(1)  # Record.partition
 _KEY = itemgetter(4)  # Record.key
 _record_topic = itemgetter(0)  # Record.topic
@@ -595,7 +600,7 @@ class QueryRunner:
             for info in infos:
                 info.metrics.records_in += len(part)
                 if info.producers is not None:
-                    self._ingest_exchange(info, part.records(), stop_ts, dead)
+                    self._ingest_exchange(info, part, stop_ts, dead)
                 elif info.is_table:
                     self._ingest_table(info, part, stop_ts, dead)
                 else:
@@ -761,12 +766,57 @@ class QueryRunner:
     def _ingest_exchange(
         self,
         info: _SourceInfo,
-        records: list[Record],
+        batch: RecordBatch,
         stop_ts: int | None,
         dead: list[tuple[Record, str]],
     ) -> None:
         """The changes an upstream stage wrote (:class:`pycql.jobs.sink.ExchangeSink`):
-        ``[op, v1, ..., vn]`` at the record's instant."""
+        ``[op, v1, ..., vn]`` at the record's instant.
+
+        A batch of good changes, none late nor past the stop, goes in at once
+        (:func:`~pycql.runtime.exchange_codec.decode_changes`); any other is looked
+        at record by record (:meth:`_ingest_exchange_records`), which dead-letters
+        each bad one with its reason."""
+        values = batch.values
+        changes = decode_changes(values, info.width)
+        if changes is None:
+            self._ingest_exchange_records(info, batch.records(), stop_ts, dead)
+            return
+        if not changes:
+            return
+        times = batch.timestamps
+        watermark = self.executor.watermark
+        newest = max(times)
+        if ((watermark is not None and min(times) <= watermark)
+                or (stop_ts is not None and newest > stop_ts)):
+            self._ingest_exchange_records(info, batch.records(), stop_ts, dead)
+            return
+        rows = list(map(tuple, map(_VALUES, changes)))
+        texts = cast("list[bytes]", values)  # none is None: decode_changes read them all
+        if _DECIMAL_TAG in b"".join(texts):
+            rows = [tuple(decode_values(list(row))) if _DECIMAL_TAG in value else row
+                    for row, value in zip(rows, texts, strict=True)]
+        if self._last_ts is None or newest > self._last_ts:
+            self._last_ts = newest
+        ops = list(map(_FIRST, changes))
+        if not info.relation and -1 not in ops:  # a stream: one call for the batch
+            self.executor.push_many(info.name, times, rows)
+            return
+        inserts: dict[int, list[tuple[Any, ...]]] = {}
+        deletes: dict[int, list[tuple[Any, ...]]] = {}
+        for op, ts, row in zip(ops, times, rows, strict=True):
+            (inserts if op > 0 else deletes).setdefault(ts, []).append(row)
+        for ts in sorted(inserts.keys() | deletes.keys()):
+            self.executor.push(info.name, ts, inserts.get(ts, []), deletes.get(ts, []))
+
+    def _ingest_exchange_records(
+        self,
+        info: _SourceInfo,
+        records: list[Record],
+        stop_ts: int | None,
+        dead: list[tuple[Record, str]],
+    ) -> None:
+        """:meth:`_ingest_exchange` a record at a time."""
         width = info.width
         watermark = self.executor.watermark
         inserts: dict[int, list[tuple[Any, ...]]] = {}
@@ -791,7 +841,7 @@ class QueryRunner:
             if stop_ts is not None and ts > stop_ts:
                 continue
             row = tuple(change[1:])
-            if b'{"$decimal"' in (record.value or b""):
+            if _DECIMAL_TAG in (record.value or b""):
                 row = tuple(decode_values(list(row)))
             (inserts if change[0] > 0 else deletes).setdefault(ts, []).append(row)
         times = sorted(inserts.keys() | deletes.keys())

@@ -44,6 +44,17 @@ def _windowed_plan() -> dict[str, Any]:
     return b.plan()
 
 
+def _exchange_plan() -> dict[str, Any]:
+    """A stage writing its exchange: ``SELECT B, A FROM S WHERE A % 3 <> 0`` into an
+    exchange hashed on ``B`` (the identity over a stream, so still a line)."""
+    b = PlanBuilder()
+    s = b.source("S", "A", "B")
+    f = b.stream_filter(s, call("<>", call("MOD", col(0), lit(3), type_="INTEGER"), lit(0)),
+                        col(1), col(0))
+    b._add("exchange", [f], b.cols(f), "stream", distribution="hash", keys=[0], partitions=3)
+    return b.plan()
+
+
 def _general(plan: dict[str, Any], on_error: str = "dead_letter") -> Executor:
     """An executor that runs every instant through the operator-by-operator path."""
     ex = Executor(plan, on_error=on_error)  # type: ignore[arg-type]
@@ -79,7 +90,8 @@ def _batched(ex: Executor, events: list[tuple[int, tuple[int, int]]],
     return out
 
 
-@pytest.mark.parametrize("plan", [_stateless_plan(), _windowed_plan()], ids=["line", "window"])
+@pytest.mark.parametrize("plan", [_stateless_plan(), _windowed_plan(), _exchange_plan()],
+                         ids=["line", "window", "exchange"])
 @pytest.mark.parametrize("seed", range(5))
 def test_push_many_equals_instant_by_instant_pushes(plan: dict[str, Any], seed: int) -> None:
     events = _input(seed)
@@ -97,6 +109,11 @@ def test_push_many_equals_instant_by_instant_pushes(plan: dict[str, Any], seed: 
 def test_the_stateless_plan_takes_the_one_pass_path() -> None:
     assert Executor(_stateless_plan())._chain is not None
     assert Executor(_windowed_plan())._chain is None
+    assert Executor(_exchange_plan())._chain is not None
+    b = PlanBuilder()  # an exchange of a relation's changes is not a stream's identity
+    a = b.aggregate(b.range(b.source("S", "A", "B"), 5), [0], agg("COUNT"))
+    b._add("exchange", [a], b.cols(a), "relation", distribution="hash", keys=[0], partitions=3)
+    assert Executor(b.plan())._chain is None
 
 
 def test_push_many_keeps_arrival_order_within_an_instant() -> None:
