@@ -102,6 +102,13 @@ class JobRunner:
         self._final_state = final_state
         self._stop.set()
 
+    def join(self, timeout: float) -> None:
+        """Wait for the runner's thread to end. A runner stopped between its registration
+        and its start (an embedded TERMINATE racing the worker's sync) has no thread to
+        wait for yet: once started it sees the stop and ends at once."""
+        if self.thread.ident is not None:
+            self.thread.join(timeout)
+
     # -- the loop ------------------------------------------------------------------
     def _run(self) -> None:
         backoff = BACKOFF_FIRST_S
@@ -349,7 +356,7 @@ class Worker:
                 _event("job_stop", job=job_id, worker=self.id,
                        reason="removed" if job is None else state)
                 runner.stop(state)
-                runner.thread.join(10)
+                runner.join(10)
                 del self.runners[job_id]
         for job_id, job in jobs.items():
             if job.live and job_id not in self.runners:
@@ -362,14 +369,14 @@ class Worker:
         runner = self.runners.pop(job_id, None)
         if runner is not None:
             runner.stop(state)
-            runner.thread.join(wait)
+            runner.join(wait)
 
     def _stop_all(self, state: str) -> None:
         runners = list(self.runners.values())
         for runner in runners:
             runner.stop(state)
         for runner in runners:
-            runner.thread.join(30)
+            runner.join(30)
         self.runners.clear()
 
     def stop(self, wait: float = 30.0) -> None:
