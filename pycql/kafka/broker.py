@@ -303,6 +303,10 @@ class LocalBroker:
             "default.replication.factor": "1",
             "min.insync.replicas": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # The node is its own controller: on a starved machine (a CPU-bound run on
+            # two cores) its heartbeat to itself can wait seconds, and after the default
+            # 9 s the controller fenced its own broker in the middle of a run.
+            "broker.session.timeout.ms": "30000",
             # pycql creates its topics explicitly; a typo must not create one.
             "auto.create.topics.enable": "false",
             "delete.topic.enable": "true",
