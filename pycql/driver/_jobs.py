@@ -414,7 +414,7 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
     if job.error:
         lines.append(f"  error: {job.error}")
     lines += ["", "Plan (live figures summed over the tasks):"]
-    lines += plan_lines(job.plan, fresh)
+    lines += plan_lines(job.plan, fresh, _stage_operators(job))
     lines += ["", "Tasks:"]
     if not reports:
         lines.append("  no task has reported yet (is a worker running? `pycql worker "
@@ -449,11 +449,31 @@ def explain_analyze_job(db: Database, query_id: str) -> list[str]:
     return lines
 
 
-def plan_lines(plan: dict[str, Any], reports: list[dict[str, Any]]) -> list[str]:
+def _stage_operators(job: Job) -> dict[int, set[int]] | None:
+    """For a job run as stages, the operators each stage runs itself, by stage id: a
+    downstream stage reads an exchange through a source under the exchange's id, whose
+    figures (the rows read back) must not be added to the exchange's (the rows written)."""
+    from pycql.jobs.stages import job_stages
+
+    stages = job_stages(job)
+    if len(stages) < 2:
+        return None
+    return {stage.id: {int(op["id"]) for op in stage.plan["operators"]
+                       if not (op["op"] == "source" and "exchange" in op)}
+            for stage in stages}
+
+
+def plan_lines(plan: dict[str, Any], reports: list[dict[str, Any]],
+               owned: dict[int, set[int]] | None = None) -> list[str]:
+    """The plan as a tree with each operator's figures summed over ``reports``; with
+    ``owned`` (:func:`_stage_operators`) a stage's report counts only its own operators."""
     specs = {op["id"]: op for op in plan.get("operators", [])}
     figures: dict[int, dict[str, float]] = {}
     for r in reports:
+        mine = None if owned is None else owned.get(int(r.get("stage", 0)))
         for o in r.get("operators") or []:
+            if mine is not None and int(o["id"]) not in mine:
+                continue
             f = figures.setdefault(int(o["id"]), {})
             for k in ("rows_out", "rows_per_s", "state_bytes", "state_entries"):
                 f[k] = f.get(k, 0) + (o.get(k) or 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -201,3 +202,27 @@ def test_explain_analyze_of_a_staged_job_names_each_stages_tasks(conn: pycql.Con
     text = eventually(lambda: "task 1.5 on" in shown(), True, 20)
     assert text, shown()
     assert "task 0.0 on" in shown()
+
+
+def test_explain_analyze_counts_an_exchange_once_across_its_stages(
+        conn: pycql.Connection) -> None:
+    """The downstream stage reads the exchange through a source under the exchange's id:
+    its figures are the same rows read back, not more rows of the exchange."""
+    insert(conn, "S", "T", rows(_base(), 60))
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE PerB2 AS SELECT b, COUNT(*) AS n FROM S GROUP BY b")
+    (qid, *_), = cur.fetchall()
+    want = Counter({(b, 12) for b in range(5)})
+    assert eventually(lambda: oracle(conn, "SELECT * FROM PerB2", "table"), want, 20) == want
+
+    def lines() -> dict[str, str]:
+        cur.execute(f"EXPLAIN ANALYZE {qid}")
+        plan = [r[0].strip() for r in cur.fetchall()]
+        return {word: next(x for x in plan if x.startswith(word))
+                for word in ("Exchange", "Window")}
+
+    # once the downstream stage reported its figures (its window read the 60 rows)
+    assert eventually(lambda: "out=60 " in lines()["Window"], True, 20), lines()
+    shown = lines()
+    assert "in=60 out=60 " in shown["Exchange"], shown  # not out=120: written + read back
+    assert "in=60 out=60 " in shown["Window"], shown
