@@ -154,7 +154,9 @@ class Connection:
         return cur
 
     def commit(self) -> None:
-        """Commit the open transaction: all its writes become visible at once.
+        """Commit the open transaction: all its writes become visible at once, and a
+        query started after ``commit()`` returns reads them (on Kafka it waits for the
+        transaction's markers: a commit returns before the broker writes them).
 
         Does nothing when none is open (always so with ``autocommit`` True). When
         the log refuses the commit (:class:`~pycql.log.base.Fenced`, a broker
@@ -227,6 +229,7 @@ class Connection:
                 f"({exc}); the connection can start a new one"
             ) from exc
         self._txn_open = False
+        producer.wait_visible()  # a query run next reads what was committed
 
     def _abort_open(self) -> None:
         producer = self._producer

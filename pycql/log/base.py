@@ -250,6 +250,11 @@ class TransactionalProducer(ABC):
     def abort(self) -> None:
         """Drop the open transaction's records: no reader ever sees them."""
 
+    def wait_visible(self) -> None:  # noqa: B027 - optional hook
+        """Return once the last committed transaction can be read by a new reader (its
+        records before every reader's end offsets): at once where :meth:`commit` makes
+        them visible itself, as the in-process logs do."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the producer (an open transaction is aborted)."""
 

@@ -854,14 +854,23 @@ class KafkaTransactionalProducer(TransactionalProducer):
         config.update({"transactional.id": transactional_id, "enable.idempotence": True,
                        "on_delivery": self._on_delivery})
         self._errors: list[KafkaError] = []
+        #: the newest offset the open (or last committed) transaction wrote, by partition
+        self._written: dict[tuple[str, int], int] = {}
+        self._committed: dict[tuple[str, int], int] = {}
+        self._offsets: Consumer | None = None  # reads end offsets for wait_visible
         self._producer: Producer = log._client(Producer, config)
         self._open = False
         self._call("starting transactions", lambda: self._producer.init_transactions(
             log.timeout))
 
-    def _on_delivery(self, error: KafkaError | None, _message: Any) -> None:
+    def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
             self._errors.append(error)
+            return
+        pair = (message.topic(), message.partition())
+        offset = message.offset()
+        if offset is not None and offset > self._written.get(pair, -1):
+            self._written[pair] = offset
 
     def _call(self, doing: str, fn: Any) -> None:
         try:
@@ -891,6 +900,7 @@ class KafkaTransactionalProducer(TransactionalProducer):
         self._call("beginning a transaction", self._producer.begin_transaction)
         self._open = True
         self._errors.clear()
+        self._written = {}
 
     def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
         producer = self._producer
@@ -915,6 +925,40 @@ class KafkaTransactionalProducer(TransactionalProducer):
             error = self._errors[0]
             self._errors.clear()
             raise self._log._error("committing a transaction", error)
+        self._committed, self._written = self._written, {}
+
+    def wait_visible(self) -> None:
+        """A commit returns before the broker writes the transaction's markers, and
+        until then each partition's last stable offset (a ``read_committed`` reader's
+        end) is before the transaction's records: wait (up to the log's timeout) until
+        it passes the newest record the last commit wrote, so that a query started
+        next reads the commit (read-your-writes)."""
+        if not self._committed:
+            return
+        if self._offsets is None:
+            self._offsets = self._log._client(Consumer, {
+                **self._log._client_config, "group.id": f"pycql-lso-{uuid.uuid4().hex}",
+                "enable.auto.commit": False, "isolation.level": "read_committed"})
+        waiting = dict(self._committed)
+        deadline = time.monotonic() + self._log.timeout
+        while waiting:
+            for pair, offset in list(waiting.items()):
+                try:
+                    _, end = self._offsets.get_watermark_offsets(
+                        TopicPartition(*pair), timeout=self._log.timeout)
+                except KafkaException as exc:
+                    raise self._log._error(f"reading offsets of {pair[0]}[{pair[1]}]",
+                                           exc.args[0]) from None
+                if end > offset:
+                    del waiting[pair]
+            if waiting:
+                if time.monotonic() > deadline:
+                    raise OperationalError(
+                        f"Kafka at {self._log.bootstrap}: the transaction committed, but "
+                        f"{len(waiting)} partition(s) did not show it within "
+                        f"{self._log.timeout:g} s; a reader may not see it yet")
+                time.sleep(0.005)
+        self._committed = {}
 
     def abort(self) -> None:
         if self._open:
@@ -925,6 +969,9 @@ class KafkaTransactionalProducer(TransactionalProducer):
     def close(self) -> None:
         if self._open:
             self._abort_quietly()
+        if self._offsets is not None:
+            self._offsets.close()
+            self._offsets = None
         try:
             self._producer.flush(0)
         except KafkaException:  # fenced: nothing of ours can be delivered any more

@@ -98,3 +98,25 @@ def test_a_newer_producer_fences_the_older(log: Log) -> None:
     assert _settled(log, topic, [(0, b"successor")]) == ([(0, b"successor")], True)
     successor.close()
     zombie.close()
+
+
+def test_a_reader_started_after_wait_visible_reads_the_commit(log: Log) -> None:
+    """Read-your-writes: once ``wait_visible`` returns, a new reader's end offsets are past
+    the committed records (on Kafka a commit returns before its markers are written), so
+    one read, with no retry, sees every record."""
+    topic = f"txn_{uuid.uuid4().hex[:8]}"
+    log.create_topic(TopicSpec(topic, partitions=2))
+    producer = log.transactional_producer(f"test-{topic}")
+    try:
+        want: list[tuple[int, bytes | None]] = []
+        for n in range(10):
+            producer.begin()
+            values = [b"a%d" % n, b"b%d" % n]
+            producer.produce(topic, [OutRecord(values[0], None, n + 1, 0),
+                                     OutRecord(values[1], None, n + 1, 1)])
+            producer.commit()
+            producer.wait_visible()
+            want = sorted([*want, (0, values[0]), (1, values[1])])
+            assert _read_all(log, topic) == (want, True), n
+    finally:
+        producer.close()
