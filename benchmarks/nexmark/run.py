@@ -393,7 +393,7 @@ def child_ceiling(args: argparse.Namespace) -> dict[str, Any]:
             t0, c0, b0 = before, cpu_before, broker_before
         for message in messages:
             if message.error() is None:
-                decoded += len(loads(message.value()))
+                decoded += len(loads(message.value() or b"{}"))
         seen += len(messages)
     assert t0 is not None and c0 is not None
     wall = time.perf_counter() - t0
