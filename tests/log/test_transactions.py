@@ -101,22 +101,27 @@ def test_a_newer_producer_fences_the_older(log: Log) -> None:
 
 
 def test_a_reader_started_after_wait_visible_reads_the_commit(log: Log) -> None:
-    """Read-your-writes: once ``wait_visible`` returns, a new reader's end offsets are past
-    the committed records (on Kafka a commit returns before its markers are written), so
-    one read, with no retry, sees every record."""
+    """Read-your-writes: once ``wait_visible`` returns, the end offsets a reader sees are
+    past the committed records (on Kafka a commit returns before its markers are
+    written, and until then the last stable offset stays before them), so a read to the
+    end, with no retry, sees every record."""
     topic = f"txn_{uuid.uuid4().hex[:8]}"
     log.create_topic(TopicSpec(topic, partitions=2))
     producer = log.transactional_producer(f"test-{topic}")
+    reader = log.reader([topic])
     try:
-        want: list[tuple[int, bytes | None]] = []
-        for n in range(10):
+        ends = reader.end_offsets()
+        for n in range(20):
             producer.begin()
-            values = [b"a%d" % n, b"b%d" % n]
-            producer.produce(topic, [OutRecord(values[0], None, n + 1, 0),
-                                     OutRecord(values[1], None, n + 1, 1)])
+            producer.produce(topic, [OutRecord(b"a%d" % n, None, n + 1, 0),
+                                     OutRecord(b"b%d" % n, None, n + 1, 1)])
             producer.commit()
             producer.wait_visible()
-            want = sorted([*want, (0, values[0]), (1, values[1])])
-            assert _read_all(log, topic) == (want, True), n
+            now = reader.end_offsets()  # asked at once: no time for the markers to land
+            assert all(now[tp] > ends[tp] for tp in ends), (n, ends, now)
+            ends = now
+        want = sorted([(0, b"a%d" % n) for n in range(20)] + [(1, b"b%d" % n) for n in range(20)])
+        assert _read_all(log, topic) == (want, True)
     finally:
+        reader.close()
         producer.close()
