@@ -255,6 +255,8 @@ def read_topic(bootstrap: str, topic: str, columns: list[str],
                 if m.error():
                     continue
                 last = time.monotonic()
+                if m.key() == b"pycql:control":  # a job's watermark, not a row
+                    continue
                 value = m.value()
                 if value is not None:
                     obj = json.loads(value)
@@ -294,7 +296,7 @@ class Tail(threading.Thread):
                 now = time.time()
                 seen: set[str] = set()
                 for m in msgs:
-                    if m.error():
+                    if m.error() or m.key() == b"pycql:control":  # rows only
                         continue
                     topic = str(m.topic())
                     self.counts[topic] += 1

@@ -373,6 +373,8 @@ def measure_job(
 def read_output(log: Any, topic: str, sink_kind: str) -> dict[str, Any]:
     """The output topic read back: its record count and, for a table, the final table
     (upserts and tombstones applied by key) as canonical rows."""
+    from pycql.log.control import CONTROL_KEY
+
     reader = log.reader([topic], "earliest")
     count = 0
     table: dict[bytes | None, bytes | None] = {}
@@ -380,6 +382,8 @@ def read_output(log: Any, topic: str, sink_kind: str) -> dict[str, Any]:
         ends = reader.end_offsets()
         while any(reader.position().get(tp, 0) < end for tp, end in ends.items()):
             for r in reader.poll(10_000, 0.2):
+                if r.key == CONTROL_KEY:  # a task's watermark, not output
+                    continue
                 count += 1
                 if sink_kind == "table":
                     if r.value is None:

@@ -211,7 +211,8 @@ class Arrivals(threading.Thread):
         consumer.subscribe([self.topic])
         try:
             while not self._halt.is_set():
-                got = [m for m in consumer.consume(10_000, 0.1) if not m.error()]
+                got = [m for m in consumer.consume(10_000, 0.1)   # rows, not watermarks
+                       if not m.error() and m.key() != b"pycql:control"]
                 if got:
                     self.records += len(got)
                     self.last = time.monotonic()

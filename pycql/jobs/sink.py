@@ -3,7 +3,14 @@
 * A **stream** (``CREATE STREAM x AS``, ``INSERT INTO s <query>``): one record
   per row, the value the row in the sink's format, the Kafka timestamp the
   row's instant, no key. Exactly what ``INSERT`` writes, so the sink is read
-  like any stream.
+  like any stream. A ``CREATE STREAM x AS`` job (exactly once) also writes its
+  task's watermark, as a control record (:mod:`pycql.log.control`, key
+  ``CONTROL_KEY``), to each partition the task writes, after the rows before it,
+  so a reader of ``x`` (another job, a cursor) moves on the job's time rather than
+  on its idle timeout. Each output partition has one writing task (task ``i`` of
+  several writes partition ``i``; a job of one task writes all), so the record is
+  that partition's time. ``INSERT INTO s`` jobs write none: ``s`` has other writers,
+  whose rows a job's watermark cannot speak for.
 * A **relation** (``CREATE TABLE x AS``) is written as its changes, the way
   a table's topic holds it (``pycql.driver._tables``): with a key, an upsert
   (key = the JSON array of the key's values, value = the row) or a
@@ -73,9 +80,25 @@ class Sink:
 class StreamSink(Sink):
     """Rows of a stream, spread round robin over the task's output partitions."""
 
-    def __init__(self, job: Job, partitions: Sequence[int], partition_count: int) -> None:
+    def __init__(self, job: Job, partitions: Sequence[int], partition_count: int,
+                 producer: str | None = None) -> None:
         super().__init__(job, partitions, partition_count)
         self._next = 0
+        #: whether the task's watermark goes to its partitions: the job is the topic's
+        #: only writer (``CREATE STREAM AS``, not ``INSERT INTO``) and a watermark
+        #: commits with the rows before it (exactly once: a replay after a crash of an
+        #: ``at_least_once`` task would write rows behind a watermark already written)
+        self.forwards_watermarks = (job.sink_kind == "stream"
+                                    and job.processing_guarantee == "exactly_once")
+        self.producer = producer
+
+    def watermarks(self, watermark: int | None) -> list[OutRecord]:
+        """This task's watermark to each partition it writes (none before it has one,
+        or when the sink does not forward them)."""
+        if watermark is None or not self.forwards_watermarks:
+            return []
+        return [watermark_record(watermark, producer=self.producer, partition=p)
+                for p in self.partitions]
 
     def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
         if not emissions:
@@ -210,8 +233,10 @@ class ExchangeSink:
         """Nothing to restore: the partition of a record is its key's."""
 
 
-def make_sink(job: Job, partitions: Sequence[int], partition_count: int) -> Sink:
-    """The sink of ``job`` for a task that writes ``partitions`` of its topic."""
+def make_sink(job: Job, partitions: Sequence[int], partition_count: int,
+              producer: str | None = None) -> Sink:
+    """The sink of ``job`` for a task that writes ``partitions`` of its topic
+    (``producer``: the task's name in the watermarks a stream sink writes)."""
     if job.sink_kind == "table":
         return RelationSink(job, partitions, partition_count)
-    return StreamSink(job, partitions, partition_count)
+    return StreamSink(job, partitions, partition_count, producer)

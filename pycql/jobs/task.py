@@ -8,7 +8,9 @@ and every partition of its tables, runs the stage's plan
 stage to the sink's topic (:mod:`pycql.jobs.sink`), to output partition ``i``
 when ``n > 1``, else to all of them; an earlier stage to its exchange's
 intermediate topic, by the hash of the exchange's keys, with its watermark to
-every partition of it at each commit.
+every partition of it at each commit where it moved. The last stage of a ``CREATE
+STREAM AS`` job likewise writes its watermark to each output partition it writes
+(:class:`~pycql.jobs.sink.StreamSink`), so the job's readers move on its time.
 
 **The commit protocol** (``processing_guarantee = 'exactly_once'``, the
 default). Output goes into an open transaction of the task's transactional
@@ -44,7 +46,7 @@ from typing import Any, Literal
 import orjson
 
 from pycql.jobs.changelog import Changelog, assemble, restore, tracked_prefix
-from pycql.jobs.sink import ExchangeSink, Sink, make_sink
+from pycql.jobs.sink import ExchangeSink, Sink, StreamSink, make_sink
 from pycql.jobs.spec import Job
 from pycql.jobs.stages import Stage
 from pycql.log.base import Log, OutRecord, TransactionalProducer
@@ -148,8 +150,9 @@ class Task:
         count = log.partitions(job.topic)
         mine = [index] if stage.tasks > 1 else list(range(count))
         self.sink: Sink | ExchangeSink = (
-            self.exchange if self.exchange is not None else make_sink(job, mine, count))
-        #: the watermark (and idleness) last written to the exchange's topic
+            self.exchange if self.exchange is not None
+            else make_sink(job, mine, count, producer=f"{stage.name}.{index}"))
+        #: the watermark (and idleness) last written to the exchange's or the stream's topic
         self._mark_sent: tuple[int | None, bool] | None = None
         self._ended = False
         self.changelog = Changelog(log, stage.name, stage.tasks, index)
@@ -255,10 +258,20 @@ class Task:
 
     def _watermarks(self) -> None:
         """An upstream stage's task: its watermark to every partition of its exchange's
-        topic, with the output before it, when it moved (or the task turned idle)."""
-        if self.exchange is None or self._ended:
-            return
+        topic, with the output before it, when it moved (or the task turned idle). The
+        task of a stream job: its watermark to the output partitions it writes, when it
+        moved (a plain topic's readers take no idleness from a writer)."""
         runner = self.runner
+        if self.exchange is None:
+            sink = self.sink
+            if isinstance(sink, StreamSink) and sink.forwards_watermarks:
+                mark = (runner.executor.watermark, False)
+                if mark != self._mark_sent:
+                    self._mark_sent = mark
+                    self._emit(sink.watermarks(mark[0]), control=True)
+            return
+        if self._ended:
+            return
         mark = (runner.executor.watermark, runner.idle)
         if mark != self._mark_sent:
             self._mark_sent = mark

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import pycql
+from pycql.log.control import CONTROL_KEY, parse_control
 from tests.jobs.conftest import bounded, eventually, snapshot
 
 Counter = collections.Counter
@@ -90,6 +91,69 @@ def test_a_stateless_job_over_three_partitions_runs_three_tasks(conn: pycql.Conn
     assert eventually(lambda: bounded(conn, "SELECT * FROM Derived1"), want) == want
     cur.execute("SHOW STREAMS")
     assert ("Derived1", "Derived1", 3, "json", None) in cur.fetchall()
+
+
+def _records(conn: pycql.Connection, topic: str) -> list[Any]:
+    """Every committed record of ``topic``, control records included, in log order."""
+    reader = conn.database.log.reader([topic], "earliest")
+    try:
+        out: list[Any] = []
+        while batch := reader.poll(timeout=0.05):
+            out += batch
+        return out
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize(("options", "query", "tasks"), [
+    ("", "SELECT k, v FROM S WHERE v % 3 <> 0", 3),       # task i writes partition i
+    ("",                                                  # the last stage's task i too
+     "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k", 3),
+    ("WITH (partitions = 3, stages = 'off') ",            # one task writes all three
+     "SELECT ISTREAM(k, COUNT(*)) FROM S [RANGE 2 SECONDS] GROUP BY k", 1),
+])
+def test_a_stream_job_writes_its_watermark_after_the_rows_it_closes(
+        conn: pycql.Connection, options: str, query: str, tasks: int) -> None:
+    """Each output partition carries its task's watermark as control records, after the
+    rows they follow: every row is stamped after every watermark before it in its
+    partition, and the last record of each partition is the watermark the heartbeat
+    gave (S waits an hour before it calls a partition idle: only the heartbeat moves
+    time to the newest row)."""
+    base = int(time.time() * 1000) + 60_000
+    data = [(i % 5, i, base + 400 * i) for i in range(90)]
+    cur = conn.cursor()
+    cur.execute("CREATE STREAM S (k INTEGER, v INTEGER, ts BIGINT) "
+                "WITH (timestamp = 'ts', partitions = 3, idle_timeout = '1 hour')")
+    cur.execute(f"CREATE STREAM Out1 {options}AS {query}")
+    (_qid, _sink, topic, got_tasks), = cur.fetchall()
+    assert got_tasks == tasks
+    _insert(conn, data)
+    newest = max(r[2] for r in data)
+    cur.execute(f"ALTER STREAM S HEARTBEAT {newest + 1}")     # a watermark of newest
+
+    def last_marks() -> list[int | None]:
+        last: dict[int, int | None] = {p: None for p in range(3)}
+        for r in _records(conn, topic):
+            last[r.partition] = (parse_control(r.value).watermark if r.key == CONTROL_KEY
+                                 else None)
+        return [last[p] for p in range(3)]
+
+    assert eventually(last_marks, [newest] * 3) == [newest] * 3
+    want = bounded(conn, query)
+    assert sum(want.values()) > 0
+    assert bounded(conn, "SELECT * FROM Out1") == want      # the cursor skips the marks
+    rows_seen = 0
+    for p in range(3):
+        mark = -1
+        for r in (r for r in _records(conn, topic) if r.partition == p):
+            if r.key == CONTROL_KEY:
+                said = parse_control(r.value)
+                assert said.type == "watermark" and said.watermark >= mark
+                mark = said.watermark
+            else:
+                assert r.timestamp_ms > mark, (p, r.timestamp_ms, mark)
+                rows_seen += 1
+    assert rows_seen == sum(want.values())
 
 
 @pytest.mark.parametrize("query", [

@@ -72,8 +72,9 @@ def test_a_job_reading_another_jobs_output_makes_a_dag_of_stages(
         conn: pycql.Connection) -> None:
     """The first job is per partition (no state); its output declares no key, so the
     second job's GROUP BY repartitions it. (The second starts once the first's output is
-    complete: a job writes no watermarks to its output, so a reader of it moves on idle
-    partitions, and the first job's tasks would race it.)"""
+    complete: Kept keeps the default idle timeout of a second, so a task of the second
+    job whose partition of Kept is still empty may call it idle and close instants
+    before the first job's task writes them; the next test runs the two at once.)"""
     insert(conn, "S", "T", rows(_base()))
     cur = conn.cursor()
     cur.execute("CREATE STREAM Kept AS SELECT a, b FROM S WHERE b <> 1")
@@ -85,6 +86,34 @@ def test_a_job_reading_another_jobs_output_makes_a_dag_of_stages(
     assert not jobs["Kept"].staged and jobs["PerB"].staged
     want = oracle(conn, "SELECT b, COUNT(*) FROM S WHERE b <> 1 GROUP BY b", "table")
     assert eventually(lambda: output(conn, "PerB", "table"), want, 30) == want
+
+
+def test_a_job_reading_a_running_jobs_output_moves_on_its_forwarded_watermarks(
+        conn: pycql.Connection) -> None:
+    """Both jobs run from the start, and no idle timeout helps: S and Kept wait an hour
+    before they call a partition idle, and only S gets a heartbeat. The last instant of
+    Kept's rows closes in PerB only through the watermarks Kept's tasks write to their
+    output partitions after their rows; the answer is the bounded cursor's over S."""
+    cur = conn.cursor()
+    cur.execute("CREATE STREAM Kept WITH (idle_timeout = '1 hour') AS "
+                "SELECT a, b FROM S WHERE b <> 1")
+    cur.execute("CREATE TABLE PerB WITH (stages = 'on') AS "
+                "SELECT b, COUNT(*) AS n, MAX(a) AS hi FROM Kept GROUP BY b")
+    jobs = {j.sink: j for j in conn.database.catalog.jobs()}
+    assert jobs["Kept"].tasks == 6 and jobs["PerB"].staged
+    insert(conn, "S", "T", rows(_base()))       # rows, then a heartbeat after the newest
+    want = oracle(conn, "SELECT b, COUNT(*), MAX(a) FROM S WHERE b <> 1 GROUP BY b", "table")
+    assert sum(want.values()) > 0
+    assert eventually(lambda: output(conn, "PerB", "table"), want, 30) == want
+    assert all(j.live for j in conn.database.catalog.jobs())     # Kept still runs
+    reader = conn.database.log.reader([jobs["Kept"].topic], "earliest")
+    marks: set[int] = set()
+    try:
+        while batch := reader.poll(timeout=0.05):
+            marks |= {r.partition for r in batch if r.key == CONTROL_KEY}
+    finally:
+        reader.close()
+    assert marks == set(range(6))
 
 
 def test_a_stopped_staged_job_restores_every_stage_and_writes_nothing_twice(

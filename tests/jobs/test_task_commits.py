@@ -16,6 +16,7 @@ from pycql.driver._engine import with_time_policies
 from pycql.jobs.spec import Job
 from pycql.jobs.task import Task
 from pycql.log.base import Fenced, Log, TopicSpec
+from pycql.log.control import CONTROL_KEY
 
 QUERY = "SELECT ISTREAM(k, COUNT(*) AS n) FROM {s} [RANGE 1 SECOND] GROUP BY k"
 
@@ -49,13 +50,15 @@ def _job(conn: Any, rows: int, query: str = QUERY, keys: int = 3, step_ms: int =
 
 
 def _read(log: Log, topic: str) -> collections.Counter[tuple[Any, ...]]:
+    """The committed rows of ``topic`` (value, timestamp), without control records."""
     reader = log.reader([topic])
     got: collections.Counter[tuple[Any, ...]] = collections.Counter()
     try:
         end = reader.end_offsets()
         deadline = time.monotonic() + 20
         while any(reader.position().get(tp, 0) < e for tp, e in end.items()):
-            got.update((r.value, r.timestamp_ms) for r in reader.poll(1000, 0.2))
+            got.update((r.value, r.timestamp_ms) for r in reader.poll(1000, 0.2)
+                       if r.key != CONTROL_KEY)  # rows only, not the task's watermarks
             assert time.monotonic() < deadline
     finally:
         reader.close()
