@@ -366,7 +366,8 @@ class NexmarkGenerator:
 
     @staticmethod
     def _price(rnd: random.Random) -> int:
-        return int(round(10.0 ** (rnd.random() * 6.0) * 100.0))
+        scale: float = 10.0 ** (rnd.random() * 6.0)
+        return round(scale * 100.0)
 
     @staticmethod
     def _string(rnd: random.Random, pool: str, max_length: int) -> str:
