@@ -76,8 +76,8 @@ def test_continuous_query_with_producer_and_canceller_threads(kconn: pycql.Conne
     cur.execute(f"SELECT COUNT(*) FROM {stream}")
     assert cur.kind == "relation"
     assert cur.fetchall() == [(22,)]
-    cur.execute("SHOW QUERIES")
-    assert cur.fetchall() == []
+    cur.execute("SHOW QUERIES")  # the cancelled query is gone (jobs of other tests may show)
+    assert [row for row in cur.fetchall() if row[2] == "cursor"] == []
 
 
 def test_table_snapshot_and_stream_bounded_run(kconn: pycql.Connection) -> None:
