@@ -201,6 +201,7 @@ class Connection:
                     producer = self._producer = db.log.transactional_producer(
                         f"pycql.conn.{uuid4().hex}"
                     )
+                    producer.read_your_writes = True  # commit() waits until it reads
                 if not self._txn_open:
                     producer.begin()
                     self._txn_open = True

@@ -233,6 +233,10 @@ class TransactionalProducer(ABC):
     """
 
     transactional_id: str
+    #: set by a writer that calls :meth:`wait_visible` after its commits (a connection):
+    #: the producer then keeps the newest offset each partition got, a cost per record
+    #: the job layer's producers do not pay
+    read_your_writes: bool = False
 
     @abstractmethod
     def begin(self) -> None:
@@ -253,7 +257,8 @@ class TransactionalProducer(ABC):
     def wait_visible(self) -> None:  # noqa: B027 - optional hook
         """Return once the last committed transaction can be read by a new reader (its
         records before every reader's end offsets): at once where :meth:`commit` makes
-        them visible itself, as the in-process logs do."""
+        them visible itself, as the in-process logs do. Needs :attr:`read_your_writes`
+        set before the transaction."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the producer (an open transaction is aborted)."""
