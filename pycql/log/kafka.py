@@ -880,16 +880,22 @@ class KafkaTransactionalProducer(TransactionalProducer):
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
             if isinstance(error, KafkaError):
-                if error.code() in _FENCED or error.fatal():
-                    raise Fenced(f"{doing} as {self.transactional_id!r}: {error.str()} "
-                                 "(a newer producer of this id took over)") from None
-                if error.txn_requires_abort():
-                    self._abort_quietly()
-                    raise OperationalError(
-                        f"Kafka at {self._log.bootstrap}: {doing} failed, the transaction "
-                        f"was aborted: {error.str()}") from None
-                raise self._log._error(doing, error) from None
+                raise self._failure(doing, error) from None
             raise OperationalError(f"Kafka: {doing} failed: {exc}") from None
+
+    def _failure(self, doing: str, error: KafkaError) -> Exception:
+        """The exception for ``error``: fencing (or any fatal producer error, which
+        for a transactional producer is fencing found by the background thread first,
+        surfacing in whichever call comes next) is :class:`Fenced`."""
+        if error.code() in _FENCED or error.code() == KafkaError._FATAL or error.fatal():
+            return Fenced(f"{doing} as {self.transactional_id!r}: {error.str()} "
+                          "(a newer producer of this id took over)")
+        if error.txn_requires_abort():
+            self._abort_quietly()
+            return OperationalError(
+                f"Kafka at {self._log.bootstrap}: {doing} failed, the transaction "
+                f"was aborted: {error.str()}")
+        return self._log._error(doing, error)
 
     def _abort_quietly(self) -> None:
         try:
@@ -917,7 +923,7 @@ class KafkaTransactionalProducer(TransactionalProducer):
                     except BufferError:
                         producer.poll(0.01)
         except KafkaException as exc:
-            raise self._log._error(f"producing to topic {topic!r}", exc.args[0]) from None
+            raise self._failure(f"producing to topic {topic!r}", exc.args[0]) from None
 
     def commit(self) -> None:
         self._call("committing a transaction",
@@ -926,7 +932,7 @@ class KafkaTransactionalProducer(TransactionalProducer):
         if self._errors:
             error = self._errors[0]
             self._errors.clear()
-            raise self._log._error("committing a transaction", error)
+            raise self._failure("committing a transaction", error)
         self._committed, self._written = self._written, {}
 
     def wait_visible(self) -> None:

@@ -100,6 +100,30 @@ def test_a_newer_producer_fences_the_older(log: Log) -> None:
     zombie.close()
 
 
+def test_a_fenced_producer_that_goes_on_producing_is_told_it_is_fenced(log: Log) -> None:
+    """A zombie task goes on producing its open transaction after a successor took its
+    id: on Kafka the producer's background thread learns of the fencing from a produce
+    request and every later call fails with librdkafka's "fatal error"; whichever call
+    fails first (a produce or the commit), it fails as :class:`Fenced`."""
+    topic = f"txn_{uuid.uuid4().hex[:8]}"
+    log.create_topic(TopicSpec(topic))
+    zombie = log.transactional_producer(f"test-{topic}")
+    zombie.begin()
+    zombie.produce(topic, [OutRecord(b"zombie", None, 1, 0)])
+    successor = log.transactional_producer(f"test-{topic}")
+    with pytest.raises(Fenced):
+        for n in range(100):  # 5 s of producing: long enough to hear from the broker
+            zombie.produce(topic, [OutRecord(b"zombie %d" % n, None, 2 + n, 0)])
+            time.sleep(0.05)
+        zombie.commit()
+    successor.begin()
+    successor.produce(topic, [OutRecord(b"successor", None, 200, 0)])
+    successor.commit()
+    assert _settled(log, topic, [(0, b"successor")]) == ([(0, b"successor")], True)
+    successor.close()
+    zombie.close()
+
+
 def test_a_reader_started_after_wait_visible_reads_the_commit(log: Log) -> None:
     """Read-your-writes: once ``wait_visible`` returns, the end offsets a reader sees are
     past the committed records (on Kafka a commit returns before its markers are
