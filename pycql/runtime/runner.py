@@ -89,13 +89,18 @@ CHECKPOINT_VERSION = 1
 
 #: The youngest generation's garbage-collection threshold while
 #: :meth:`QueryRunner.poll` runs (CPython's default is 700; a threshold of 0,
-#: collection switched off, or one above this is left alone). A batch makes
-#: tens of thousands of tracked objects (rows are tuples): with the default, a
-#: young collection runs every 700 of them and each third one moves on to an
-#: older generation. Measured on Nexmark over Kafka (276,000 bids, 2 cores):
-#: q2 0.93 -> 0.75 s CPU, q5 1.44 -> 1.28 s (10,000 and 50,000 gave the same).
-#: The previous threshold is restored when the last poll running returns.
-GC_YOUNG_THRESHOLD = 20_000
+#: collection switched off, or one above this is left alone). A poll of 10,000
+#: records holds tens of thousands of tracked objects at once (confluent-kafka's
+#: messages, rows, their ``(row, instant)`` pairs), nearly all freed by reference
+#: counting when it returns: a threshold below that many runs young collections
+#: in the middle of every poll, each traversing all of them (py-spy: 15% of
+#: Nexmark q2's main thread in ``gc_collect_main`` and ``Message_traverse`` at
+#: 20,000). Above it, a collection runs only as often as objects survive polls
+#: (a query's state), traversing only those. Nexmark q2 over Kafka (368,000 bids,
+#: main thread CPU s): 0.56-0.64 at 20,000, 0.51-0.59 at 100,000, 0.47-0.49 at
+#: 300,000, the same as with collection off. The previous threshold is restored
+#: when the last poll running returns.
+GC_YOUNG_THRESHOLD = 300_000
 
 class _FewerCollections:
     """Raises the young generation's threshold while any poll runs, in any thread.
