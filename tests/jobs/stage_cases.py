@@ -3,7 +3,8 @@
 S and T have 6 partitions each, hashed on different keys (S on ``a``, T on ``c``),
 so every query below needs at least one exchange: a GROUP BY on a non-key column,
 a global COUNT(*), a join of the two streams on columns that are not both keys, a
-``PARTITION BY`` window on a non-key column, a global ``ROWS`` window.
+``PARTITION BY`` window on a non-key column, a global ``ROWS`` window, sessions
+by a non-key column and of all tuples.
 The oracle is the bounded cursor over the same inputs: it runs the whole plan in
 one process, exchanges passing their input through, and none of the stage code.
 
@@ -39,6 +40,12 @@ QUERIES: list[tuple[str, str, str]] = [
      "WHERE {S}.b = {T}.c", "stream"),
     ("partition_by_non_key", "SELECT DSTREAM(b, a) FROM {S} [PARTITION BY b ROWS 2]", "stream"),
     ("global_rows", "SELECT ISTREAM(b, MAX(a)) FROM {S} [ROWS 5] GROUP BY b", "stream"),
+    # sessions of a key span the tuples of every partition: hashed on b, or one task
+    ("session_by_non_key",
+     "SELECT DSTREAM(b, COUNT(*), MIN(a)) FROM {S} [PARTITION BY b SESSION 2 SECONDS] "
+     "GROUP BY b", "stream"),
+    ("global_session",
+     "SELECT ISTREAM(COUNT(*), MAX(a)) FROM {S} [SESSION 400 MILLISECONDS]", "stream"),
     ("table_by_non_key", "SELECT b, COUNT(*) AS n, MIN(a) AS lo FROM {S} GROUP BY b", "table"),
     # q5's shape: the windowed counts feed two exchanges (to the join, and to the global
     # MAX), so their stage runs as two stages, one per exchange

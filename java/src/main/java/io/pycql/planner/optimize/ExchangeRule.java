@@ -40,8 +40,9 @@ import org.apache.calcite.rex.RexNode;
  * <ul>
  * <li>an aggregate with GROUP BY: its input hashed on some of the group columns;
  *   without: one task;</li>
- * <li>{@code [PARTITION BY k ROWS n]}: hashed on some of {@code k}; {@code [ROWS n]}: one
- *   task;</li>
+ * <li>{@code [PARTITION BY k ROWS n]} and {@code [PARTITION BY k SESSION g]}: hashed on
+ *   some of {@code k}; {@code [ROWS n]} and {@code [SESSION g]} (every tuple in the
+ *   sessions of one key): one task;</li>
  * <li>a join of two partitioned inputs: both hashed on paired equi-join keys over the same
  *   partitions (co-partitioned). When one input is already hashed on join keys, only the
  *   other is exchanged to match it; a join without equi keys runs in one task. A table
@@ -116,8 +117,12 @@ public final class ExchangeRule {
       if (w.spec.kind == WindowSpec.Kind.ROWS) {
         return rebuilt(rel, List.of(toSingle(input)));
       }
-      if (w.spec.kind == WindowSpec.Kind.PARTITION) {
+      if (w.spec.kind == WindowSpec.Kind.PARTITION
+          || (w.spec.kind == WindowSpec.Kind.SESSION && !w.spec.partitionKeys.isEmpty())) {
         return rebuilt(rel, List.of(grouped(input, w.spec.partitionKeys)));
+      }
+      if (w.spec.kind == WindowSpec.Kind.SESSION) {  // every tuple of one session key
+        return rebuilt(rel, List.of(toSingle(input)));
       }
       return new Placed(copy(rel, List.of(input.rel)), input.partitioning);
     }

@@ -114,6 +114,21 @@ class ExchangeRuleTest {
     assertSame(byKey, ExchangeRule.apply(byKey));
   }
 
+  @Test void sessionsByAColumnHashOnItAndSessionsOfAllTuplesRunInOneTask() {
+    RelNode byItem = window("Orders", WindowSpec.session(List.of(1), 30_000)).build();
+    assertEquals(lines(
+        "CqlWindow(window=[PARTITION BY $1 SESSION 30000 ms])",
+        "  CqlExchange(distribution=[hash[1]], keys=[[1]], partitions=[6])",
+        "    LogicalTableScan(table=[[Orders]])"), str(ExchangeRule.apply(byItem)));
+    RelNode byKey = window("Orders", WindowSpec.session(List.of(0), 30_000)).build();
+    assertSame(byKey, ExchangeRule.apply(byKey));
+    RelNode all = window("Orders", WindowSpec.session(List.of(), 30_000)).build();
+    assertEquals(lines(
+        "CqlWindow(window=[SESSION 30000 ms])",
+        "  CqlExchange(distribution=[single], keys=[[]], partitions=[1])",
+        "    LogicalTableScan(table=[[Orders]])"), str(ExchangeRule.apply(all)));
+  }
+
   @Test void coPartitionedStreamsJoinWithoutAnExchange() {
     RelNode j = join("Orders", "customer", "Payments", "customer", JoinRelType.INNER);
     assertSame(j, ExchangeRule.apply(j));
