@@ -269,6 +269,63 @@ def read_topic(bootstrap: str, topic: str, columns: list[str],
     return got
 
 
+def trace_rows(bootstrap: str, job_id: str, sink: str, columns: list[str],
+               rows: list[tuple[Row, int]]) -> list[str]:
+    """Where each of ``rows`` (a job's lost or extra rows) shows, to find why: every
+    committed record of the output topic and of the job's intermediate topics whose
+    values are the row's, with its partition, offset, timestamp and value."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    wanted = {tuple(r) for r, _ in rows}
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"faults-trace-{uuid.uuid4()}",
+                         "enable.auto.commit": False, "isolation.level": "read_committed"})
+    lines: list[str] = []
+    seen: dict[tuple[str, int, int], str] = {}
+    hits: list[tuple[str, int, int]] = []
+    try:
+        topics = [sink, *sorted(t for t in consumer.list_topics(timeout=30).topics
+                                if t.startswith(f"_pycql_repartition.{job_id}."))]
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=30).topics[topic]
+            parts = sorted(meta.partitions)
+            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
+                    for p in parts}
+            consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+            done = {p for p, e in ends.items() if e == 0}
+            last = time.monotonic()
+            while len(done) < len(parts) and time.monotonic() - last < 5:
+                for m in consumer.consume(10_000, 0.5):
+                    if m.error() or m.value() is None:
+                        continue
+                    last = time.monotonic()
+                    seen[(topic, m.partition(), m.offset())] = (
+                        f"{topic}[{m.partition()}]@{m.offset()} ts={m.timestamp()[1]} "
+                        f"key={m.key()!r} value={m.value()!r}")
+                    try:
+                        obj = json.loads(m.value())
+                    except ValueError:
+                        continue
+                    if isinstance(obj, dict):
+                        values = tuple(obj.get(c) for c in columns)
+                    elif isinstance(obj, list):
+                        values = tuple(obj[1:])
+                    else:
+                        continue
+                    if values in wanted:
+                        hits.append((topic, m.partition(), m.offset()))
+                for tp in consumer.position([TopicPartition(topic, p) for p in parts]):
+                    if tp.offset >= ends[tp.partition]:
+                        done.add(tp.partition)
+        for topic, part, offset in hits:  # with the records around it (whose writer?)
+            lines.append(seen[(topic, part, offset)])
+            if topic != sink:
+                lines += ["      " + seen[(topic, part, o)] for o in range(offset - 3, offset + 4)
+                          if o != offset and (topic, part, o) in seen]
+    finally:
+        consumer.close()
+    return lines
+
+
 class Tail(threading.Thread):
     """Follows the output topics (read_committed) and notes when records arrive."""
 
@@ -666,6 +723,11 @@ def run(cfg: Config, *, broker: Any = None) -> dict[str, Any]:
                 "late_records_in_task_reports": late.get(name),
             }
             log(f"{name}: {result}")
+            if result["rows_lost"] or result["rows_duplicated"] or result["rows_wrong"]:
+                odd = [k for k, _ in (missing + extra)[:20]]
+                trace = trace_rows(bootstrap, ids[name], sink, cols[name], odd)
+                jobs[name]["trace"] = trace
+                log(f"{name}: where the first {len(odd)} odd rows show:\n  " + "\n  ".join(trace))
         for wk in workers:  # a worker that is not running now died on its own
             if wk.proc is not None and wk.proc.poll() is not None:
                 wk.died.append(wk.proc.returncode)

@@ -50,6 +50,7 @@ from pycql.jobs.sink import ExchangeSink, Sink, StreamSink, make_sink
 from pycql.jobs.spec import Job
 from pycql.jobs.stages import Stage
 from pycql.log.base import Log, OutRecord, TransactionalProducer
+from pycql.log.control import watermark_record
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.runner import QueryRunner, StopAt
 from pycql.runtime.state import building_state
@@ -62,6 +63,10 @@ STATE_SIZE_EVERY_S = 5.0
 #: Output records after which a task commits before its (adaptive) interval is up, once
 #: the job's own interval has passed: it bounds the memory of output held for a commit.
 COMMIT_RECORDS = 200_000
+
+#: the key of the changelog record of a task's first, aborted transaction
+#: (:meth:`Task._end_lost_transactions`); restores never see it
+_ABORT_KEY = b"pycql:end-lost-transactions"
 
 
 @dataclass
@@ -162,6 +167,8 @@ class Task:
         self._producer: TransactionalProducer | None = (
             log.transactional_producer(f"pycql.{stage.name}.{index}")
             if self.exactly_once else None)
+        if self._producer is not None:
+            self._end_lost_transactions(self._producer)
         self.metrics.producer_s = time.perf_counter() - began
         on_error: Literal["dead_letter", "fail"] = (
             "fail" if job.on_error == "fail" else "dead_letter")
@@ -206,6 +213,34 @@ class Task:
             if initial:
                 self._emit(self.sink.records([Emission(0, 1, tuple(r)) for r in initial]))
         executor.forget_root()  # the sink writes the changes; no copy of the result is needed
+
+    def _end_lost_transactions(self, producer: TransactionalProducer) -> None:
+        """Abort, in every partition this task writes, whatever an earlier producer of
+        its transactional id left there open.
+
+        A transaction can lose its markers: a broker in controlled shutdown completes a
+        commit at its coordinator while its partitions have no leader, and skips their
+        markers (seen in the fault harness). The records stay open in those partitions for
+        ever: ``read_committed`` readers stop before them, so the restore would stop before
+        the task's last state and the task would redo that output, until a marker of a
+        later epoch of the same producer ends them with its own outcome, turning the lost
+        output visible beside the redone one. So before restoring, a task writes to its
+        changelog partition and to each output partition in a transaction that it aborts:
+        its markers end any such transaction as aborted, everywhere at once. The records
+        are control records (a tombstone in the changelog), which no reader takes for rows,
+        and nobody sees them."""
+        sink = self.sink
+        if isinstance(sink, ExchangeSink):
+            partitions = list(range(sink.partition_count))
+        else:
+            partitions = list(sink.partitions)
+        producer.begin()
+        producer.produce(self._out_topic, [
+            watermark_record(-1, producer=f"{self.stage.name}.{self.index}", partition=p)
+            for p in partitions])
+        producer.produce(self.changelog.topic, [OutRecord(None, _ABORT_KEY, None, self.index)])
+        producer.abort()
+        producer.wait_settled(self.changelog.topic, self.index)  # its markers are written
 
     def step(self, timeout: float) -> int:
         """Read one batch and run it; commit when the interval is up (see the module

@@ -260,6 +260,12 @@ class TransactionalProducer(ABC):
         them visible itself, as the in-process logs do. Needs :attr:`read_your_writes`
         set before the transaction."""
 
+    def wait_settled(self, topic: str, partition: int) -> None:  # noqa: B027 - optional hook
+        """Return once no transaction is open in ``topic``'s ``partition`` (a
+        ``read_committed`` reader's end is the partition's end), up to the log's timeout:
+        at once where commits and aborts take effect as they return, as the in-process
+        logs' do."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the producer (an open transaction is aborted)."""
 

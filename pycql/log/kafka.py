@@ -857,7 +857,8 @@ class KafkaTransactionalProducer(TransactionalProducer):
         #: the newest offset the open (or last committed) transaction wrote, by partition
         self._written: dict[tuple[str, int], int] = {}
         self._committed: dict[tuple[str, int], int] = {}
-        self._offsets: Consumer | None = None  # reads end offsets for wait_visible
+        self._offsets: Consumer | None = None  # reads stable end offsets: wait_visible
+        self._ends: Consumer | None = None  # reads high watermarks: wait_settled
         self._producer: Producer = log._client(Producer, config)
         self._open = False
         self._call("starting transactions", lambda: self._producer.init_transactions(
@@ -968,6 +969,35 @@ class KafkaTransactionalProducer(TransactionalProducer):
                 time.sleep(0.005)
         self._committed = {}
 
+    def wait_settled(self, topic: str, partition: int) -> None:
+        """An abort (or commit) returns before the broker writes its markers: wait until
+        the partition's last stable offset (the end of a ``read_committed`` reader) is
+        its high watermark (the end of a ``read_uncommitted`` one)."""
+        if self._offsets is None:
+            self._offsets = self._log._client(Consumer, {
+                **self._log._client_config, "group.id": f"pycql-lso-{uuid.uuid4().hex}",
+                "enable.auto.commit": False, "isolation.level": "read_committed"})
+        if self._ends is None:
+            self._ends = self._log._client(Consumer, {
+                **self._log._client_config, "group.id": f"pycql-hw-{uuid.uuid4().hex}",
+                "enable.auto.commit": False, "isolation.level": "read_uncommitted"})
+        where = TopicPartition(topic, partition)
+        deadline = time.monotonic() + self._log.timeout
+        while True:
+            try:
+                _, stable = self._offsets.get_watermark_offsets(where, timeout=self._log.timeout)
+                _, end = self._ends.get_watermark_offsets(where, timeout=self._log.timeout)
+            except KafkaException as exc:
+                raise self._log._error(f"reading offsets of {topic}[{partition}]",
+                                       exc.args[0]) from None
+            if stable >= end:
+                return
+            if time.monotonic() > deadline:
+                raise OperationalError(
+                    f"Kafka at {self._log.bootstrap}: {topic}[{partition}] still has an open "
+                    f"transaction (records {stable} to {end}) after {self._log.timeout:g} s")
+            time.sleep(0.005)
+
     def abort(self) -> None:
         if self._open:
             self._call("aborting a transaction",
@@ -977,9 +1007,10 @@ class KafkaTransactionalProducer(TransactionalProducer):
     def close(self) -> None:
         if self._open:
             self._abort_quietly()
-        if self._offsets is not None:
-            self._offsets.close()
-            self._offsets = None
+        for consumer in (self._offsets, self._ends):
+            if consumer is not None:
+                consumer.close()
+        self._offsets = self._ends = None
         try:
             self._producer.flush(0)
         except KafkaException:  # fenced: nothing of ours can be delivered any more
