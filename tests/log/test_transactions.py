@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pycql.errors import OperationalError
 from pycql.log.base import Fenced, Log, OutRecord, TopicSpec
 from pycql.log.file import FileLog
 from pycql.log.kafka import KafkaLog
@@ -150,3 +151,31 @@ def test_a_reader_started_after_wait_visible_reads_the_commit(log: Log) -> None:
     finally:
         reader.close()
         producer.close()
+
+
+@pytest.mark.kafka
+def test_wait_settled_returns_once_no_transaction_is_open_in_the_partition(
+        kafka_bootstrap: str) -> None:
+    """A task's restore reads its changelog partition once it is settled: an open
+    transaction there (another producer's here) holds it back until it ends."""
+    log = KafkaLog(kafka_bootstrap, timeout=2)
+    topic = f"txn_{uuid.uuid4().hex[:8]}"
+    log.create_topic(TopicSpec(topic, partitions=2))
+    holder = log.transactional_producer(f"holder-{topic}")
+    waiter = log.transactional_producer(f"waiter-{topic}")
+    try:
+        waiter.wait_settled(topic, 0)  # nothing written yet
+        holder.begin()
+        holder.produce(topic, [OutRecord(b"open", None, 1, 0)])
+        holder._producer.flush(5)  # type: ignore[attr-defined]  # on the broker, still open
+        began = time.monotonic()
+        with pytest.raises(OperationalError, match="open transaction"):
+            waiter.wait_settled(topic, 0)
+        assert time.monotonic() - began >= 2
+        waiter.wait_settled(topic, 1)  # the other partition has none
+        holder.abort()
+        waiter.wait_settled(topic, 0)
+    finally:
+        holder.close()
+        waiter.close()
+        log.close()
