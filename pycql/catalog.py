@@ -339,6 +339,21 @@ class LogCatalogStore(CatalogStore):
         self._first = True
 
     def load(self) -> dict[str, StoredEntry] | None:
+        reused = self._reader is not None
+        try:
+            return self._load()
+        except OperationalError:
+            if not reused:  # a new reader cannot reach the broker: it is down
+                raise
+            # A long-lived reader can stay cut off after a broker restart while new
+            # clients connect (seen once in the fault harness: librdkafka's metadata
+            # requests failed for minutes): read the catalog again with a new one.
+            self.close()
+            self._entries = {}
+            self._first = True
+            return self._load()
+
+    def _load(self) -> dict[str, StoredEntry] | None:
         if self._reader is None:
             self._reader = self.log.reader([self.topic], "earliest")
         reader = self._reader

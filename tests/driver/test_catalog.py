@@ -190,6 +190,38 @@ def test_log_store_shares_the_catalog_through_a_compacted_topic() -> None:
     ]
 
 
+def test_log_store_reads_again_with_a_new_reader_when_its_reader_fails() -> None:
+    """A long-lived reader that lost the broker for good (while new clients reach it) is
+    replaced: the catalog is read again from the start; a new reader's failure is the
+    broker's and raises."""
+    log = MemoryLog()
+    writer = Catalog(LogCatalogStore(log))
+    _sample(writer)
+    store = LogCatalogStore(log)
+    reader = Catalog(store)
+    assert {e.name for e in reader.entries()} == {"S", "R", "V"}
+    writer.drop("stream", "S")
+
+    def cut_off(fresh: bool = True) -> dict[tuple[str, int], int]:
+        raise OperationalError("Kafka at 127.0.0.1:1 did not answer")
+
+    stale = store._reader  # type: ignore[attr-defined]
+    stale.end_offsets = cut_off
+    reader.refresh()
+    assert store._reader is not stale  # type: ignore[attr-defined]
+    assert {e.name for e in reader.entries()} == {"R", "V"}
+    store._reader.end_offsets = cut_off  # type: ignore[attr-defined]
+    real_reader = log.reader
+    log.reader = lambda *a, **k: _cut_off_reader(real_reader(*a, **k), cut_off)  # type: ignore[method-assign]
+    with pytest.raises(OperationalError):
+        reader.refresh()
+
+
+def _cut_off_reader(reader: object, cut_off: object) -> object:
+    reader.end_offsets = cut_off  # type: ignore[attr-defined]
+    return reader
+
+
 def test_memory_store_is_private() -> None:
     one, two = Catalog(MemoryCatalogStore()), Catalog(MemoryCatalogStore())
     _sample(one)
