@@ -239,6 +239,7 @@ class Task:
             watermark_record(-1, producer=f"{self.stage.name}.{self.index}", partition=p)
             for p in partitions])
         producer.produce(self.changelog.topic, [OutRecord(None, _ABORT_KEY, None, self.index)])
+        producer.flush()  # on the log, so that the abort marks every partition
         producer.abort()
         producer.wait_settled(self.changelog.topic, self.index)  # its markers are written
 

@@ -260,6 +260,10 @@ class TransactionalProducer(ABC):
         them visible itself, as the in-process logs do. Needs :attr:`read_your_writes`
         set before the transaction."""
 
+    def flush(self) -> None:  # noqa: B027 - optional hook
+        """Return once the open transaction's records are on the log (still invisible):
+        at once where :meth:`produce` puts them there itself, as the in-process logs do."""
+
     def wait_settled(self, topic: str, partition: int) -> None:  # noqa: B027 - optional hook
         """Return once no transaction is open in ``topic``'s ``partition`` (a
         ``read_committed`` reader's end is the partition's end), up to the log's timeout:

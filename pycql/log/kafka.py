@@ -969,6 +969,23 @@ class KafkaTransactionalProducer(TransactionalProducer):
                 time.sleep(0.005)
         self._committed = {}
 
+    def flush(self) -> None:
+        """Until every record produced is acknowledged: librdkafka adds a partition to
+        the transaction only when it sends it records, and an abort drops the records not
+        sent yet, so an abort right after a produce may write no marker there."""
+        try:
+            left = self._producer.flush(self._log.timeout)
+        except KafkaException as exc:
+            raise self._failure("sending a transaction's records", exc.args[0]) from None
+        if left:
+            raise OperationalError(
+                f"Kafka at {self._log.bootstrap} did not take {left} record(s) of a "
+                f"transaction within {self._log.timeout:g} s; is the broker running?")
+        if self._errors:
+            error = self._errors[0]
+            self._errors.clear()
+            raise self._failure("sending a transaction's records", error)
+
     def wait_settled(self, topic: str, partition: int) -> None:
         """An abort (or commit) returns before the broker writes its markers: wait until
         the partition's last stable offset (the end of a ``read_committed`` reader) is
