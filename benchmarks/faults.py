@@ -213,7 +213,9 @@ def reference(bootstrap: str, query: str) -> tuple[Counter[tuple[Row, int]], lis
     """The uninterrupted result: a bounded cursor over the loaded input."""
     import pycql
 
-    conn = pycql.connect(f"kafka://{bootstrap}", rowtime_column=True)
+    # the harness's own reads: a broker loaded by the workers' catch-up after the kills
+    # may take longer than the default 10 s to answer a new client's first metadata
+    conn = pycql.connect(f"kafka://{bootstrap}", rowtime_column=True, timeout=60)
     try:
         cur = conn.cursor()
         cur.execute(query, start="earliest", stop="latest")
