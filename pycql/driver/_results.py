@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pycql import _signals
 from pycql.driver._progress import ProgressReporter
 from pycql.errors import InternalError
+from pycql.runtime.runner import fewer_collections
 
 if TYPE_CHECKING:
     from pycql.runtime.progress import Progress
@@ -212,13 +213,14 @@ class ContinuousResult(Result):
 
     def _pull(self, wait: float) -> None:
         """Poll the runner once (at most ``wait`` seconds) into the buffer."""
-        emissions = self._runner.poll(wait)
-        for e in emissions:
-            if e.sign < 0:
-                raise InternalError(
-                    "a stream-valued query produced a deletion; the plan's result kind is wrong"
-                )
-            self._buffer.append((e.timestamp, self._convert(e.timestamp, e.row)))
+        with fewer_collections():  # the poll's output is converted under its GC setting
+            emissions = self._runner.poll(wait)
+            for e in emissions:
+                if e.sign < 0:
+                    raise InternalError(
+                        "a stream-valued query produced a deletion; the plan's result kind "
+                        "is wrong")
+                self._buffer.append((e.timestamp, self._convert(e.timestamp, e.row)))
         self._progress.update(self._runner)
         if not emissions and _runner_done(self._runner):
             self._end()

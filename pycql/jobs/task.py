@@ -52,7 +52,7 @@ from pycql.jobs.stages import Stage
 from pycql.log.base import Log, OutRecord, TransactionalProducer
 from pycql.log.control import watermark_record
 from pycql.runtime.executor import Emission, Executor
-from pycql.runtime.runner import QueryRunner, StopAt
+from pycql.runtime.runner import QueryRunner, StopAt, fewer_collections
 from pycql.runtime.state import building_state
 
 __all__ = ["Task", "TaskMetrics", "state_sizes"]
@@ -247,9 +247,10 @@ class Task:
         """Read one batch and run it; commit when the interval is up (see the module
         docstring). Returns the records committed (0 between commits)."""
         read_before = self.runner.metrics.records_in
-        emissions = self.runner.poll(timeout)
-        if emissions:
-            self._emit(self.sink.records(emissions))
+        with fewer_collections():  # the poll's output is encoded under the poll's GC setting
+            emissions = self.runner.poll(timeout)
+            if emissions:
+                self._emit(self.sink.records(emissions))
         if self.exchange is not None and self.runner.done and not self._ended:
             self._ended = True  # a bounded run: say so to the next stage
             self._emit(self.exchange.end_of_stream(self.runner.executor.watermark),

@@ -57,6 +57,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, groupby
 from operator import attrgetter, itemgetter
@@ -134,6 +135,19 @@ class _FewerCollections:
 
 
 _fewer_collections = _FewerCollections()
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The young generation's raised threshold (:data:`GC_YOUNG_THRESHOLD`) around a block
+    that goes on with a poll's output (a job's task encoding it, a cursor converting it):
+    outside a poll the application's threshold is back, and every few hundred objects a
+    young collection traverses the output still held. Nests with :meth:`QueryRunner.poll`."""
+    _fewer_collections.enter()
+    try:
+        yield
+    finally:
+        _fewer_collections.leave()
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
