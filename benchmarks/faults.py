@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,39 +234,47 @@ def reference(bootstrap: str, query: str) -> tuple[Counter[tuple[Row, int]], lis
 
 
 # -- reading outputs -------------------------------------------------------------------
+def committed_messages(consumer: Any, topic: str, idle_s: float = 5.0) -> Iterator[Any]:
+    """Every committed message of ``topic`` (``consumer`` reads ``read_committed``), from
+    the beginning to the end offsets it sees first, or until none came for ``idle_s``."""
+    from confluent_kafka import TopicPartition
+
+    meta = consumer.list_topics(topic, timeout=30).topics[topic]
+    parts = sorted(meta.partitions)
+    ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
+            for p in parts}
+    consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+    last = time.monotonic()
+    done: set[int] = {p for p, e in ends.items() if e == 0}
+    while len(done) < len(parts) and time.monotonic() - last < idle_s:
+        for m in consumer.consume(10_000, 0.5):
+            if m.error():
+                continue
+            last = time.monotonic()
+            yield m
+        for tp in consumer.position([TopicPartition(topic, p) for p in parts]):
+            if tp.offset >= ends[tp.partition]:
+                done.add(tp.partition)
+
+
 def read_topic(bootstrap: str, topic: str, columns: list[str],
                idle_s: float = 5.0) -> Counter[tuple[Row, int]]:
     """Every committed record of ``topic``, from the beginning to the end, as a multiset
     of (row in ``columns`` order, Kafka timestamp)."""
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"faults-read-{uuid.uuid4()}",
                          "enable.auto.commit": False, "isolation.level": "read_committed",
                          "auto.offset.reset": "earliest"})
     got: Counter[tuple[Row, int]] = Counter()
     try:
-        meta = consumer.list_topics(topic, timeout=30).topics[topic]
-        parts = sorted(meta.partitions)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-                for p in parts}
-        consumer.assign([TopicPartition(topic, p, 0) for p in parts])
-        last = time.monotonic()
-        done: set[int] = {p for p, e in ends.items() if e == 0}
-        while len(done) < len(parts) and time.monotonic() - last < idle_s:
-            msgs = consumer.consume(10_000, 0.5)
-            for m in msgs:
-                if m.error():
-                    continue
-                last = time.monotonic()
-                if m.key() == b"pycql:control":  # a job's watermark, not a row
-                    continue
-                value = m.value()
-                if value is not None:
-                    obj = json.loads(value)
-                    got[(tuple(obj.get(c) for c in columns), m.timestamp()[1])] += 1
-            for tp in consumer.position([TopicPartition(topic, p) for p in parts]):
-                if tp.offset >= ends[tp.partition]:
-                    done.add(tp.partition)
+        for m in committed_messages(consumer, topic, idle_s):
+            if m.key() == b"pycql:control":  # a job's watermark, not a row
+                continue
+            value = m.value()
+            if value is not None:
+                obj = json.loads(value)
+                got[(tuple(obj.get(c) for c in columns), m.timestamp()[1])] += 1
     finally:
         consumer.close()
     return got
@@ -275,8 +284,9 @@ def trace_rows(bootstrap: str, job_id: str, sink: str, columns: list[str],
                rows: list[tuple[Row, int]]) -> list[str]:
     """Where each of ``rows`` (a job's lost or extra rows) shows, to find why: every
     committed record of the output topic and of the job's intermediate topics whose
-    values are the row's, with its partition, offset, timestamp and value."""
-    from confluent_kafka import Consumer, TopicPartition
+    values are the row's, with its partition, offset, timestamp and value (and, in an
+    intermediate topic, the records around it: their watermarks name the writer)."""
+    from confluent_kafka import Consumer
 
     wanted = {tuple(r) for r, _ in rows}
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"faults-trace-{uuid.uuid4()}",
@@ -288,37 +298,25 @@ def trace_rows(bootstrap: str, job_id: str, sink: str, columns: list[str],
         topics = [sink, *sorted(t for t in consumer.list_topics(timeout=30).topics
                                 if t.startswith(f"_pycql_repartition.{job_id}."))]
         for topic in topics:
-            meta = consumer.list_topics(topic, timeout=30).topics[topic]
-            parts = sorted(meta.partitions)
-            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-                    for p in parts}
-            consumer.assign([TopicPartition(topic, p, 0) for p in parts])
-            done = {p for p, e in ends.items() if e == 0}
-            last = time.monotonic()
-            while len(done) < len(parts) and time.monotonic() - last < 5:
-                for m in consumer.consume(10_000, 0.5):
-                    if m.error() or m.value() is None:
-                        continue
-                    last = time.monotonic()
-                    seen[(topic, m.partition(), m.offset())] = (
-                        f"{topic}[{m.partition()}]@{m.offset()} ts={m.timestamp()[1]} "
-                        f"key={m.key()!r} value={m.value()!r}")
-                    try:
-                        obj = json.loads(m.value())
-                    except ValueError:
-                        continue
-                    if isinstance(obj, dict):
-                        values = tuple(obj.get(c) for c in columns)
-                    elif isinstance(obj, list):
-                        values = tuple(obj[1:])
-                    else:
-                        continue
-                    if values in wanted:
-                        hits.append((topic, m.partition(), m.offset()))
-                for tp in consumer.position([TopicPartition(topic, p) for p in parts]):
-                    if tp.offset >= ends[tp.partition]:
-                        done.add(tp.partition)
-        for topic, part, offset in hits:  # with the records around it (whose writer?)
+            for m in committed_messages(consumer, topic):
+                if m.value() is None:
+                    continue
+                seen[(topic, m.partition(), m.offset())] = (
+                    f"{topic}[{m.partition()}]@{m.offset()} ts={m.timestamp()[1]} "
+                    f"key={m.key()!r} value={m.value()!r}")
+                try:
+                    obj = json.loads(m.value())
+                except ValueError:
+                    continue
+                if isinstance(obj, dict):
+                    values = tuple(obj.get(c) for c in columns)
+                elif isinstance(obj, list):
+                    values = tuple(obj[1:])
+                else:
+                    continue
+                if values in wanted:
+                    hits.append((topic, m.partition(), m.offset()))
+        for topic, part, offset in hits:
             lines.append(seen[(topic, part, offset)])
             if topic != sink:
                 lines += ["      " + seen[(topic, part, o)] for o in range(offset - 3, offset + 4)
