@@ -201,6 +201,8 @@ class ExchangeSink:
         self._keys = list(exchange.get("keys") or [])
         self._hash = exchange.get("distribution", "hash") == "hash" and bool(self._keys)
         self.producer = str(producer)
+        #: the partitions it writes: all of them
+        self.partitions = list(range(self.partition_count))
 
     def records(self, emissions: Sequence[Emission]) -> list[OutRecord]:
         if not emissions:
@@ -218,13 +220,13 @@ class ExchangeSink:
         """This task's watermark (``-1`` before it has one) to every partition."""
         mark = -1 if watermark is None else watermark
         return [watermark_record(mark, producer=self.producer, partition=p, idle=idle)
-                for p in range(self.partition_count)]
+                for p in self.partitions]
 
     def end_of_stream(self, watermark: int | None) -> list[OutRecord]:
         """This task's end (a bounded run) to every partition."""
         mark = -1 if watermark is None else watermark
         return [end_of_stream_record(mark, producer=self.producer, partition=p)
-                for p in range(self.partition_count)]
+                for p in self.partitions]
 
     def state(self) -> Any:
         return None

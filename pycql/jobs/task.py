@@ -229,15 +229,9 @@ class Task:
         its markers end any such transaction as aborted, everywhere at once. The records
         are control records (a tombstone in the changelog), which no reader takes for rows,
         and nobody sees them."""
-        sink = self.sink
-        if isinstance(sink, ExchangeSink):
-            partitions = list(range(sink.partition_count))
-        else:
-            partitions = list(sink.partitions)
         producer.begin()
-        producer.produce(self._out_topic, [
-            watermark_record(-1, producer=f"{self.stage.name}.{self.index}", partition=p)
-            for p in partitions])
+        producer.produce(self._out_topic,
+                         [watermark_record(-1, partition=p) for p in self.sink.partitions])
         producer.produce(self.changelog.topic, [OutRecord(None, _ABORT_KEY, None, self.index)])
         producer.flush()  # on the log, so that the abort marks every partition
         producer.abort()

@@ -898,6 +898,22 @@ class KafkaTransactionalProducer(TransactionalProducer):
                 f"was aborted: {error.str()}")
         return self._log._error(doing, error)
 
+    def _raise_delivery_error(self, doing: str) -> None:
+        """Raise the first failed delivery of the transaction's records, if any."""
+        if self._errors:
+            error = self._errors[0]
+            self._errors.clear()
+            raise self._failure(doing, error)
+
+    def _offset_reader(self, isolation: str) -> Consumer:
+        """A consumer that only reads end offsets, at ``isolation``: a ``read_committed``
+        one's end is a partition's last stable offset, a ``read_uncommitted`` one's its
+        high watermark."""
+        consumer: Consumer = self._log._client(Consumer, {
+            **self._log._client_config, "group.id": f"pycql-offsets-{uuid.uuid4().hex}",
+            "enable.auto.commit": False, "isolation.level": isolation})
+        return consumer
+
     def _abort_quietly(self) -> None:
         try:
             self._producer.abort_transaction(self._log.timeout)
@@ -930,10 +946,7 @@ class KafkaTransactionalProducer(TransactionalProducer):
         self._call("committing a transaction",
                    lambda: self._producer.commit_transaction(self._log.timeout + 2))
         self._open = False
-        if self._errors:
-            error = self._errors[0]
-            self._errors.clear()
-            raise self._failure("committing a transaction", error)
+        self._raise_delivery_error("committing a transaction")
         self._committed, self._written = self._written, {}
 
     def wait_visible(self) -> None:
@@ -944,16 +957,13 @@ class KafkaTransactionalProducer(TransactionalProducer):
         next reads the commit (read-your-writes)."""
         if not self._committed:
             return
-        if self._offsets is None:
-            self._offsets = self._log._client(Consumer, {
-                **self._log._client_config, "group.id": f"pycql-lso-{uuid.uuid4().hex}",
-                "enable.auto.commit": False, "isolation.level": "read_committed"})
+        stable = self._offsets = self._offsets or self._offset_reader("read_committed")
         waiting = dict(self._committed)
         deadline = time.monotonic() + self._log.timeout
         while waiting:
             for pair, offset in list(waiting.items()):
                 try:
-                    _, end = self._offsets.get_watermark_offsets(
+                    _, end = stable.get_watermark_offsets(
                         TopicPartition(*pair), timeout=self._log.timeout)
                 except KafkaException as exc:
                     raise self._log._error(f"reading offsets of {pair[0]}[{pair[1]}]",
@@ -981,29 +991,20 @@ class KafkaTransactionalProducer(TransactionalProducer):
             raise OperationalError(
                 f"Kafka at {self._log.bootstrap} did not take {left} record(s) of a "
                 f"transaction within {self._log.timeout:g} s; is the broker running?")
-        if self._errors:
-            error = self._errors[0]
-            self._errors.clear()
-            raise self._failure("sending a transaction's records", error)
+        self._raise_delivery_error("sending a transaction's records")
 
     def wait_settled(self, topic: str, partition: int) -> None:
         """An abort (or commit) returns before the broker writes its markers: wait until
         the partition's last stable offset (the end of a ``read_committed`` reader) is
         its high watermark (the end of a ``read_uncommitted`` one)."""
-        if self._offsets is None:
-            self._offsets = self._log._client(Consumer, {
-                **self._log._client_config, "group.id": f"pycql-lso-{uuid.uuid4().hex}",
-                "enable.auto.commit": False, "isolation.level": "read_committed"})
-        if self._ends is None:
-            self._ends = self._log._client(Consumer, {
-                **self._log._client_config, "group.id": f"pycql-hw-{uuid.uuid4().hex}",
-                "enable.auto.commit": False, "isolation.level": "read_uncommitted"})
+        stable_reader = self._offsets = self._offsets or self._offset_reader("read_committed")
+        ends = self._ends = self._ends or self._offset_reader("read_uncommitted")
         where = TopicPartition(topic, partition)
         deadline = time.monotonic() + self._log.timeout
         while True:
             try:
-                _, stable = self._offsets.get_watermark_offsets(where, timeout=self._log.timeout)
-                _, end = self._ends.get_watermark_offsets(where, timeout=self._log.timeout)
+                _, stable = stable_reader.get_watermark_offsets(where, timeout=self._log.timeout)
+                _, end = ends.get_watermark_offsets(where, timeout=self._log.timeout)
             except KafkaException as exc:
                 raise self._log._error(f"reading offsets of {topic}[{partition}]",
                                        exc.args[0]) from None

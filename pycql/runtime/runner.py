@@ -491,8 +491,7 @@ class QueryRunner:
         """Read one batch, apply it, advance the watermark; return what the query emitted."""
         if self.done:
             return []
-        _fewer_collections.enter()
-        try:
+        with fewer_collections():
             batch = self._reader.poll_batch(self._max_records, timeout)
             if batch.items and self._stop_offsets is not None:
                 batch = self._before_stop(batch)
@@ -502,8 +501,6 @@ class QueryRunner:
             emissions = self._advance(self._watermark_now())
             emissions += self._check_progress()
             self._dead_letter_rejected()
-        finally:
-            _fewer_collections.leave()
         self.metrics.emitted += len(emissions)
         return emissions
 
