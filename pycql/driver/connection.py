@@ -199,9 +199,8 @@ class Connection:
                     from uuid import uuid4
 
                     producer = self._producer = db.log.transactional_producer(
-                        f"pycql.conn.{uuid4().hex}"
-                    )
-                    producer.read_your_writes = True  # commit() waits until it reads
+                        f"pycql.conn.{uuid4().hex}", read_your_writes=True
+                    )  # commit() waits until it reads the commit
                 if not self._txn_open:
                     producer.begin()
                     self._txn_open = True

@@ -233,9 +233,9 @@ class TransactionalProducer(ABC):
     """
 
     transactional_id: str
-    #: set by a writer that calls :meth:`wait_visible` after its commits (a connection):
-    #: the producer then keeps the newest offset each partition got, a cost per record
-    #: the job layer's producers do not pay
+    #: whether it was made for a writer that calls :meth:`wait_visible` after its commits
+    #: (a connection): the producer then keeps the newest offset each partition got, a
+    #: cost per record the job layer's producers do not pay
     read_your_writes: bool = False
 
     @abstractmethod
@@ -257,8 +257,8 @@ class TransactionalProducer(ABC):
     def wait_visible(self) -> None:  # noqa: B027 - optional hook
         """Return once the last committed transaction can be read by a new reader (its
         records before every reader's end offsets): at once where :meth:`commit` makes
-        them visible itself, as the in-process logs do. Needs :attr:`read_your_writes`
-        set before the transaction."""
+        them visible itself, as the in-process logs do. Needs a producer made with
+        ``read_your_writes``."""
 
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Return once the open transaction's records are on the log (still invisible):
@@ -355,9 +355,11 @@ class Log(ABC):
         """
 
     @abstractmethod
-    def transactional_producer(self, transactional_id: str) -> TransactionalProducer:
+    def transactional_producer(self, transactional_id: str, *,
+                               read_your_writes: bool = False) -> TransactionalProducer:
         """A producer writing in transactions as ``transactional_id`` (fencing any older
-        producer of that id; see :class:`TransactionalProducer`)."""
+        producer of that id; see :class:`TransactionalProducer`; ``read_your_writes``:
+        its :meth:`~TransactionalProducer.wait_visible` will be called)."""
 
     @abstractmethod
     def group(self, group_id: str, topic: str,

@@ -371,10 +371,12 @@ class FileLog(MemoryLog):
                 self._extend(placed)
                 self._changed.notify_all()
 
-    def transactional_producer(self, transactional_id: str) -> MemoryTransactionalProducer:
+    def transactional_producer(self, transactional_id: str, *,
+                               read_your_writes: bool = False) -> MemoryTransactionalProducer:
         with self._io:
             self._become_writer()  # it will write: fail now rather than at its commit
-        return super().transactional_producer(transactional_id)
+        return super().transactional_producer(transactional_id,
+                                              read_your_writes=read_your_writes)
 
     def _commit(self, producer: MemoryTransactionalProducer,
                 batches: list[tuple[str, Sequence[OutRecord]]]) -> None:

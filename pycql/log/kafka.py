@@ -116,6 +116,21 @@ def _kafka_timestamp(timestamp_ms: int | None) -> int:
     if timestamp_ms is None:
         return 0
     return timestamp_ms or 1
+
+
+def _send_all(producer: Producer, topic: str, records: Sequence[OutRecord]) -> None:
+    """Hand ``records`` to ``producer`` (waiting while its local queue is full)."""
+    send = producer.produce
+    for value, key, timestamp_ms, partition in records:
+        while True:
+            try:  # every argument by position: parsing a keyword costs ~0.5 us a record
+                send(topic, value, key, -1 if partition is None else partition,
+                     None, None, _kafka_timestamp(timestamp_ms))
+                break
+            except BufferError:  # the local queue is full: let it drain
+                producer.poll(0.01)
+
+
 _key_of = Message.key
 _value_of = Message.value
 _SECOND = itemgetter(1)
@@ -443,6 +458,7 @@ class KafkaLog(Log):
                 }
                 config.update(self._client_config)
                 config["on_delivery"] = self._on_delivery
+                config["delivery.report.only.error"] = True  # it needs the failures only
                 self._producer = self._client(Producer, config)
             return self._producer
 
@@ -462,21 +478,8 @@ class KafkaLog(Log):
                     f"topic {topic!r} has no partition {record.partition} (it has {count})"
                 )
         producer = self._get_producer()
-        send = producer.produce
         try:
-            for value, key, timestamp_ms, partition in records:
-                while True:
-                    try:
-                        send(
-                            topic,
-                            value,
-                            key,
-                            -1 if partition is None else partition,
-                            timestamp=_kafka_timestamp(timestamp_ms),
-                        )
-                        break
-                    except BufferError:  # the local queue is full: let it drain
-                        producer.poll(0.01)
+            _send_all(producer, topic, records)
         except KafkaException as exc:
             raise self._error(f"producing to topic {topic!r}", exc.args[0]) from None
         remaining = producer.flush(self.timeout + 2)
@@ -496,8 +499,9 @@ class KafkaLog(Log):
         chosen = {name: selected(name, self.partitions(name), partitions) for name in topics}
         return KafkaReader(self, chosen, start)
 
-    def transactional_producer(self, transactional_id: str) -> KafkaTransactionalProducer:
-        return KafkaTransactionalProducer(self, transactional_id)
+    def transactional_producer(self, transactional_id: str, *,
+                               read_your_writes: bool = False) -> KafkaTransactionalProducer:
+        return KafkaTransactionalProducer(self, transactional_id, read_your_writes)
 
     def group(self, group_id: str, topic: str,
               instance_id: str | None = None) -> KafkaGroupMember:
@@ -838,9 +842,11 @@ class KafkaTransactionalProducer(TransactionalProducer):
     :meth:`commit` / :meth:`abort`. Creating one calls ``init_transactions``,
     which fences any older producer of the id and aborts its open transaction."""
 
-    def __init__(self, log: KafkaLog, transactional_id: str) -> None:
+    def __init__(self, log: KafkaLog, transactional_id: str,
+                 read_your_writes: bool = False) -> None:
         self._log = log
         self.transactional_id = transactional_id
+        self.read_your_writes = read_your_writes
         config = {
             "linger.ms": 5,
             "batch.size": 1_000_000,
@@ -852,7 +858,10 @@ class KafkaTransactionalProducer(TransactionalProducer):
         }
         config.update(log._client_config)
         config.update({"transactional.id": transactional_id, "enable.idempotence": True,
-                       "on_delivery": self._on_delivery})
+                       "on_delivery": self._on_delivery,
+                       # a job's output: a report per failed record only (a callback per
+                       # record cost 0.4-0.9 us each, in the commit's flush)
+                       "delivery.report.only.error": not read_your_writes})
         self._errors: list[KafkaError] = []
         #: the newest offset the open (or last committed) transaction wrote, by partition
         self._written: dict[tuple[str, int], int] = {}
@@ -867,8 +876,6 @@ class KafkaTransactionalProducer(TransactionalProducer):
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
             self._errors.append(error)
-            return
-        if not self.read_your_writes:  # the hot path of a job's output: nothing more
             return
         pair = (message.topic(), message.partition())
         offset = message.offset()
@@ -928,17 +935,8 @@ class KafkaTransactionalProducer(TransactionalProducer):
         self._written = {}
 
     def produce(self, topic: str, records: Sequence[OutRecord]) -> None:
-        producer = self._producer
-        send = producer.produce
         try:
-            for value, key, timestamp_ms, partition in records:
-                while True:
-                    try:
-                        send(topic, value, key, -1 if partition is None else partition,
-                             timestamp=_kafka_timestamp(timestamp_ms))
-                        break
-                    except BufferError:
-                        producer.poll(0.01)
+            _send_all(self._producer, topic, records)
         except KafkaException as exc:
             raise self._failure(f"producing to topic {topic!r}", exc.args[0]) from None
 

@@ -109,12 +109,15 @@ class MemoryLog(Log):
             self._append(topic, records)
             self._changed.notify_all()
 
-    def transactional_producer(self, transactional_id: str) -> MemoryTransactionalProducer:
+    def transactional_producer(self, transactional_id: str, *,
+                               read_your_writes: bool = False) -> MemoryTransactionalProducer:
         with self._changed:
             self._check_open()
             epoch = self._epochs.get(transactional_id, 0) + 1
             self._epochs[transactional_id] = epoch
-        return MemoryTransactionalProducer(self, transactional_id, epoch)
+        producer = MemoryTransactionalProducer(self, transactional_id, epoch)
+        producer.read_your_writes = read_your_writes
+        return producer
 
     def _commit(self, producer: MemoryTransactionalProducer,
                 batches: list[tuple[str, Sequence[OutRecord]]]) -> None:

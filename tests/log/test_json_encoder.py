@@ -1,9 +1,13 @@
-"""The JSON encoder written per schema gives the same bytes as orjson of the row as an
-object (with temporal values as ISO text and decimals as exact text), for any values."""
+"""The JSON encoder written per schema writes each row as the JSON object orjson writes
+(temporal values as ISO text, decimals as exact text), for any values: the same bytes
+where no column is a float, and the same document (read back by the standard library's
+parser, floats exactly) where one is: a float's exponent may be written ``1e16`` or
+``1e+16``."""
 
 from __future__ import annotations
 
 import decimal
+import json
 from typing import Any
 
 import orjson
@@ -52,7 +56,16 @@ def _reference(columns: list[dict[str, Any]], row: tuple[Any, ...]) -> bytes:
 def test_the_generated_encoder_writes_what_orjson_writes(
         case: tuple[list[dict[str, Any]], list[tuple[Any, ...]]]) -> None:
     columns, rows = case
-    assert make_encoder(columns)(rows) == [_reference(columns, r) for r in rows]
+    written = make_encoder(columns)(rows)
+    expected = [_reference(columns, r) for r in rows]
+    if not any(c["type"] == "DOUBLE" for c in columns):
+        assert written == expected
+    assert [_document(w) for w in written] == [_document(e) for e in expected]
+
+
+def _document(value: bytes) -> Any:
+    """A record read back by the standard library, each float as its exact bits (hex)."""
+    return json.loads(value, parse_float=lambda text: float(text).hex())
 
 
 def test_decimal_is_exact_text() -> None:

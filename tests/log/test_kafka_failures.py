@@ -336,3 +336,34 @@ def test_a_broker_lost_past_outage_timeout_raises_with_advice(
     assert private_broker.bootstrap in message
     assert "outage_timeout" in message and "python -m pycql.kafka start" in message
     assert "execute it again" in message
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("writer", ["produce", "transaction"])
+def test_a_record_the_broker_refuses_fails_the_write(kafka_bootstrap: str, writer: str) -> None:
+    """The producers ask librdkafka for failed deliveries only (a report per record cost
+    a callback each): a record the broker refuses (larger than the topic's
+    ``max.message.bytes``) still fails ``produce`` / the transaction's commit."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    topic = f"small_{os.urandom(4).hex()}"
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1, config={"max.message.bytes": "1024"})])[
+        topic].result(30)
+    log = KafkaLog(kafka_bootstrap, timeout=10.0)
+    too_large = os.urandom(8192)  # random bytes: lz4 leaves them as large
+    try:
+        log.produce(topic, [OutRecord(b"fits")])  # the topic takes records that fit
+        with pytest.raises(OperationalError, match=r"(?i)too large"):
+            if writer == "produce":
+                log.produce(topic, [OutRecord(too_large)])
+            else:
+                producer = log.transactional_producer(f"small-{topic}")
+                try:
+                    producer.begin()
+                    producer.produce(topic, [OutRecord(too_large)])
+                    producer.commit()
+                finally:
+                    producer.close()
+    finally:
+        log.close()

@@ -116,8 +116,7 @@ def test_a_reader_started_after_wait_visible_reads_the_commit(log: Log) -> None:
     end, with no retry, sees every record."""
     topic = f"txn_{uuid.uuid4().hex[:8]}"
     log.create_topic(TopicSpec(topic, partitions=2))
-    producer = log.transactional_producer(f"test-{topic}")
-    producer.read_your_writes = True
+    producer = log.transactional_producer(f"test-{topic}", read_your_writes=True)
     reader = log.reader([topic])
     try:
         ends = reader.end_offsets()
