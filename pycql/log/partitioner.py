@@ -61,6 +61,8 @@ def _cached_partition(key: bytes, partitions: int) -> int:
 
 def partition_for_key(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner chooses for ``key``."""
+    if partitions == 1:
+        return 0
     if len(key) <= CACHED_KEY_BYTES and type(key) is bytes:  # hashable, compared exactly
         return _cached_partition(key, partitions)
     return (murmur2(key) & 0x7FFFFFFF) % partitions
