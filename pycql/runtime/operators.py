@@ -72,8 +72,10 @@ def compile_key(indexes: Sequence[int], row: str = "r") -> Callable[[Row], Row]:
     return fn
 
 
-def _rows_json(rows: Sequence[Row]) -> list[list[Any]]:
-    return [list(r) for r in rows]
+def _rows_json(rows: Sequence[Row]) -> list[Row]:
+    """Rows as state to save: a list of the row tuples, which orjson writes as arrays
+    (copying each into a list cost 6% of a windowed count's exactly-once job)."""
+    return list(rows)
 
 
 def _changed_keys(member: str | None, store: Mapping[Any, Any], keys: Iterable[Any],
@@ -1225,6 +1227,7 @@ class Aggregate(Operator):
         self.groups: KeyedStore[list[Any]] = KeyedStore()
         self._update, self._output_row = _compile_aggregate(self.group, self.aggs)
         self._counts_only = all(a.kind == "count_star" for a in self.aggs)
+        self._plain_state = all(a.plain_state for a in self.aggs)
         # C-level key of a row: a scalar for one GROUP BY column (made a tuple
         # once per group), a tuple for several
         self._group_key: Callable[[Row], Any] | None = (
@@ -1306,8 +1309,10 @@ class Aggregate(Operator):
         return out or None
 
     def _encode_group(self, g: list[Any]) -> list[Any]:
+        if self._plain_state:  # the accumulators are their own JSON; a row tuple is an array
+            return g[:]
         accs = [a.encode(acc) for a, acc in zip(self.aggs, g[2:], strict=True)]
-        return [g[0], None if g[1] is None else list(g[1]), *accs]
+        return [g[0], g[1], *accs]
 
     def state(self) -> Any:
         return self.groups.to_json(self._encode_group)
