@@ -66,7 +66,7 @@ STREAMING_RULES = [
     "ProjectWindowTransposeRule",
     "IStreamToStreamFilterRule",
     "RStreamLookupJoinRule",
-    "SharedWindowRule",
+    "SharedSubplanRule",
 ]
 
 #: The grammar's catalog with partitioned streams: S1 hashed by A, S2 by B (6 each).

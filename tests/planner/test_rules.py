@@ -42,7 +42,7 @@ def test_every_rule_is_covered() -> None:
         "ProjectWindowTransposeRule",
         "IStreamToStreamFilterRule",
         "RStreamLookupJoinRule",
-        "SharedWindowRule",
+        "SharedSubplanRule",
         "WindowTopNRule",
         "ExchangeRule",
         "TwoPhaseAggregateRule",

@@ -38,7 +38,7 @@ import org.apache.calcite.sql.SqlKind;
  * <li>{@link #STREAMS}: {@link IStreamToStreamFilterRule} and {@link RStreamLookupJoinRule}.</li>
  * <li>{@link #CLEANUP}: merges and removes the projects the stream rules leave.</li>
  * <li>SEARCH/Sarg calls are expanded into comparisons, the root's column names are
- *   restored if a rule dropped a renaming project, and {@link SharedWindowRule} makes
+ *   restored if a rule dropped a renaming project, and {@link SharedSubplanRule} makes
  *   equal windows one node.</li>
  * <li>{@link ExchangeRule} puts an exchange where an operator's state needs its input
  *   partitioned otherwise: the plan's stages.</li>
@@ -47,7 +47,7 @@ import org.apache.calcite.sql.SqlKind;
  * </ol>
  *
  * <p>Rules are named by their class's simple name ({@code "FilterMergeRule"},
- * {@code "FilterIntoJoinRule"}, {@code "SharedWindowRule"}, ...; see {@link #ruleNames()});
+ * {@code "FilterIntoJoinRule"}, {@code "SharedSubplanRule"}, ...; see {@link #ruleNames()});
  * a name in {@code disabledRules} is not applied.
  *
  * <pre>{@code
@@ -89,7 +89,7 @@ public final class CqlOptimizer {
       CoreRules.PROJECT_REMOVE);
 
   /** The name of the window-sharing pass in {@code disabledRules}. */
-  public static final String SHARED_WINDOW_RULE = SharedWindowRule.class.getSimpleName();
+  public static final String SHARED_SUBPLAN_RULE = SharedSubplanRule.class.getSimpleName();
 
   /** The name of the exchange pass in {@code disabledRules} (off: one stage, one task). */
   public static final String EXCHANGE_RULE = ExchangeRule.class.getSimpleName();
@@ -111,7 +111,7 @@ public final class CqlOptimizer {
         }
       }
     }
-    names.add(SHARED_WINDOW_RULE);
+    names.add(SHARED_SUBPLAN_RULE);
     names.add(EXCHANGE_RULE);
     names.add(TWO_PHASE_AGGREGATE_RULE);
     return names;
@@ -131,8 +131,8 @@ public final class CqlOptimizer {
     }
     plan = expandSearch(plan);
     plan = restoreNames(plan, logical.getRowType().getFieldNames());
-    if (!disabledRules.contains(SHARED_WINDOW_RULE)) {
-      plan = SharedWindowRule.apply(plan);
+    if (!disabledRules.contains(SHARED_SUBPLAN_RULE)) {
+      plan = SharedSubplanRule.apply(plan);
     }
     if (!disabledRules.contains(EXCHANGE_RULE)) {
       plan = ExchangeRule.apply(plan);
@@ -157,7 +157,7 @@ public final class CqlOptimizer {
     // so IStreamToStreamFilterRule merges the two
     HepProgram program = new HepProgramBuilder().addMatchOrder(HepMatchOrder.BOTTOM_UP)
         .addRuleCollection(enabled).build();
-    // noDag: every use stays its own vertex, so sharing is decided by SharedWindowRule alone
+    // noDag: every use stays its own vertex, so sharing is decided by SharedSubplanRule alone
     HepPlanner planner = new HepPlanner(program, null, true, null, RelOptCostImpl.FACTORY);
     planner.setExecutor(io.pycql.planner.validate.CqlExecutor.INSTANCE);
     planner.setRoot(plan);

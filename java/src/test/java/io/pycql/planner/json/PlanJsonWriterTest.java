@@ -164,7 +164,7 @@ class PlanJsonWriterTest {
     assertEquals(2, consumers);
     // unshared: two window operators
     ObjectNode unshared = PlanJsonWriter.write(CqlOptimizer.optimize(logical,
-        Set.of("SharedWindowRule")), "q", null, List.of(), false);
+        Set.of("SharedSubplanRule")), "q", null, List.of(), false);
     assertEquals(7, unshared.get("operators").size());
   }
 

@@ -61,7 +61,7 @@ class CqlOptimizerTest {
         "JoinConditionPushRule", "JoinPushExpressionsRule", "FilterAggregateTransposeRule",
         "FilterSetOpTransposeRule",
         "AggregateProjectMergeRule", "FilterWindowTransposeRule", "ProjectWindowTransposeRule",
-        "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedWindowRule",
+        "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedSubplanRule",
         "ExchangeRule", "TwoPhaseAggregateRule"), names);
   }
 

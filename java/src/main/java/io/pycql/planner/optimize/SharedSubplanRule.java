@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.rel.RelWriter;
+import org.apache.calcite.rel.core.Aggregate;
 import org.apache.calcite.rel.core.Filter;
 import org.apache.calcite.rel.core.Project;
 import org.apache.calcite.rel.core.TableScan;
@@ -20,15 +21,19 @@ import org.apache.calcite.util.Pair;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * A pass (run after the rule programs) that makes equal windows on the same stream share
- * one synopsis: the plan becomes a DAG in which one {@link CqlWindow} node feeds every
- * parent that used an equal window.
+ * A pass (run after the rule programs) that makes equal subplans one node: equal windows
+ * on the same stream share one synopsis, and equal aggregates over a shared window one
+ * group table. The plan becomes a DAG in which one node feeds every parent that used an
+ * equal subplan.
  *
  * <p>Two windows are equal when their specs are equal and their inputs are the same node;
  * inputs become the same node because equal sources (scans of the same stream or table)
  * and equal element-wise operators over equal inputs (deterministic Filter and Project
- * pushed below windows) are shared first. Nothing above a window is merged: aggregates,
- * joins and relation-to-stream operators keep one node per use.
+ * pushed below windows) are shared first. Above a window, an aggregate is shared when an
+ * equal one (same groups, same calls, same names) reads the same node: Nexmark's q5 counts
+ * the bids of each window twice, once for its rows and once for their MAX. Joins,
+ * relation-to-stream operators and the element-wise operators above windows keep one node
+ * per use.
  *
  * <pre>
  * before:  Union(all)                    after:  Union(all)
@@ -40,18 +45,18 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *                Scan(S)
  * </pre>
  */
-public final class SharedWindowRule {
+public final class SharedSubplanRule {
   private final Map<String, RelNode> canonical = new HashMap<>();
   private final IdentityHashMap<RelNode, RelNode> rewritten = new IdentityHashMap<>();
   private final IdentityHashMap<RelNode, Integer> ids = new IdentityHashMap<>();
   private final IdentityHashMap<RelNode, Boolean> shared = new IdentityHashMap<>();
 
-  private SharedWindowRule() {
+  private SharedSubplanRule() {
   }
 
   /** Returns {@code root} with equal windows (and the sources under them) shared. */
   public static RelNode apply(RelNode root) {
-    return new SharedWindowRule().visit(root);
+    return new SharedSubplanRule().visit(root);
   }
 
   private RelNode visit(RelNode rel) {
@@ -84,6 +89,9 @@ public final class SharedWindowRule {
   private boolean isShareable(RelNode rel) {
     if (rel instanceof TableScan || rel instanceof CqlWindow) {
       return true;
+    }
+    if (rel instanceof Aggregate) {  // a relation's aggregate: a function of its input
+      return shared.containsKey(rel.getInput(0));
     }
     // element-wise operators are shared where they lie under windows: over a shared source
     // or another shared element-wise operator

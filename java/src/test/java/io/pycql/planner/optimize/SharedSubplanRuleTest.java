@@ -11,7 +11,7 @@ import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.sql.fun.SqlStdOperatorTable;
 import org.junit.jupiter.api.Test;
 
-class SharedWindowRuleTest {
+class SharedSubplanRuleTest {
   private final PlanFixture f = new PlanFixture();
 
   /**
@@ -38,7 +38,7 @@ class SharedWindowRuleTest {
   @Test void equalWindowsOnTheSameStreamBecomeOneNode() {
     RelNode before = union(WindowSpec.range(30_000), WindowSpec.range(30_000));
     assertNotSame(windowUnder(before, 0), windowUnder(before, 1));
-    RelNode after = SharedWindowRule.apply(before);
+    RelNode after = SharedSubplanRule.apply(before);
     assertSame(windowUnder(after, 0), windowUnder(after, 1));
     assertSame(windowUnder(after, 0).getInput(), windowUnder(after, 1).getInput());
     // the plan text is unchanged: only node identity is
@@ -46,7 +46,7 @@ class SharedWindowRuleTest {
   }
 
   @Test void differentWindowsStayApartButShareTheSource() {
-    RelNode after = SharedWindowRule.apply(
+    RelNode after = SharedSubplanRule.apply(
         union(WindowSpec.range(30_000), WindowSpec.range(60_000)));
     assertNotSame(windowUnder(after, 0), windowUnder(after, 1));
     assertSame(windowUnder(after, 0).getInput(), windowUnder(after, 1).getInput());
@@ -66,7 +66,34 @@ class SharedWindowRuleTest {
         union(WindowSpec.rows(10), WindowSpec.rows(10)), Set.of());
     assertSame(windowUnder(shared, 0), windowUnder(shared, 1));
     RelNode unshared = CqlOptimizer.optimize(
-        union(WindowSpec.rows(10), WindowSpec.rows(10)), Set.of("SharedWindowRule"));
+        union(WindowSpec.rows(10), WindowSpec.rows(10)), Set.of("SharedSubplanRule"));
     assertNotSame(windowUnder(unshared, 0), windowUnder(unshared, 1));
+  }
+
+  /**
+   * {@code SELECT speed, COUNT(*) AS n FROM PosSpeedStr [RANGE 30 SECONDS] GROUP BY a}
+   * joined on {@code n} with the same count grouped by {@code b}: q5's shape.
+   */
+  private RelNode countsJoined(String a, String b) {
+    f.window("PosSpeedStr", WindowSpec.range(30_000));
+    f.b.aggregate(f.b.groupKey(a), f.b.countStar("n"));
+    f.window("PosSpeedStr", WindowSpec.range(30_000));
+    f.b.aggregate(f.b.groupKey(b), f.b.countStar("n"));
+    return f.b.join(org.apache.calcite.rel.core.JoinRelType.INNER,
+        f.b.equals(f.b.field(2, 0, "n"), f.b.field(2, 1, "n"))).build();
+  }
+
+  @Test void equalAggregatesOverASharedWindowBecomeOneNode() {
+    RelNode before = countsJoined("speed", "speed");
+    assertNotSame(before.getInput(0), before.getInput(1));
+    RelNode after = SharedSubplanRule.apply(before);
+    assertSame(after.getInput(0), after.getInput(1));
+    assertEquals(PlanFixture.str(before), PlanFixture.str(after));
+  }
+
+  @Test void aggregatesOfOtherGroupsStayApartButShareTheWindow() {
+    RelNode after = SharedSubplanRule.apply(countsJoined("speed", "car_id"));
+    assertNotSame(after.getInput(0), after.getInput(1));
+    assertSame(after.getInput(0).getInput(0), after.getInput(1).getInput(0));
   }
 }
