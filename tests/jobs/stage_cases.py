@@ -47,8 +47,8 @@ QUERIES: list[tuple[str, str, str]] = [
     ("global_session",
      "SELECT ISTREAM(COUNT(*), MAX(a)) FROM {S} [SESSION 400 MILLISECONDS]", "stream"),
     ("table_by_non_key", "SELECT b, COUNT(*) AS n, MIN(a) AS lo FROM {S} GROUP BY b", "table"),
-    # q5's shape: the windowed counts feed two exchanges (to the join, and to the global
-    # MAX), so their stage runs as two stages, one per exchange
+    # q5's shape: the windowed counts (one aggregate, SharedSubplanRule) feed two
+    # exchanges, to the join and to the global MAX: their stage writes both
     ("hot_keys",
      "SELECT ISTREAM(C.b, C.n) FROM "
      "(SELECT b, COUNT(*) AS n FROM {S} [RANGE 2 SECONDS SLIDE 1 SECOND] GROUP BY b) AS C, "
