@@ -243,9 +243,9 @@ def test_a_failed_commit_or_write_loses_the_transaction_and_a_new_one_starts(
     real = log.transactional_producer
     made: list[str] = []
 
-    def failing_once(transactional_id: str) -> TransactionalProducer:
+    def failing_once(transactional_id: str, **options: Any) -> TransactionalProducer:
         made.append(transactional_id)
-        producer = real(transactional_id)
+        producer = real(transactional_id, **options)
         return _FailingProducer(producer, fail) if len(made) == 1 else producer
 
     monkeypatch.setattr(log, "transactional_producer", failing_once)

@@ -14,8 +14,12 @@ import org.apache.calcite.plan.hep.HepProgram;
 import org.apache.calcite.plan.hep.HepProgramBuilder;
 import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.rel.core.Project;
+import org.apache.calcite.rel.logical.LogicalAggregate;
+import org.apache.calcite.rel.logical.LogicalJoin;
 import org.apache.calcite.rel.logical.LogicalProject;
+import org.apache.calcite.rel.rules.AggregateExtractProjectRule;
 import org.apache.calcite.rel.rules.CoreRules;
+import org.apache.calcite.rel.rules.ProjectJoinTransposeRule;
 import org.apache.calcite.rex.RexBuilder;
 import org.apache.calcite.rex.RexCall;
 import org.apache.calcite.rex.RexNode;
@@ -37,6 +41,9 @@ import org.apache.calcite.sql.SqlKind;
  *   relation-to-stream operator.</li>
  * <li>{@link #STREAMS}: {@link IStreamToStreamFilterRule} and {@link RStreamLookupJoinRule}.</li>
  * <li>{@link #CLEANUP}: merges and removes the projects the stream rules leave.</li>
+ * <li>{@link #PRUNE}: a join's inputs keep only the columns used above the join or in its
+ *   condition, pushed below the windows under it where they may go, so that the join's
+ *   synopses hold narrower rows (and the sources decode fewer columns).</li>
  * <li>SEARCH/Sarg calls are expanded into comparisons, the root's column names are
  *   restored if a rule dropped a renaming project, and {@link SharedSubplanRule} makes
  *   equal windows one node.</li>
@@ -88,6 +95,26 @@ public final class CqlOptimizer {
       CoreRules.PROJECT_MERGE,
       CoreRules.PROJECT_REMOVE);
 
+  /**
+   * The fourth program: the columns a join's state keeps. An aggregate over a join gets a
+   * project of the columns it uses (AggregateExtractProjectRule; not in {@link #SIMPLIFY},
+   * whose AggregateProjectMergeRule undoes it), a project over a join is split onto the
+   * join's inputs (ProjectJoinTransposeRule: each keeps the columns used above and in the
+   * condition; expressions stay above the join) and goes on below NOW, RANGE and
+   * UNBOUNDED windows. Exact for relations:
+   * projecting before an equi- or theta-join that keeps the condition's columns gives the
+   * same bag as projecting after it.
+   */
+  public static final List<RelOptRule> PRUNE = List.of(
+      AggregateExtractProjectRule.Config.DEFAULT
+          .withOperandFor(LogicalAggregate.class, LogicalJoin.class).toRule(),
+      // columns only, no expression pushed (what an outer join's null side gets is exact)
+      ProjectJoinTransposeRule.Config.DEFAULT.withPreserveExprCondition(expr -> false)
+          .toRule(),
+      ProjectWindowTransposeRule.INSTANCE,
+      CoreRules.PROJECT_MERGE,
+      CoreRules.PROJECT_REMOVE);
+
   /** The name of the window-sharing pass in {@code disabledRules}. */
   public static final String SHARED_SUBPLAN_RULE = SharedSubplanRule.class.getSimpleName();
 
@@ -104,7 +131,7 @@ public final class CqlOptimizer {
   /** The names {@code disabledRules} understands, in the order the rules run. */
   public static List<String> ruleNames() {
     List<String> names = new ArrayList<>();
-    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
+    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP, PRUNE)) {
       for (RelOptRule rule : program) {
         if (!names.contains(nameOf(rule))) {
           names.add(nameOf(rule));
@@ -126,7 +153,7 @@ public final class CqlOptimizer {
   public static RelNode optimize(RelNode logical, Set<String> disabledRules) {
     // the runtime has no window functions inside expressions: WINDOWS cannot be disabled
     RelNode plan = run(logical, WINDOWS, Set.of());
-    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP)) {
+    for (List<RelOptRule> program : List.of(SIMPLIFY, STREAMS, CLEANUP, PRUNE)) {
       plan = run(plan, program, disabledRules);
     }
     plan = expandSearch(plan);

@@ -61,7 +61,8 @@ class CqlOptimizerTest {
         "JoinConditionPushRule", "JoinPushExpressionsRule", "FilterAggregateTransposeRule",
         "FilterSetOpTransposeRule",
         "AggregateProjectMergeRule", "FilterWindowTransposeRule", "ProjectWindowTransposeRule",
-        "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule", "SharedSubplanRule",
+        "WindowTopNRule", "IStreamToStreamFilterRule", "RStreamLookupJoinRule",
+        "AggregateExtractProjectRule", "ProjectJoinTransposeRule", "SharedSubplanRule",
         "ExchangeRule", "TwoPhaseAggregateRule"), names);
   }
 

@@ -109,6 +109,8 @@ class RStreamLookupJoinRuleTest {
         "      CqlWindow(window=[NOW])",
         "        LogicalTableScan(table=[[PosSpeedStr]])",
         "      LogicalTableScan(table=[[Cars]])"),
-        str(CqlOptimizer.optimize(before, Set.of("RStreamLookupJoinRule"))));
+        // (ProjectJoinTransposeRule off too: it would narrow the stream's side)
+        str(CqlOptimizer.optimize(before,
+            Set.of("RStreamLookupJoinRule", "ProjectJoinTransposeRule"))));
   }
 }
