@@ -16,6 +16,7 @@ from benchmarks.nexmark.generator import GeneratorConfig, NexmarkGenerator
 from benchmarks.nexmark.peers import (
     PEERS,
     Topics,
+    failure_reason,
     parse_peers,
     reference_verify,
     run_script,
@@ -145,6 +146,17 @@ def test_run_script_reports_a_peer_that_fails(tmp_path: Path) -> None:
     assert "no engine here" in result["error"]
 
 
+def test_a_failed_jvm_peer_reports_its_exception_not_its_stack() -> None:
+    stderr = "\n".join([
+        "Exception in thread \"main\" org.apache.flink.table.api.TableException: "
+        "OVER windows' ordering in stream mode must be defined on a time attribute.",
+        "\tat org.apache.flink.table.planner.Foo.bar(Foo.java:1)",
+        "\tat pycql.bench.flink.NexmarkFlinkPeer.main(NexmarkFlinkPeer.java:88)"])
+    reason = failure_reason(stderr)
+    assert reason.startswith("Exception in thread")
+    assert "OVER windows" in reason and "NexmarkFlinkPeer" not in reason
+
+
 def test_skipped_and_wrong_peers_show_in_the_table_and_summary() -> None:
     peers = {
         "pathway": {"skipped": "could not install pathway"},
@@ -152,10 +164,12 @@ def test_skipped_and_wrong_peers_show_in_the_table_and_summary() -> None:
                     "q2": {"records": 100, "records_per_s": 50.0, "records_per_cpu_s": 80.0,
                            "emitted": 3, "max_rss_mb": 12.0, "verified": False}},
     }
-    rows = table_rows(peers, width=13)
-    assert all(len(r) == 13 for r in rows)
+    rows = table_rows(peers, width=15)  # the runner's columns
+    assert all(len(r) == 15 for r in rows)
     assert "skipped: could not install pathway" in rows[0][1]
-    assert rows[1][0] == "Bytewax q2" and "WRONG" in rows[1][7]
+    # query, verified, records, rec/s, per core, ..., emitted (10th), ..., RSS (14th)
+    assert rows[1][:5] == ["Bytewax q2", "FAILED", "100", "50", "80"]
+    assert rows[1][9] == "3" and rows[1][13] == "12"
     pycql = {"q2": {"throughput": {"records_per_cpu_s": 400.0}}}
     lines = summary_lines(peers, pycql)
     assert "Pathway: skipped (could not install pathway)" in lines

@@ -103,6 +103,17 @@ def ensure_venv(name: str, requirements: Sequence[str], module: str) -> tuple[st
     return done.stdout.strip(), None
 
 
+def failure_reason(output: str) -> str:
+    """What a failed peer process said: its exception lines (a JVM's ``Exception in
+    thread ...`` and ``Caused by: ...``, a Python traceback's last line), else its last
+    three lines; stack frames (``at ...``) are left out."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    said = [line for line in lines if not line.startswith(("at ", "..."))
+            and ("Exception" in line or "Error" in line)]
+    return " | ".join(said[:1] + said[-2:] if len(said) > 3 else said) or " | ".join(
+        lines[-3:])
+
+
 def run_script(command: list[str], rows_file: Path, timeout: float,
                changelog: bool = False) -> tuple[dict[str, Any], list[Row] | None]:
     """Run a peer process; its last JSON line is the result, ``rows_file`` its rows.
@@ -117,8 +128,8 @@ def run_script(command: list[str], rows_file: Path, timeout: float,
         return {"error": f"timed out after {timeout:.0f} s"}, None
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return {"error": " | ".join(tail) or f"exit status {done.returncode}"}, None
+        return {"error": failure_reason(done.stderr or done.stdout)
+                or f"exit status {done.returncode}"}, None
     result: dict[str, Any] = orjson.loads(lines[-1])
     if "error" in result or not rows_file.exists():
         return result, None
@@ -335,7 +346,10 @@ def summary_lines(peers: Mapping[str, Any], pycql: Mapping[str, Any]) -> list[st
 
 
 def table_rows(peers: Mapping[str, Any], width: int) -> list[list[str]]:
-    """Rows for the runner's table: peer query, records, rec/s, per core, emitted, RSS."""
+    """Rows for the runner's table (its columns: query, verified, records, rec/s, per core,
+    with broker, x ceiling, x ceiling CPU, x Quix, emitted, late, p50, p99, RSS, state):
+    a peer's query, whether its rows were checked, records, rec/s, per core, emitted and
+    RSS."""
     rows = []
     for name, entry in peers.items():
         title = PEERS[name].title if name in PEERS else name
@@ -349,11 +363,11 @@ def table_rows(peers: Mapping[str, Any], width: int) -> list[list[str]]:
                 rows.append([f"{title} {query}", "error: " + str(r["error"])[:80]]
                             + [""] * (width - 2))
                 continue
-            cells = [f"{title} {query}", f"{r.get('records', 0):,}",
-                     f"{r.get('records_per_s') or 0:,.0f}",
-                     f"{r.get('records_per_cpu_s') or 0:,.0f}", "", "", "",
-                     f"{r.get('emitted', 0):,}"
-                     + {True: "", False: " WRONG", None: " ?"}[r.get("verified")],
-                     "", "", "", f"{r.get('max_rss_mb') or 0:.0f}", ""]
+            cells = [f"{title} {query}",
+                     {True: "yes", False: "FAILED", None: "not checked"}[r.get("verified")],
+                     f"{r.get('records', 0):,}", f"{r.get('records_per_s') or 0:,.0f}",
+                     f"{r.get('records_per_cpu_s') or 0:,.0f}", "", "", "", "",
+                     f"{r.get('emitted', 0):,}", "", "", "",
+                     f"{r.get('max_rss_mb') or 0:.0f}", ""]
             rows.append((cells + [""] * width)[:width])
     return rows
