@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +25,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # working when pytest runs with another configuration file.
     config.addinivalue_line("markers", "kafka: needs a real Kafka broker (one per test session)")
     config.addinivalue_line("markers", "slow: long-running (differential testing at scale)")
+    # A shell without job control starts a background command with SIGINT ignored, and
+    # Python then raises no KeyboardInterrupt (nor do the processes the tests start,
+    # which inherit the ignored signal): the Ctrl-C tests need Python's own handler.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 
