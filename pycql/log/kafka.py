@@ -118,6 +118,18 @@ def _kafka_timestamp(timestamp_ms: int | None) -> int:
     return timestamp_ms or 1
 
 
+#: batching, partitioning and compression of both producers (the log's and the
+#: transactional ones); the client options of the log's URL go over them
+_PRODUCER_CONFIG: dict[str, Any] = {
+    "linger.ms": 5,
+    "batch.size": 1_000_000,
+    "queue.buffering.max.messages": 1_000_000,
+    "queue.buffering.max.kbytes": 1_048_576,
+    "partitioner": "murmur2_random",
+    "compression.type": "lz4",
+}
+
+
 def _send_all(producer: Producer, topic: str, records: Sequence[OutRecord]) -> None:
     """Hand ``records`` to ``producer`` (waiting while its local queue is full)."""
     send = producer.produce
@@ -447,14 +459,9 @@ class KafkaLog(Log):
                 raise OperationalError(f"the Kafka log at {self.bootstrap} is closed")
             if self._producer is None:
                 config = {
-                    "linger.ms": 5,
-                    "batch.size": 1_000_000,
-                    "queue.buffering.max.messages": 1_000_000,
-                    "queue.buffering.max.kbytes": 1_048_576,
+                    **_PRODUCER_CONFIG,
                     "enable.idempotence": True,
-                    "partitioner": "murmur2_random",
                     "message.timeout.ms": max(1000, int(self.timeout * 1000)),
-                    "compression.type": "lz4",
                 }
                 config.update(self._client_config)
                 config["on_delivery"] = self._on_delivery
@@ -847,15 +854,7 @@ class KafkaTransactionalProducer(TransactionalProducer):
         self._log = log
         self.transactional_id = transactional_id
         self.read_your_writes = read_your_writes
-        config = {
-            "linger.ms": 5,
-            "batch.size": 1_000_000,
-            "queue.buffering.max.messages": 1_000_000,
-            "queue.buffering.max.kbytes": 1_048_576,
-            "partitioner": "murmur2_random",
-            "compression.type": "lz4",
-            "transaction.timeout.ms": 60_000,
-        }
+        config = {**_PRODUCER_CONFIG, "transaction.timeout.ms": 60_000}
         config.update(log._client_config)
         config.update({"transactional.id": transactional_id, "enable.idempotence": True,
                        "on_delivery": self._on_delivery,

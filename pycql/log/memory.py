@@ -115,9 +115,7 @@ class MemoryLog(Log):
             self._check_open()
             epoch = self._epochs.get(transactional_id, 0) + 1
             self._epochs[transactional_id] = epoch
-        producer = MemoryTransactionalProducer(self, transactional_id, epoch)
-        producer.read_your_writes = read_your_writes
-        return producer
+        return MemoryTransactionalProducer(self, transactional_id, epoch, read_your_writes)
 
     def _commit(self, producer: MemoryTransactionalProducer,
                 batches: list[tuple[str, Sequence[OutRecord]]]) -> None:
@@ -359,10 +357,12 @@ class MemoryTransactionalProducer(TransactionalProducer):
     :meth:`commit` appends them all under the log's lock, so readers see a
     transaction whole or not at all."""
 
-    def __init__(self, log: MemoryLog, transactional_id: str, epoch: int) -> None:
+    def __init__(self, log: MemoryLog, transactional_id: str, epoch: int,
+                 read_your_writes: bool = False) -> None:
         self._log = log
         self.transactional_id = transactional_id
         self.epoch = epoch
+        self.read_your_writes = read_your_writes
         self._batches: list[tuple[str, Sequence[OutRecord]]] | None = None
 
     def _fenced(self) -> None:
