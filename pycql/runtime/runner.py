@@ -498,6 +498,10 @@ class QueryRunner:
             if batch.items:
                 self.metrics.records_in += len(batch)
                 self._ingest(batch)
+            # the batch's messages are tracked by the cyclic collector: free them while
+            # the threshold is raised, or the young collection that follows traverses
+            # them (Nexmark q2, 920k bids: young collections 0.28 -> 0.015 s)
+            del batch
             emissions = self._advance(self._watermark_now())
             emissions += self._check_progress()
             self._dead_letter_rejected()
