@@ -513,6 +513,57 @@ def measure_job(job: dict[str, Any], bootstrap: str | None) -> dict[str, Any]:
     return result
 
 
+def write_results(path: Path, results: dict[str, dict[str, Any]], *, started: str,
+                  load_before: tuple[float, float, float], note: str | None = None) -> None:
+    """``path``.json (every figure) and ``path``.md (a table per query)."""
+    import platform
+
+    import orjson
+
+    header = {
+        "date": started,
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+                   f"{platform.platform()}",
+        "load_average_at_start": [round(v, 2) for v in load_before],
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
+        "note": note,
+    }
+    path.with_suffix(".json").write_bytes(
+        orjson.dumps({"header": header, "queries": results}, option=orjson.OPT_INDENT_2))
+
+    def ms(value: Any) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    lines = [
+        "# Nexmark end-to-end latency",
+        "",
+        f"- date: {header['date']}; machine: {header['machine']}",
+        f"- load average (1/5/15 min) at start {header['load_average_at_start']}, at end "
+        f"{header['load_average_at_end']}",
+        "- method: `benchmarks/nexmark/latency.py` (its docstring): a producer process at a "
+        "steady rate, the query live through a DB-API cursor, a row's latency from the send "
+        "of the first record past its instant to `fetchone` returning it",
+    ]
+    if note:
+        lines.append(f"- note: {note}")
+    lines += [
+        "",
+        "| query | variant | rate ev/s | seconds | samples | instants | p50 ms | p90 ms "
+        "| p99 ms | max ms | producer late passes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r.get('variant') or ''} | {r['rate']:,} | {r['seconds']:.0f} "
+            f"| {r.get('samples', 0):,} | {r.get('instants', 0):,} | {ms(r.get('p50_ms'))} "
+            f"| {ms(r.get('p90_ms'))} | {ms(r.get('p99_ms'))} | {ms(r.get('max_ms'))} "
+            f"| {r.get('producer_late_passes', 0):,} |")
+    over = [n for n, r in results.items() if (r.get("p99_ms") or 0) > 20.0]
+    lines += ["", f"p99 over 20 ms: {', '.join(over) or 'none'} "
+                  f"({len(results) - len(over)} of {len(results)} queries at or under)", ""]
+    path.with_suffix(".md").write_text("\n".join(lines))
+
+
 def main() -> None:
     import orjson
 
@@ -529,6 +580,12 @@ def main() -> None:
     parser.add_argument("--produce", metavar="PREFIX", help=argparse.SUPPRESS)
     parser.add_argument("--trace-dir", type=Path, default=None,
                         help="write each query's rows, timeline, GC pauses and sends here")
+    parser.add_argument("--results", type=Path, default=None, metavar="PATH",
+                        help="write the figures to PATH.md and PATH.json "
+                             "(e.g. benchmarks/results/latency)")
+    parser.add_argument("--note", default=None, help="a line for the results' header")
+    parser.add_argument("--warm-up-broker", type=float, default=10.0, metavar="SECONDS",
+                        help="run q0 this long, unmeasured, before the first query (0: no)")
     args = parser.parse_args()
     if args.produce:  # the producer process of a measurement
         log = produce_paced(args.bootstrap, args.produce, args.rate, args.seconds, args.seed)
@@ -540,6 +597,14 @@ def main() -> None:
         raise SystemExit(f"unknown queries {unknown}")
 
     def run(bootstrap: str) -> None:
+        results: dict[str, Any] = {}
+        load_before = os.getloadavg()
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        if args.warm_up_broker:
+            # a fresh broker's first seconds of traffic stall for seconds (its JIT, the
+            # first segments): a run of q0 nobody measures takes them
+            measure("q0", bootstrap, rate=args.rate, seconds=args.warm_up_broker,
+                    warmup_s=0.0, seed=args.seed, trace=False)
         for n in names:
             r = measure(n, bootstrap, rate=args.rate, seconds=args.seconds,
                         warmup_s=args.warmup, seed=args.seed)
@@ -548,6 +613,10 @@ def main() -> None:
                 args.trace_dir.mkdir(parents=True, exist_ok=True)
                 (args.trace_dir / f"{n}.json").write_bytes(orjson.dumps(trace))
             print(orjson.dumps(r).decode(), flush=True)
+            results[n] = r
+        if args.results is not None:
+            write_results(args.results, results, started=started, load_before=load_before,
+                          note=args.note)
 
     if args.bootstrap:
         run(args.bootstrap)
