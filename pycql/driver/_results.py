@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pycql import _signals
 from pycql.driver._progress import ProgressReporter
 from pycql.errors import InternalError
-from pycql.runtime.runner import fewer_collections
+from pycql.runtime.collector import fewer_collections
 
 if TYPE_CHECKING:
     from pycql.runtime.progress import Progress

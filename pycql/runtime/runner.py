@@ -53,11 +53,8 @@ executor and advances it along a *watermark*:
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, groupby
 from operator import attrgetter, itemgetter
@@ -78,6 +75,7 @@ from pycql.log.base import (
     explicit_start,
 )
 from pycql.log.control import CONTROL_KEY, parse_control
+from pycql.runtime.collector import fewer_collections, state_freezer
 from pycql.runtime.eventtime import TimePolicy, format_duration
 from pycql.runtime.exchange_codec import decode_changes
 from pycql.runtime.executor import Emission, Executor
@@ -87,67 +85,6 @@ from pycql.runtime.state import decode_values, encode_values
 
 #: The version of :meth:`QueryRunner.checkpoint`'s data.
 CHECKPOINT_VERSION = 1
-
-#: The youngest generation's garbage-collection threshold while
-#: :meth:`QueryRunner.poll` runs (CPython's default is 700; a threshold of 0,
-#: collection switched off, or one above this is left alone). A poll of 10,000
-#: records holds tens of thousands of tracked objects at once (confluent-kafka's
-#: messages, rows, their ``(row, instant)`` pairs), nearly all freed by reference
-#: counting when it returns: a threshold below that many runs young collections
-#: in the middle of every poll, each traversing all of them (py-spy: 15% of
-#: Nexmark q2's main thread in ``gc_collect_main`` and ``Message_traverse`` at
-#: 20,000). Above it, a collection runs only as often as objects survive polls
-#: (a query's state), traversing only those. Nexmark q2 over Kafka (368,000 bids,
-#: main thread CPU s): 0.56-0.64 at 20,000, 0.51-0.59 at 100,000, 0.47-0.49 at
-#: 300,000, the same as with collection off. The previous threshold is restored
-#: when the last poll running returns.
-GC_YOUNG_THRESHOLD = 300_000
-
-class _FewerCollections:
-    """Raises the young generation's threshold while any poll runs, in any thread.
-
-    The threshold is one setting of the process: polls of several threads (a
-    job's tasks beside a cursor) share it. The first poll to enter saves the
-    threshold and raises it, the last one to leave puts it back, so the
-    application's setting is never lost nor left raised.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._saved: tuple[int, int, int] | None = None
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._inside == 0:
-                threshold = gc.get_threshold()
-                if 0 < threshold[0] < GC_YOUNG_THRESHOLD:
-                    self._saved = threshold
-                    gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
-            self._inside += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._inside -= 1
-            if self._inside == 0 and self._saved is not None:
-                gc.set_threshold(*self._saved)
-                self._saved = None
-
-
-_fewer_collections = _FewerCollections()
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """The young generation's raised threshold (:data:`GC_YOUNG_THRESHOLD`) around a block
-    that goes on with a poll's output (a job's task encoding it, a cursor converting it):
-    outside a poll the application's threshold is back, and every few hundred objects a
-    young collection traverses the output still held. Nests with :meth:`QueryRunner.poll`."""
-    _fewer_collections.enter()
-    try:
-        yield
-    finally:
-        _fewer_collections.leave()
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
@@ -396,6 +333,7 @@ class QueryRunner:
         self._done = False
         self._cancelled = False
         self._closed = False
+        state_freezer.open()  # undone by close()
 
     def _open_reader(self, log: Log, start: StartAt | str, resuming: bool = False) -> LogReader:
         table_topics = [t for t, infos in self._sources.items() if infos[0].is_table]
@@ -505,6 +443,7 @@ class QueryRunner:
             emissions = self._advance(self._watermark_now())
             emissions += self._check_progress()
             self._dead_letter_rejected()
+        state_freezer.after_poll()
         self.metrics.emitted += len(emissions)
         return emissions
 
@@ -521,6 +460,7 @@ class QueryRunner:
         """Release the log reader."""
         if not self._closed:
             self._closed = True
+            state_freezer.close()
             self._reader.close()
 
     def __enter__(self) -> QueryRunner:

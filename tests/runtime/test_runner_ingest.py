@@ -202,7 +202,7 @@ def test_a_poll_raises_the_young_gc_threshold_and_restores_it() -> None:
     import gc
 
     from pycql.log.formats import make_decoder
-    from pycql.runtime.runner import GC_YOUNG_THRESHOLD
+    from pycql.runtime.collector import GC_YOUNG_THRESHOLD
 
     seen: list[tuple[int, int, int]] = []
     decode = make_decoder(PLANS["istream"]["operators"][0]["columns"], "json")
