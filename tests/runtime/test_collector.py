@@ -62,7 +62,8 @@ def test_opening_freezes_and_the_last_close_gives_everything_back(clean_gc: None
     assert alive() is None
 
 
-def test_an_older_generation_collection_is_followed_by_a_freeze_at_a_polls_end(clean_gc: None) -> None:
+def test_an_older_generation_collection_is_followed_by_a_freeze_at_a_polls_end(
+        clean_gc: None) -> None:
     freezer = StateFreezer()
     freezer.open()
     try:
