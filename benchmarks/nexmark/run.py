@@ -114,7 +114,6 @@ CEILING_CONSUMER: dict[str, Any] = {
 CEILING_BATCH = 10_000
 SIDE_TOPIC = "side_input"
 
-# Targets of issue 5, printed next to the numbers.
 #: The goals of the performance issue's done-means table (#12)
 TARGETS = {
     "q2_per_core": 700_000,

@@ -51,10 +51,9 @@ from pycql.jobs.spec import Job
 from pycql.jobs.stages import Stage
 from pycql.log.base import Log, OutRecord, TransactionalProducer
 from pycql.log.control import watermark_record
-from pycql.runtime.collector import fewer_collections
+from pycql.runtime.collector import building_state, fewer_collections
 from pycql.runtime.executor import Emission, Executor
 from pycql.runtime.runner import QueryRunner, StopAt
-from pycql.runtime.state import building_state
 
 __all__ = ["Task", "TaskMetrics", "state_sizes"]
 

@@ -1,4 +1,4 @@
-"""The cyclic garbage collector around running queries: two process-wide policies.
+"""The cyclic garbage collector around running queries: process-wide policies.
 
 CPython has one collector per process, so both policies are the process's, shared
 by every query that runs in it (a job's tasks beside a cursor) and undone when
@@ -22,6 +22,8 @@ the last query that needed them is done.
   cycle among them would wait for the next rescan: every :data:`RESCAN_S` the
   frozen objects are given back (:func:`gc.unfreeze`) and nothing more is frozen
   until one full collection has looked at everything again.
+* **No collections while a large state is built** (:func:`building_state`, a
+  restore), then what was built is frozen.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ class StateFreezer:
         self._due = False
         self._rescanning = False
         self._since_rescan = 0.0
-        #: freezes after full collections, and rescans (for tests)
+        #: freezes after collections of the older generations, and rescans (for tests)
         self.freezes = 0
         self.rescans = 0
 
@@ -174,3 +176,36 @@ class StateFreezer:
 
 
 state_freezer = StateFreezer()
+
+
+_bulk_lock = threading.Lock()
+_bulk_inside = 0
+_bulk_gc_was_enabled = True
+
+
+@contextmanager
+def building_state() -> Iterator[None]:
+    """Build a large state (a restore) without the cyclic garbage collector.
+
+    Millions of new containers otherwise trigger collections that traverse
+    all of them again and again (a third to two thirds of a restore's time).
+    Afterwards every object alive is frozen (:func:`gc.freeze`): the state is
+    long-lived, and later full collections no longer traverse it. State holds
+    no reference cycles, so what it drops later is still freed (by reference
+    counting). Threads that build at once share the switch.
+    """
+    global _bulk_inside, _bulk_gc_was_enabled
+    with _bulk_lock:
+        _bulk_inside += 1
+        if _bulk_inside == 1:
+            _bulk_gc_was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_inside -= 1
+            if _bulk_inside == 0:
+                gc.freeze()
+                if _bulk_gc_was_enabled:
+                    gc.enable()

@@ -29,11 +29,8 @@ True
 
 from __future__ import annotations
 
-import gc
-import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -136,39 +133,6 @@ class KeyedStore(dict[Key, V], Generic[V]):
 
 
 _DECIMAL_TAG = "$decimal"
-
-_bulk_lock = threading.Lock()
-_bulk_inside = 0
-_bulk_gc_was_enabled = True
-
-
-@contextmanager
-def building_state() -> Iterator[None]:
-    """Build a large state (a restore) without the cyclic garbage collector.
-
-    Millions of new containers otherwise trigger collections that traverse
-    all of them again and again (a third to two thirds of a restore's time).
-    Afterwards every object alive is frozen (:func:`gc.freeze`): the state is
-    long-lived, and later full collections no longer traverse it. State holds
-    no reference cycles, so what it drops later is still freed (by reference
-    counting). Threads that build at once share the switch.
-    """
-    global _bulk_inside, _bulk_gc_was_enabled
-    with _bulk_lock:
-        _bulk_inside += 1
-        if _bulk_inside == 1:
-            _bulk_gc_was_enabled = gc.isenabled()
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _bulk_lock:
-            _bulk_inside -= 1
-            if _bulk_inside == 0:
-                gc.freeze()
-                if _bulk_gc_was_enabled:
-                    gc.enable()
-
 
 def encode_values(data: Any) -> Any:
     """``data`` with every :class:`~decimal.Decimal` replaced by ``{"$decimal": text}``.
