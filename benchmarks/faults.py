@@ -289,6 +289,15 @@ def trace_rows(bootstrap: str, job_id: str, sink: str, columns: list[str],
     from confluent_kafka import Consumer
 
     wanted = {tuple(r) for r, _ in rows}
+    # an intermediate record is one input of a row (a join's side): it shows when it
+    # holds two of the row's values and is stamped near the row's instant
+    parts = [(Counter(r), t) for r, t in rows]
+
+    def part_of(values: Row, ts: int) -> bool:
+        have = Counter(values)
+        return any(abs(ts - t) <= 5_000 and sum((have & want).values()) >= 2
+                   for want, t in parts)
+
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"faults-trace-{uuid.uuid4()}",
                          "enable.auto.commit": False, "isolation.level": "read_committed"})
     lines: list[str] = []
@@ -314,7 +323,7 @@ def trace_rows(bootstrap: str, job_id: str, sink: str, columns: list[str],
                     values = tuple(obj[1:])
                 else:
                     continue
-                if values in wanted:
+                if values in wanted or (topic != sink and part_of(values, m.timestamp()[1])):
                     hits.append((topic, m.partition(), m.offset()))
         for topic, part, offset in hits:
             lines.append(seen[(topic, part, offset)])

@@ -49,7 +49,14 @@ import orjson
 from pycql.errors import DataError, InterfaceError, ProgrammingError
 from pycql.runtime.expr import BatchFunction
 from pycql.runtime.functions import ROW_ERRORS, row_error_reason
-from pycql.runtime.operators import Operator, Sort, Source, build_operator
+from pycql.runtime.operators import (
+    Aggregate,
+    Operator,
+    SlideWindow,
+    Sort,
+    Source,
+    build_operator,
+)
 from pycql.runtime.state import (
     Multiset,
     Row,
@@ -65,6 +72,19 @@ _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 _NEW_TUPLE = tuple.__new__
 TimedRows = list[tuple[Row, int]]
+
+
+class WindowFeed(NamedTuple):
+    """A stream source's path to a SLIDE window through stateless operators
+    (:meth:`Executor._window_feeds`): the source's index in the plan's operators,
+    each operator between as ``(index, operator, its timed batch function)``, and
+    the window."""
+
+    source: int
+    links: list[tuple[int, Operator, BatchFunction]]
+    window: SlideWindow
+    #: per link, its :meth:`~pycql.runtime.operators.Operator.row_map` (or None)
+    row_maps: list[Callable[[Sequence[Row]], Sequence[Row]] | None]
 
 
 class Emission(NamedTuple):
@@ -232,6 +252,16 @@ class Executor:
         self._chain = None if self._chain_links is None else [
             batch.fn for _, batch in self._chain_links]
         self._step_all = self._compile_instant()
+        self._feeds = self._window_feeds()
+        #: the timestamps of rows fed to windows (per push, with the newest) not all
+        #: closed at the last advance; the newest closed instant of those that were
+        self._fed: list[tuple[Sequence[int], int]] = []
+        self._fed_closed: int | None = None
+        for op in self._ops:  # a window feeding an aggregate hands it counted rows
+            if isinstance(op, SlideWindow):
+                readers = [r for r in self._ops if op.id in r.inputs]
+                op.counted = (op is not self._root and len(readers) == 1
+                              and isinstance(readers[0], Aggregate))
         # with a stateless chain, pending input is (row, timestamp) pairs in arrival order
         self._timed_pending: TimedRows = []
 
@@ -342,6 +372,109 @@ class Executor:
             return None
         return chain
 
+    def _window_feeds(self) -> dict[str, list[WindowFeed]]:
+        """Per stream, its paths to SLIDE windows, when every operator reading it is on one.
+
+        Such a stream's rows change nothing but the panes of those windows until
+        a boundary, so :meth:`push_many` runs them through the stateless operators
+        between (filters and projections, over many instants at once) and puts them
+        into the panes at once (:meth:`SlideWindow.feed
+        <pycql.runtime.operators.SlideWindow.feed>`): no instant runs for them, only
+        the windows' boundaries do (their timers). A stream read by anything else
+        (a RANGE window, a join, the root) is pushed instant by instant as before.
+        """
+        readers: dict[int, list[Operator]] = {}
+        for op in self._ops:
+            for i in op.inputs:
+                readers.setdefault(i, []).append(op)
+        index = {op.id: k for k, op in enumerate(self._ops)}
+
+        def paths(op: Operator, links: list[tuple[int, Operator, BatchFunction]],
+                  source: int) -> list[WindowFeed] | None:
+            found: list[WindowFeed] = []
+            if op is self._root or not readers.get(op.id):
+                return None
+            for reader in readers[op.id]:
+                if reader.inputs != [op.id]:
+                    return None
+                if isinstance(reader, SlideWindow):
+                    maps = [link.row_map() for _, link, _ in links]
+                    found.append(WindowFeed(source, links, reader, maps))
+                    continue
+                batch = reader.timed_batch()
+                if batch is None or reader.always:
+                    return None
+                more = paths(reader, [*links, (index[reader.id], reader, batch)], source)
+                if more is None:
+                    return None
+                found += more
+            return found
+
+        feeds: dict[str, list[WindowFeed]] = {}
+        for name, sources in self._sources.items():
+            all_paths: list[WindowFeed] = []
+            for source in sources:
+                found = None if source.is_table else paths(source, [], index[source.id])
+                if found is None:
+                    break
+                all_paths += found
+            else:
+                feeds[name] = all_paths
+        return feeds
+
+    def _feed(self, feeds: list[WindowFeed], timestamps: Sequence[int],
+              rows: Sequence[Row]) -> bool:
+        """Rows of a stream into the panes of the windows it feeds (:meth:`_window_feeds`).
+        False when an operator between raised with ``on_error="fail"``: nothing was fed,
+        and the rows go instant by instant, so that the error is raised at its instant."""
+        counts: dict[int, int] = {}
+        ready: list[tuple[SlideWindow, Sequence[Row], Sequence[int]]] = []
+        mark = len(self._rejected)
+        for feed in feeds:
+            counts[feed.source] = len(rows)
+            now, times = rows, timestamps
+            timed: TimedRows | None = None  # once a link drops rows: with their times
+            for (k, op, batch), row_map in zip(feed.links, feed.row_maps, strict=True):
+                if row_map is not None and timed is None:
+                    try:
+                        now = row_map(now)
+                        counts[k] = len(now)
+                        continue
+                    except ROW_ERRORS:
+                        pass  # row by row, below
+                if timed is None:
+                    timed = list(zip(now, times, strict=True))
+                try:
+                    timed = batch.fn(timed)
+                except ROW_ERRORS:
+                    if self.on_error != "dead_letter":
+                        del self._rejected[mark:]
+                        return False
+                    timed = batch.isolating()(timed, self._timed_reject(op))
+                counts[k] = len(timed)
+            if timed is not None:
+                now, times = list(map(_FIRST, timed)), list(map(_SECOND, timed))
+            ready.append((feed.window, now, times))
+        for window, now, times in ready:
+            window.feed(now, times)
+        for k, n in counts.items():
+            self.rows_out[k] += n
+        self._fed.append((timestamps, max(timestamps)))
+        return True
+
+    def _close_fed(self, watermark: int) -> None:
+        """The instants of fed rows up to ``watermark`` are closed: note the newest of
+        the pushes closed whole (one that is not stays, for :attr:`last_instant`)."""
+        newest = self._fed_closed
+        keep = []
+        for times, last in self._fed:
+            if last > watermark:
+                keep.append((times, last))
+            elif newest is None or last > newest:
+                newest = last
+        self._fed = keep
+        self._fed_closed = newest
+
     # --- the API ----------------------------------------------------------------------
 
     @property
@@ -371,7 +504,12 @@ class Executor:
     @property
     def last_instant(self) -> int | None:
         """The last instant the executor closed (``None`` before any)."""
-        return self._last_instant
+        newest = [t for t in (self._last_instant, self._fed_closed) if t is not None]
+        watermark = self._watermark
+        if watermark is not None:  # pushes fed to windows and closed in part
+            newest += [max(t for t in times if t <= watermark) for times, _ in self._fed
+                       if min(times) <= watermark]
+        return max(newest) if newest else None
 
     def take_rejected(self) -> list[RejectedRow]:
         """The rows set aside since the last call (in the order they were), forgotten here.
@@ -409,6 +547,9 @@ class Executor:
         if deletes and not ops[0].is_table:
             raise ValueError(f"{source!r} is a stream: it takes inserts only")
         if not inserts and not deletes:
+            return
+        feeds = self._feeds.get(source)
+        if feeds is not None and self._feed(feeds, [timestamp] * len(inserts), inserts):
             return
         if self._chain is not None:
             self._timed_pending += zip(inserts, repeat(timestamp))
@@ -451,6 +592,9 @@ Emission(timestamp=17, sign=1, row=(3,))]
             raise ValueError(
                 f"instant {oldest} of {source!r} is already closed "
                 f"(watermark {self._watermark})")
+        feeds = self._feeds.get(source)
+        if feeds is not None and self._feed(feeds, timestamps, rows):
+            return
         if self._chain is not None:
             self._timed_pending += zip(rows, timestamps, strict=True)
             return
@@ -491,6 +635,8 @@ Emission(timestamp=17, sign=1, row=(3,))]
             if feed:
                 heapq.heappop(times)
                 del self._pending[tau]
+        if self._fed:
+            self._close_fed(watermark)
         self._watermark = watermark
         return out
 
@@ -610,7 +756,7 @@ Emission(timestamp=17, sign=1, row=(3,))]
             "pycql_state": STATE_VERSION,
             "plan": plan_fingerprint(self.plan),
             "watermark": self._watermark,
-            "last_instant": self._last_instant,
+            "last_instant": self.last_instant,
             "pending": self._pending_json(),
             "operators": {str(op.id): op.state() for op in self._ops if op.id not in skip},
             "root": [] if self._root_value is None else self._root_value.to_json(),

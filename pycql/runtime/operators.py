@@ -36,7 +36,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from itertools import compress
+from itertools import compress, groupby
 from operator import itemgetter
 from typing import Any
 
@@ -104,8 +104,26 @@ def _changed_panes(member: str | None, panes: deque[list[Any]],
             for t in changed]
 
 
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+
+
 def _ceil_to(value: int, step: int) -> int:
     return -((-value) // step) * step
+
+
+def _add_in_place(panes: deque[list[Any]], boundary: int, rows: Sequence[Row]) -> None:
+    """``rows`` into the pane ``boundary`` of a time-ordered deque of ``[time, rows]``
+    panes that has later ones: added to it, or a new pane in its place."""
+    for i in range(len(panes) - 1, -1, -1):
+        t = panes[i][0]
+        if t == boundary:
+            panes[i][1].extend(rows)
+            return
+        if t < boundary:
+            panes.insert(i + 1, [boundary, list(rows)])
+            return
+    panes.appendleft([boundary, list(rows)])
 
 
 class Operator:
@@ -186,6 +204,13 @@ class Operator:
         Its :meth:`~pycql.runtime.expr.BatchFunction.isolating` twin hands each
         failing row to its callback with the row's timestamp as the count.
         """
+        return None
+
+    def row_map(self) -> Callable[[Sequence[Row]], Sequence[Row]] | None:
+        """This operator over a stream's rows as a function of the rows alone, if it
+        keeps every row (a projection): the rows of many instants go through it in one
+        call, and their timestamps need not ride along (as in :meth:`timed_batch`). Its
+        errors are those of :meth:`timed_batch`'s function, which isolates them."""
         return None
 
     def load(self, data: Any) -> None:
@@ -288,6 +313,9 @@ class Project(_RowByRow):
     def timed_batch(self) -> BatchFunction | None:
         return _timed_batch(*self._timed_args) if self._over_stream else None
 
+    def row_map(self) -> Callable[[Sequence[Row]], Sequence[Row]] | None:
+        return self.fn.fn if self._over_stream else None
+
 
 class StreamFilter(_RowByRow):
     """Stateless select-project over a stream (ISTREAM of ``S [NOW]``/``[UNBOUNDED]``)."""
@@ -302,6 +330,9 @@ class StreamFilter(_RowByRow):
 
     def timed_batch(self) -> BatchFunction | None:
         return _timed_batch(*self._timed_args)
+
+    def row_map(self) -> Callable[[Sequence[Row]], Sequence[Row]] | None:
+        return self.fn.fn if self.spec.get("condition") is None else None
 
 
 class Values(Operator):
@@ -335,6 +366,13 @@ class Exchange(Operator):
 
     def timed_batch(self) -> BatchFunction | None:
         return _timed_batch(*self._timed_args) if self._over_stream else None
+
+    def row_map(self) -> Callable[[Sequence[Row]], Sequence[Row]] | None:
+        return _same_rows if self._over_stream else None
+
+
+def _same_rows(rows: Sequence[Row]) -> Sequence[Row]:
+    return rows
 
 
 # --- windows: stream -> relation ------------------------------------------------------
@@ -426,6 +464,10 @@ class SlideWindow(Operator):
         self.slide = slide_ms
         self.entering: deque[list[Any]] = deque()
         self.leaving: deque[list[Any]] = deque()
+        #: whether a pane moves as its distinct rows with their counts (``(row, n)``
+        #: pairs, not ``n`` pairs ``(row, 1)``): set by the executor when the window
+        #: feeds an aggregate, whose narrow input rows repeat
+        self.counted = False
         #: per (member, boundary) pane: the first rows of its saved segments, and the
         #: rows saved (see changed_pairs); what the next clean() will have saved
         self._segments: dict[tuple[str, int], tuple[list[int], int]] = {}
@@ -434,29 +476,75 @@ class SlideWindow(Operator):
         self._legacy: list[tuple[str, int]] = []
 
     def _add(self, member: str, panes: deque[list[Any]], boundary: int,
-             rows: list[Row]) -> None:
-        if panes and panes[-1][0] == boundary:
-            panes[-1][1].extend(rows)
-        else:
+             rows: Sequence[Row]) -> None:
+        if not panes or panes[-1][0] < boundary:
             panes.append([boundary, list(rows)])
+        elif panes[-1][0] == boundary:
+            panes[-1][1].extend(rows)
+        else:  # fed ahead of time (feed), a batch may reach back before the last pane
+            _add_in_place(panes, boundary, rows)
         if self.dirty is not None:  # (member, boundary) of panes added to, or gone
             self.dirty.add((member, boundary))
+
+    def _counted(self, rows: list[Row], sign: int) -> Pairs:
+        """A pane's rows as ``(row, sign * copies)`` pairs. One-column rows are counted
+        by their value: a tuple's hash is computed anew each time it is asked for."""
+        if len(self.columns) == 1:
+            counts = Counter(map(_FIRST, rows))
+            return [((v,), sign * n) for v, n in counts.items()]
+        if sign > 0:
+            return list(Counter(rows).items())
+        return [(r, -n) for r, n in Counter(rows).items()]
+
+    def feed(self, rows: Sequence[Row], times: Sequence[int]) -> None:
+        """Stream rows at instants not closed yet (``times[i]`` of ``rows[i]``), put
+        into the panes they will enter and leave, before those instants run: the
+        executor's direct feed of a window (:meth:`Executor.push_many
+        <pycql.runtime.executor.Executor.push_many>`). An instant between boundaries
+        changes nothing, so the panes :meth:`step` would have filled at each row's
+        instant are filled now, and only the boundaries run.
+        """
+        if not rows:
+            return
+        slide, span = self.slide, self.range
+        first, last = _ceil_to(min(times), slide), _ceil_to(max(times), slide)
+        if span % slide == 0:  # every row leaves T after the boundary it enters at
+            if first == last:  # the common batch: one pane
+                self._add("entering", self.entering, first, rows)
+                self._add("leaving", self.leaving, first + span, rows)
+                return
+            enters = [-(-t // slide) * slide for t in times]
+            by_pane = sorted(zip(enters, rows, strict=True), key=_FIRST)
+            for boundary, run in groupby(by_pane, key=_FIRST):
+                part = list(map(_SECOND, run))
+                self._add("entering", self.entering, boundary, part)
+                self._add("leaving", self.leaving, boundary + span, part)
+            return
+        panes: dict[tuple[int, int], list[Row]] = {}
+        for t, row in zip(times, rows, strict=True):
+            enter, leave = _ceil_to(t, slide), _ceil_to(t + span, slide)
+            if leave > enter:  # else it falls between two boundaries: never inside
+                panes.setdefault((enter, leave), []).append(row)
+        for (enter, leave), part in sorted(panes.items(), key=_FIRST):
+            self._add("entering", self.entering, enter, part)
+            self._add("leaving", self.leaving, leave, part)
 
     def step(self, tau: int | None, inputs: list[Delta | None]) -> Delta | None:
         if tau is None:
             return None
         out: Pairs = []
         dirty = self.dirty
+        counted = self.counted
         while self.leaving and self.leaving[0][0] <= tau:
             boundary, rows = self.leaving.popleft()
             if dirty is not None:
                 dirty.add(("leaving", boundary))
-            out.extend([(r, -1) for r in rows])
+            out.extend(self._counted(rows, -1) if counted else [(r, -1) for r in rows])
         while self.entering and self.entering[0][0] <= tau:
             boundary, rows = self.entering.popleft()
             if dirty is not None:
                 dirty.add(("entering", boundary))
-            out.extend([(r, 1) for r in rows])
+            out.extend(self._counted(rows, 1) if counted else [(r, 1) for r in rows])
         d = inputs[0]
         if d:
             enter = _ceil_to(tau, self.slide)
@@ -484,11 +572,8 @@ class SlideWindow(Operator):
         pending: dict[tuple[str, int], int | None] = {}
         for member, panes in (("entering", self.entering), ("leaving", self.leaving)):
             changed = {b for m, b in dirty if m == member}
-            present: dict[int, list[Row]] = {}
-            for t, rows in reversed(panes):  # panes change at the end (_changed_panes)
-                if t not in changed:
-                    break
-                present[t] = rows
+            # not only the last panes change: a fed batch may reach back (feed)
+            present = {t: rows for t, rows in panes if t in changed}
             for b in changed:
                 starts, saved = self._segments.get((member, b), ([], 0))
                 rows = present.get(b)
