@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pycql import _signals
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
     from pycql.runtime.progress import Progress
 
 Row = tuple[Any, ...]
-Converters = list[tuple[int, Callable[[Any], Any]]] | None
+#: a result's rows, engine values to what the user sees (``_types.row_converter``)
+RowConverter = Callable[[Sequence[Any]], Row]
+
+_TIMESTAMP = attrgetter("timestamp")
+_SIGN = attrgetter("sign")
+_ROW = attrgetter("row")
+_SECOND = itemgetter(1)
 
 #: How long one poll of a running query may block: the longest a ``cancel()``
 #: from another thread waits to be noticed.
@@ -138,7 +145,7 @@ class ContinuousResult(Result):
         self,
         runner: Runner,
         *,
-        converters: Converters,
+        convert: RowConverter | None,
         bounded: bool,
         deadline: float | None,
         include_rowtime: bool = False,
@@ -147,7 +154,7 @@ class ContinuousResult(Result):
     ) -> None:
         self._runner = runner
         self._progress = progress or ProgressReporter(None)
-        self._converters = converters
+        self._row_convert = convert
         self.bounded = bounded or deadline is not None
         self._deadline = deadline
         self._include_rowtime = include_rowtime
@@ -181,20 +188,16 @@ class ContinuousResult(Result):
     def last_rowtime(self) -> int | None:
         return self._rowtime
 
-    def _convert(self, timestamp: int, row: Sequence[Any]) -> Row:
-        if self._converters is None:
-            out = tuple(row)
-        else:
-            values = list(row)
-            for i, convert in self._converters:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            out = tuple(values)
+    def _rows(self, emissions: Sequence[Emission]) -> list[Row]:
+        """The rows a user sees of a poll's emissions (with their row times, if asked)."""
+        convert = self._row_convert
+        rows: list[Row] = list(map(convert or tuple, map(_ROW, emissions)))
         if self._include_rowtime:
             from pycql.driver._types import rowtime_datetime
 
-            out = (*out, rowtime_datetime(timestamp))
-        return out
+            rows = [(*row, rowtime_datetime(e.timestamp))
+                    for row, e in zip(rows, emissions, strict=True)]
+        return rows
 
     def _end(self) -> None:
         if self._ended:
@@ -215,12 +218,13 @@ class ContinuousResult(Result):
         """Poll the runner once (at most ``wait`` seconds) into the buffer."""
         with fewer_collections():  # the poll's output is converted under its GC setting
             emissions = self._runner.poll(wait)
-            for e in emissions:
-                if e.sign < 0:
+            if emissions:
+                if min(map(_SIGN, emissions)) < 0:
                     raise InternalError(
                         "a stream-valued query produced a deletion; the plan's result kind "
                         "is wrong")
-                self._buffer.append((e.timestamp, self._convert(e.timestamp, e.row)))
+                self._buffer.extend(zip(map(_TIMESTAMP, emissions), self._rows(emissions),
+                                        strict=True))
         self._progress.update(self._runner)
         if not emissions and _runner_done(self._runner):
             self._end()
@@ -251,8 +255,14 @@ class ContinuousResult(Result):
                 self._buffer.clear()
                 self._end()
                 return
-            if self._buffer:
-                timestamp, row = self._buffer.popleft()
+            buffer = self._buffer
+            if buffer:
+                if len(buffer) <= limit - len(out):  # all of it: one C-level pass
+                    self._rowtime = buffer[-1][0]
+                    out.extend(map(_SECOND, buffer))
+                    buffer.clear()
+                    continue
+                timestamp, row = buffer.popleft()
                 self._rowtime = timestamp
                 out.append(row)
                 continue

@@ -21,7 +21,7 @@ from pycql.catalog import Catalog, Column, Stream, Table, View
 from pycql.driver import _jobs
 from pycql.driver._progress import ProgressCallback, ProgressReporter
 from pycql.driver._results import ContinuousResult, Result, RowList
-from pycql.driver._types import output_converters, to_engine
+from pycql.driver._types import row_converter, to_engine
 from pycql.errors import (
     IntegrityError,
     NotSupportedError,
@@ -154,13 +154,13 @@ def _query(
     values = bind_params(plan.get("params") or [], params)
     result_kind = plan["result"]["kind"]
     columns = list(plan["result"]["columns"])
-    converters = output_converters([str(c["type"]) for c in columns])
+    convert = row_converter([str(c["type"]) for c in columns])
     if result_kind == "stream":
         runner = _engine.start_stream(conn, plan, values, start, stop)
         registered = db.register_query(sql, "stream")
         result = ContinuousResult(
             runner,
-            converters=converters,
+            convert=convert,
             bounded=stop is not None,
             deadline=deadline,
             include_rowtime=include_rowtime,
@@ -172,18 +172,10 @@ def _query(
         return Outcome(result, columns, "stream")
     rows, instant, metrics = _engine.snapshot(conn, plan, values, start, stop, deadline,
                                               progress)
-    if converters is not None:
-        rows = [_convert(row, converters) for row in rows]
+    if convert is not None:
+        rows = list(map(convert, rows))
     return Outcome(RowList(rows, instant, metrics, progress.last), columns, "relation",
                    len(rows))
-
-
-def _convert(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> Row:
-    values = list(row)
-    for i, convert in converters:
-        if values[i] is not None:
-            values[i] = convert(values[i])
-    return tuple(values)
 
 
 def _explain(envelope: Envelope, sql: str = "") -> Outcome:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pycql.errors import DataError, ProgrammingError
@@ -48,6 +48,7 @@ __all__ = [
     "epoch_ms",
     "from_engine",
     "output_converters",
+    "row_converter",
     "to_engine",
 ]
 
@@ -344,25 +345,38 @@ def _parse_datetime(text: str) -> _dt.datetime:
             from None
 
 
+#: one millisecond: ``_MS * n`` is ``timedelta(milliseconds=n)`` for an int ``n``, at half
+#: the cost (no keyword arguments to parse, no float arithmetic)
+_MS = _dt.timedelta(milliseconds=1)
+
+
 def _timestamp_out(value: Any) -> Any:
+    if type(value) is int:
+        return _EPOCH + _MS * value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _EPOCH + _dt.timedelta(milliseconds=value)
     return value
 
 
 def _date_out(value: Any) -> Any:
+    if type(value) is int:
+        return (_EPOCH + _MS * value).date()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (_EPOCH + _dt.timedelta(milliseconds=value)).date()
     return value
 
 
 def _time_out(value: Any) -> Any:
+    if type(value) is int:
+        return (_EPOCH + _MS * value).time()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (_EPOCH + _dt.timedelta(milliseconds=value)).time()
     return value
 
 
 def _interval_out(value: Any) -> Any:
+    if type(value) is int:
+        return _MS * value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _dt.timedelta(milliseconds=value)
     return value
@@ -394,6 +408,42 @@ def output_converters(types: list[str]) -> list[tuple[int, Callable[[Any], Any]]
     pairs = [(i, _checked(_OUTPUT[t.upper()], t.upper())) for i, t in enumerate(types)
              if t.upper() in _OUTPUT]
     return pairs or None
+
+
+RowConverter = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
+def row_converter(types: list[str]) -> RowConverter | None:
+    """One function for a result's rows, engine values to what a user sees (the columns of
+    :func:`output_converters`), or ``None`` when no column needs converting.
+
+    It is compiled per result as one tuple display, ``(row[0], c1(row[1]), ...)``, so a
+    row costs one call and the converters only, not a list, a loop and a tuple. A value
+    :mod:`datetime` cannot hold raises the :class:`~pycql.errors.DataError` of
+    :func:`output_converters`.
+    """
+    checked = output_converters(types)
+    if checked is None:
+        return None
+    namespace: dict[str, Any] = {"_errors": (OverflowError, ValueError),
+                                 "_checked": dict(checked)}
+    items = []
+    for i, t in enumerate(types):
+        if t.upper() in _OUTPUT:
+            namespace[f"c{i}"] = _OUTPUT[t.upper()]
+            items.append(f"None if (v{i} := row[{i}]) is None else c{i}(v{i})")
+        else:
+            items.append(f"row[{i}]")
+    slow = ", ".join(f"row[{i}] if row[{i}] is None or {i} not in _checked "
+                     f"else _checked[{i}](row[{i}])" for i in range(len(types)))
+    source = (f"def convert(row):\n"
+              f"    try:\n"
+              f"        return ({', '.join(items)},)\n"
+              f"    except _errors:\n"  # say which kind of value could not be held
+              f"        return ({slow},)\n")
+    exec(compile(source, "<pycql row converter>", "exec"), namespace)
+    fn: RowConverter = namespace["convert"]
+    return fn
 
 
 def _checked(convert: Callable[[Any], Any], kind: str) -> Callable[[Any], Any]:

@@ -83,6 +83,28 @@ def test_output_converters_only_for_temporal_columns() -> None:
     assert pairs is not None and [i for i, _ in pairs] == [1, 2]
 
 
+def test_a_row_converter_gives_what_from_engine_gives_column_by_column() -> None:
+    types = ["INTEGER", "TIMESTAMP", "VARCHAR", "DATE", "TIME", "INTERVAL_DAY_SECOND",
+             "TIMESTAMP"]
+    assert _types.row_converter(["INTEGER", "VARCHAR"]) is None
+    convert = _types.row_converter(types)
+    assert convert is not None
+    rows = [(1, 1_796_326_320_123, "a", 19_000 * 86_400_000, 3_723_004, 90_061_001, None),
+            (None, -1, None, 0, 0, -5, 1.5), (7, 0, "b", None, None, None, 2**40)]
+    for row in rows:
+        assert convert(row) == tuple(None if v is None else _types.from_engine(v, t)
+                                     for v, t in zip(row, types, strict=True))
+    assert convert(rows[0])[1] == dt.datetime(2026, 12, 3, 19, 32, 0, 123000)
+
+
+def test_a_row_converter_says_which_value_datetime_cannot_hold() -> None:
+    convert = _types.row_converter(["INTEGER", "DATE"])
+    assert convert is not None
+    with pytest.raises(pycql.DataError,
+                       match=r"the DATE value 1000000000000000 is outside .* \(years 1 to 9999\)"):
+        convert((1, 10**15))
+
+
 def test_rowtime_is_utc_aware() -> None:
     assert _types.rowtime_datetime(1000) == dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=dt.UTC)
 
