@@ -124,3 +124,29 @@ def test_workers_joining_and_leaving_a_running_staged_job_change_nothing(
         first.stop(signal.SIGKILL)
         if second is not None:
             assert second.stop() == 0, "\n".join(second.lines)
+
+
+@pytest.mark.parametrize("workers", [2], indirect=True, ids=["2_workers"])
+def test_staged_session_windows_give_the_cursors_output(
+        workers: list[WorkerProcess], kconn: pycql.Connection) -> None:
+    """Sessions over every partition of the input: keyed on a non-key column (hashed to
+    the task of their key) and global (one task), on two workers."""
+    s, t = names(kconn, "ss", "st")
+    declare(kconn, s, t)
+    insert(kconn, s, t, rows(BASE_MS, 180))
+    made = []
+    for name, query, kind in QUERIES:
+        if "session" not in name:
+            continue
+        (out,) = names(kconn, f"o_{name}")
+        sql = query.format(S=s, T=t)
+        create = "STREAM" if kind == "stream" else "TABLE"
+        kconn.cursor().execute(f"CREATE {create} {out} WITH (stages = 'on') AS {sql}")
+        made.append((name, sql, kind, out))
+    assert len(made) == 2
+    for name, sql, kind, out in made:
+        want = oracle(kconn, sql, kind)
+        assert sum(want.values()) > 0, name
+        got = eventually(lambda out=out, kind=kind: output(kconn, out, kind), want, 120)
+        assert got == want, name
+    _terminate(kconn, *(m[3] for m in made))
