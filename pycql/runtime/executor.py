@@ -252,16 +252,20 @@ class Executor:
         self._chain = None if self._chain_links is None else [
             batch.fn for _, batch in self._chain_links]
         self._step_all = self._compile_instant()
-        self._feeds = self._window_feeds()
+        readers: dict[int, list[Operator]] = {}
+        for op in self._ops:
+            for i in op.inputs:
+                readers.setdefault(i, []).append(op)
+        self._feeds = self._window_feeds(readers)
         #: the timestamps of rows fed to windows (per push, with the newest) not all
         #: closed at the last advance; the newest closed instant of those that were
         self._fed: list[tuple[Sequence[int], int]] = []
         self._fed_closed: int | None = None
         for op in self._ops:  # a window feeding an aggregate hands it counted rows
             if isinstance(op, SlideWindow):
-                readers = [r for r in self._ops if op.id in r.inputs]
-                op.counted = (op is not self._root and len(readers) == 1
-                              and isinstance(readers[0], Aggregate))
+                after = readers.get(op.id, [])
+                op.counted = (op is not self._root and len(after) == 1
+                              and isinstance(after[0], Aggregate))
         # with a stateless chain, pending input is (row, timestamp) pairs in arrival order
         self._timed_pending: TimedRows = []
 
@@ -372,7 +376,7 @@ class Executor:
             return None
         return chain
 
-    def _window_feeds(self) -> dict[str, list[WindowFeed]]:
+    def _window_feeds(self, readers: dict[int, list[Operator]]) -> dict[str, list[WindowFeed]]:
         """Per stream, its paths to SLIDE windows, when every operator reading it is on one.
 
         Such a stream's rows change nothing but the panes of those windows until
@@ -382,11 +386,8 @@ class Executor:
         <pycql.runtime.operators.SlideWindow.feed>`): no instant runs for them, only
         the windows' boundaries do (their timers). A stream read by anything else
         (a RANGE window, a join, the root) is pushed instant by instant as before.
+        ``readers``: the operators reading each operator, by its id.
         """
-        readers: dict[int, list[Operator]] = {}
-        for op in self._ops:
-            for i in op.inputs:
-                readers.setdefault(i, []).append(op)
         index = {op.id: k for k, op in enumerate(self._ops)}
 
         def paths(op: Operator, links: list[tuple[int, Operator, BatchFunction]],
